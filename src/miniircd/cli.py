@@ -1,0 +1,86 @@
+"""The `miniircd` command: flags and config file -> Config, then run the event loop."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import NoReturn
+
+from miniircd import __version__
+from miniircd.config import Config, ConfigError, from_toml, read_motd, validate
+from miniircd.core.server import Server
+from miniircd.net.loop import EventLoop
+
+log = logging.getLogger("miniircd")
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, no usage dump: `miniircd: <what is wrong>`."""
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="miniircd", description="A small, fast, dependable IRC server.")
+    parser.add_argument("--version", action="version", version=f"miniircd {__version__}")
+    parser.add_argument("--host", help="address to listen on (default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 6667)")
+    parser.add_argument("--data-dir", type=Path, help="where data is kept (./miniircd-data)")
+    parser.add_argument("--server-name", help="the server's name (default: the host name)")
+    parser.add_argument("--password", help="server password clients must send with PASS")
+    parser.add_argument("--motd", type=Path, help="file with the message of the day")
+    parser.add_argument("--config", type=Path, help="TOML configuration file")
+    parser.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="log level (default INFO)"
+    )
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Defaults, then the config file, then the flags."""
+    values = from_toml(args.config) if args.config else {}
+    flags = {
+        "host": args.host,
+        "port": args.port,
+        "data_dir": args.data_dir,
+        "server_name": args.server_name,
+        "password": args.password,
+        "log_level": args.log_level,
+        "motd": read_motd(args.motd) if args.motd else None,
+    }
+    values.update({key: value for key, value in flags.items() if value is not None})
+    return validate(Config().replace(**values))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    except ConfigError as exc:
+        print(f"miniircd: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"miniircd: cannot create data dir {args.data_dir}: {exc.strerror}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    server = Server(config, time.time())
+    loop = EventLoop(config, server)
+    try:
+        host, port = loop.listen(config.host, config.port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"miniircd: cannot listen on {config.host}:{config.port}: {reason}", file=sys.stderr)
+        return 1
+    log.info("%s listening on %s:%d as %s", server.version, host, port, config.server_name)
+    return loop.run()

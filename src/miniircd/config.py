@@ -1,0 +1,148 @@
+"""The server's configuration: one frozen dataclass, every limit named here.
+
+It works with no file at all. A TOML file (`--config`) may set any field, either at the
+top level or inside a table named after its section below (`[limits] nicklen = 20`); the
+command line overrides the file. Unknown keys are an error, so a typo never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MOTD = ("Welcome to miniircd.", "Be kind to each other.")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says why, in one line."""
+
+
+def _default_server_name() -> str:
+    name = socket.gethostname() or "localhost"
+    # A server name appears as a message source: it must be one word without a '!' or '@'.
+    return "".join(ch for ch in name if ch.isalnum() or ch in ".-") or "localhost"
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    name: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Config:
+    # [server]
+    server_name: str = field(default_factory=_default_server_name)
+    network: str = "miniircd"
+    password: str | None = None
+    motd: tuple[str, ...] | None = DEFAULT_MOTD
+    data_dir: Path = Path("miniircd-data")
+    log_level: str = "INFO"
+    # [listen]
+    host: str = "0.0.0.0"
+    port: int = 6667
+    # [timeouts] (seconds)
+    registration_timeout: float = 60.0
+    ping_interval: float = 90.0
+    ping_timeout: float = 150.0
+    # [limits]
+    nicklen: int = 30
+    userlen: int = 10
+    channellen: int = 50
+    topiclen: int = 390
+    kicklen: int = 390
+    awaylen: int = 390
+    chanlimit: int = 50
+    targmax: int = 4
+    modes: int = 4
+    maxlist: int = 100
+    whowas_history: int = 100
+    sendq: int = 1 << 20
+    max_line_pending: int = 8192
+    # [operators]
+    operators: tuple[Operator, ...] = ()
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "server": ("server_name", "network", "password", "motd", "data_dir", "log_level"),
+    "listen": ("host", "port"),
+    "timeouts": ("registration_timeout", "ping_interval", "ping_timeout"),
+    "limits": (
+        "nicklen", "userlen", "channellen", "topiclen", "kicklen", "awaylen", "chanlimit",
+        "targmax", "modes", "maxlist", "whowas_history", "sendq", "max_line_pending",
+    ),
+}  # fmt: skip
+
+
+def read_motd(path: Path) -> tuple[str, ...]:
+    try:
+        return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
+    except OSError as exc:
+        raise ConfigError(f"cannot read MOTD file {path}: {exc.strerror}") from None
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn a TOML value into the field's type, or raise ConfigError."""
+    default = getattr(Config(), name)
+    if name == "data_dir":
+        return Path(value)
+    if name == "motd":
+        if isinstance(value, str):
+            return read_motd(Path(value))
+        if isinstance(value, list) and all(isinstance(line, str) for line in value):
+            return tuple(value)
+        raise ConfigError("motd must be a file path or a list of lines")
+    if name == "operators":
+        if not isinstance(value, list):
+            raise ConfigError("operators must be an array of tables")
+        try:
+            return tuple(Operator(op["name"], op["password_hash"]) for op in value)
+        except (KeyError, TypeError):
+            raise ConfigError("each operator needs name and password_hash") from None
+    if isinstance(default, bool) or default is None:
+        return value
+    if isinstance(default, float) and isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, type(default)):
+        raise ConfigError(f"{name} must be of type {type(default).__name__}")
+    return value
+
+
+def from_toml(path: Path) -> dict[str, Any]:
+    """The fields a TOML file sets, checked and coerced."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    known = {f.name for f in dataclasses.fields(Config)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, dict):
+            for sub_key, sub_value in value.items():
+                if sub_key not in SECTIONS[key]:
+                    raise ConfigError(f"config file {path}: unknown key {key}.{sub_key}")
+                values[sub_key] = _coerce(sub_key, sub_value)
+        elif key in known:
+            values[key] = _coerce(key, value)
+        else:
+            raise ConfigError(f"config file {path}: unknown key {key}")
+    return values
+
+
+def validate(config: Config) -> Config:
+    if not 0 <= config.port <= 65535:
+        raise ConfigError(f"port {config.port} is out of range")
+    if not config.server_name or any(ch in config.server_name for ch in " !@:"):
+        raise ConfigError(f"server name {config.server_name!r} is not a valid name")
+    if config.ping_timeout <= config.ping_interval:
+        raise ConfigError("ping_timeout must be longer than ping_interval")
+    return config

@@ -1,0 +1,1 @@
+"""Command handlers, one module per family; `core.dispatch` holds the table that uses them."""

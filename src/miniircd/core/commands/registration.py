@@ -1,0 +1,187 @@
+"""Connection registration and liveness: CAP, PASS, NICK, USER, PING, PONG, QUIT.
+
+Registration completes, with the welcome burst, as soon as the session has a nick and a
+user and is not in the middle of CAP negotiation.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from miniircd.core import capabilities
+from miniircd.core.commands import server_queries
+from miniircd.core.errors import IrcError
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold, is_valid_nick
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_ALREADYREGISTERED,
+    ERR_ERRONEUSNICKNAME,
+    ERR_INVALIDCAPCMD,
+    ERR_NEEDMOREPARAMS,
+    ERR_NICKNAMEINUSE,
+    ERR_NONICKNAMEGIVEN,
+    ERR_PASSWDMISMATCH,
+    RPL_CREATED,
+    RPL_MYINFO,
+    RPL_WELCOME,
+    RPL_YOURHOST,
+)
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+USER_MODES = "io"
+CHANNEL_MODES = "biklmnostv"
+CHANNEL_MODES_WITH_PARAM = "bklov"
+CAP_LS_LINE_BUDGET = 400  # room left for capability names in one CAP LS line
+
+
+# CAP <subcommand> [:<capabilities>]
+def cap(server: Server, session: Session, msg: Message) -> None:
+    subcommand = msg.params[0].upper()
+    out = server.outbox
+    if subcommand == "LS":
+        if not session.registered:
+            session.cap_negotiating = True
+        if len(msg.params) > 1 and msg.params[1].isdigit():
+            session.cap_version = max(session.cap_version, int(msg.params[1]))
+        _cap_ls(server, session, capabilities.ls_tokens(session.cap_version))
+    elif subcommand == "LIST":
+        out.from_server(session, "CAP", session.name, "LIST", " ".join(sorted(session.caps)))
+    elif subcommand == "REQ":
+        if not session.registered:
+            session.cap_negotiating = True
+        requested = " ".join(msg.params[1:])  # HexChat sends the names without a ':'
+        names = requested.split()
+        known = all(name.removeprefix("-") in capabilities.CAPABILITIES for name in names)
+        if not names or not known:
+            out.from_server(session, "CAP", session.name, "NAK", requested)
+            return
+        for name in names:
+            if name.startswith("-"):
+                session.caps.discard(name[1:])
+            else:
+                session.caps.add(name)
+        out.from_server(session, "CAP", session.name, "ACK", " ".join(names))
+    elif subcommand == "END":
+        if not session.registered and session.cap_negotiating:
+            session.cap_negotiating = False
+            try_register(server, session)
+    else:
+        raise IrcError(ERR_INVALIDCAPCMD, msg.params[0], "Invalid CAP command")
+
+
+def _cap_ls(server: Server, session: Session, tokens: list[str]) -> None:
+    """Send CAP LS, split over several lines (`*` marks all but the last) for CAP 302."""
+    lines: list[list[str]] = [[]]
+    size = 0
+    for token in tokens:
+        if lines[-1] and size + len(token) + 1 > CAP_LS_LINE_BUDGET and session.cap_version:
+            lines.append([])
+            size = 0
+        lines[-1].append(token)
+        size += len(token) + 1
+    for index, line in enumerate(lines):
+        more = ["*"] if index < len(lines) - 1 else []
+        server.outbox.from_server(session, "CAP", session.name, "LS", *more, " ".join(line))
+
+
+# PASS <password>
+def pass_(server: Server, session: Session, msg: Message) -> None:
+    if session.registered:
+        raise IrcError(ERR_ALREADYREGISTERED, "You may not reregister")
+    session.password = msg.params[0]
+
+
+# NICK <nickname>
+def nick(server: Server, session: Session, msg: Message) -> None:
+    new = msg.params[0] if msg.params else ""
+    if not new:
+        raise IrcError(ERR_NONICKNAMEGIVEN, "No nickname given")
+    if not is_valid_nick(new, server.config.nicklen):
+        raise IrcError(ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
+    holder = server.find_nick(new)
+    if holder is not None and holder is not session:
+        raise IrcError(ERR_NICKNAMEINUSE, new, "Nickname is already in use")
+    if new == session.nick:
+        return
+    old = session.nick
+    if old is not None:
+        del server.nicks[fold(old)]
+    server.nicks[fold(new)] = session
+    if session.registered:
+        nick_msg = Message("NICK", [new], session.prefix)
+        server.outbox.send_many({session} | server.peers(session), nick_msg)
+        server.remember_nick(session)
+    session.nick = new
+    if not session.registered:
+        try_register(server, session)
+
+
+# USER <username> <mode> <unused> :<realname>
+def user(server: Server, session: Session, msg: Message) -> None:
+    if session.registered:
+        raise IrcError(ERR_ALREADYREGISTERED, "You may not reregister")
+    username = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-._")
+    if not username:
+        raise IrcError(ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+    # No ident lookup is done, so the user name is marked as unverified with '~'.
+    session.user = "~" + username[: server.config.userlen - 1]
+    session.realname = msg.params[3]
+    try_register(server, session)
+
+
+# PING <token>
+def ping(server: Server, session: Session, msg: Message) -> None:
+    server.outbox.from_server(session, "PONG", server.name, msg.params[0])
+
+
+# PONG [<server>] <token>
+def pong(server: Server, session: Session, msg: Message) -> None:
+    """Receiving any line already counts as a sign of life; nothing more to do."""
+
+
+# QUIT [:<reason>]
+def quit(server: Server, session: Session, msg: Message) -> None:
+    reason = f"Quit: {msg.params[0]}" if msg.params and msg.params[0] else "Client Quit"
+    server.quit(session, reason)
+
+
+def try_register(server: Server, session: Session) -> None:
+    if session.registered or session.cap_negotiating or not session.nick or not session.user:
+        return
+    expected = server.config.password
+    if expected is not None:
+        given = (session.password or "").encode()
+        if not hmac.compare_digest(given, expected.encode()):
+            server.outbox.numeric(session, ERR_PASSWDMISMATCH, "Password incorrect")
+            server.quit(session, "Bad password")
+            return
+    session.registered = True
+    server.registered_count += 1
+    server.max_users = max(server.max_users, server.registered_count)
+    welcome(server, session)
+
+
+def welcome(server: Server, session: Session) -> None:
+    out = server.outbox
+    network = server.config.network
+    out.numeric(session, RPL_WELCOME, f"Welcome to the {network} Network, {session.prefix}")
+    out.numeric(
+        session, RPL_YOURHOST, f"Your host is {server.name}, running version {server.version}"
+    )
+    out.numeric(session, RPL_CREATED, f"This server was created {server.created}")
+    out.numeric(
+        session,
+        RPL_MYINFO,
+        server.name,
+        server.version,
+        USER_MODES,
+        CHANNEL_MODES,
+        CHANNEL_MODES_WITH_PARAM,
+    )
+    server_queries.send_isupport(server, session)
+    server_queries.send_lusers(server, session)
+    server_queries.send_motd(server, session)

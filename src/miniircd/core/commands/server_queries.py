@@ -1,0 +1,101 @@
+"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from miniircd.core.errors import IrcError
+from miniircd.core.session import Session
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_NOMOTD,
+    ERR_NOSUCHSERVER,
+    RPL_ENDOFMOTD,
+    RPL_GLOBALUSERS,
+    RPL_ISUPPORT,
+    RPL_LOCALUSERS,
+    RPL_LUSERCHANNELS,
+    RPL_LUSERCLIENT,
+    RPL_LUSERME,
+    RPL_LUSEROP,
+    RPL_LUSERUNKNOWN,
+    RPL_MOTD,
+    RPL_MOTDSTART,
+    RPL_TIME,
+    RPL_VERSION,
+)
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+
+def _check_target(server: Server, msg: Message) -> None:
+    """These queries take an optional server name, which can only be this server."""
+    if msg.params and msg.params[0] != server.name and msg.params[0] != "*":
+        raise IrcError(ERR_NOSUCHSERVER, msg.params[0], "No such server")
+
+
+# MOTD [<target>]
+def motd(server: Server, session: Session, msg: Message) -> None:
+    _check_target(server, msg)
+    send_motd(server, session)
+
+
+# LUSERS
+def lusers(server: Server, session: Session, msg: Message) -> None:
+    send_lusers(server, session)
+
+
+# VERSION [<target>]
+def version(server: Server, session: Session, msg: Message) -> None:
+    _check_target(server, msg)
+    server.outbox.numeric(session, RPL_VERSION, server.version, server.name, "")
+    send_isupport(server, session)
+
+
+# TIME [<server>]
+def time(server: Server, session: Session, msg: Message) -> None:
+    _check_target(server, msg)
+    stamp = datetime.fromtimestamp(server.now, UTC)
+    human = stamp.strftime("%A %B %d %Y -- %H:%M:%S +00:00")
+    server.outbox.numeric(session, RPL_TIME, server.name, str(int(server.now)), "0", human)
+
+
+def send_motd(server: Server, session: Session) -> None:
+    out = server.outbox
+    lines = server.config.motd
+    if lines is None:
+        out.numeric(session, ERR_NOMOTD, "MOTD File is missing")
+        return
+    out.numeric(session, RPL_MOTDSTART, f"- {server.name} Message of the day - ")
+    for line in lines:
+        out.numeric(session, RPL_MOTD, f"- {line}")
+    out.numeric(session, RPL_ENDOFMOTD, "End of /MOTD command.")
+
+
+def send_lusers(server: Server, session: Session) -> None:
+    out = server.outbox
+    users = server.registered_count
+    invisible = server.invisible_count
+    opers = server.oper_count
+    unknown = len(server.sessions) - users
+    visible = users - invisible
+    text = f"There are {visible} users and {invisible} invisible on 1 servers"
+    out.numeric(session, RPL_LUSERCLIENT, text)
+    out.numeric(session, RPL_LUSEROP, str(opers), "operator(s) online")
+    out.numeric(session, RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
+    out.numeric(session, RPL_LUSERCHANNELS, str(len(server.channels)), "channels formed")
+    out.numeric(session, RPL_LUSERME, f"I have {users} clients and 0 servers")
+    most = str(server.max_users)
+    out.numeric(
+        session, RPL_LOCALUSERS, str(users), most, f"Current local users {users}, max {most}"
+    )
+    out.numeric(
+        session, RPL_GLOBALUSERS, str(users), most, f"Current global users {users}, max {most}"
+    )
+
+
+def send_isupport(server: Server, session: Session) -> None:
+    for tokens in server.isupport_lines:
+        server.outbox.numeric(session, RPL_ISUPPORT, *tokens, "are supported by this server")

@@ -1,0 +1,81 @@
+"""The one command table: verb -> handler, minimum parameters, registration, privilege.
+
+`dispatch` checks the preconditions in one place (421, 451, 461, 481) and turns the
+refusals handlers raise (`IrcError`, `Fail`) into replies. Any other exception is a bug:
+it is logged with its traceback and the client gets `400`, never "unknown command".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from miniircd.core.commands import registration, server_queries
+from miniircd.core.errors import Fail, IrcError
+from miniircd.core.session import Session
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_NEEDMOREPARAMS,
+    ERR_NOPRIVILEGES,
+    ERR_NOTREGISTERED,
+    ERR_UNKNOWNCOMMAND,
+    ERR_UNKNOWNERROR,
+)
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+log = logging.getLogger("miniircd.core")
+
+Handler = Callable[["Server", Session, Message], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    handler: Handler
+    min_params: int = 0
+    before_registration: bool = False
+    oper_only: bool = False
+
+
+COMMANDS: dict[str, Command] = {
+    "CAP": Command(registration.cap, 1, before_registration=True),
+    "PASS": Command(registration.pass_, 1, before_registration=True),
+    "NICK": Command(registration.nick, 0, before_registration=True),
+    "USER": Command(registration.user, 4, before_registration=True),
+    "PING": Command(registration.ping, 1, before_registration=True),
+    "PONG": Command(registration.pong, 0, before_registration=True),
+    "QUIT": Command(registration.quit, 0, before_registration=True),
+    "MOTD": Command(server_queries.motd),
+    "LUSERS": Command(server_queries.lusers),
+    "VERSION": Command(server_queries.version),
+    "TIME": Command(server_queries.time),
+}
+
+
+def dispatch(server: Server, session: Session, msg: Message) -> None:
+    command = COMMANDS.get(msg.verb)
+    out = server.outbox
+    if not session.registered and (command is None or not command.before_registration):
+        out.numeric(session, ERR_NOTREGISTERED, "You have not registered")
+        return
+    if command is None:
+        out.numeric(session, ERR_UNKNOWNCOMMAND, msg.verb, "Unknown command")
+        return
+    if command.oper_only and "o" not in session.modes:
+        out.numeric(session, ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")
+        return
+    if len(msg.params) < command.min_params:
+        out.numeric(session, ERR_NEEDMOREPARAMS, msg.verb, "Not enough parameters")
+        return
+    try:
+        command.handler(server, session, msg)
+    except IrcError as err:
+        out.numeric(session, err.numeric, *err.params)
+    except Fail as fail:
+        out.from_server(session, "FAIL", fail.command, fail.code, *fail.params)
+    except Exception:
+        log.exception("handler for %s failed on %r", msg.verb, msg)
+        out.numeric(session, ERR_UNKNOWNERROR, msg.verb, "Internal server error")

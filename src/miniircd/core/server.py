@@ -1,0 +1,197 @@
+"""The server as a sans-IO object: the network layer's only way into the core.
+
+Theory of operation: the network layer calls `connect` for each accepted socket, `receive`
+for each complete line, `connection_lost` when a socket dies and `tick` about once a
+second; every call takes the current time. Handlers change state and queue replies in
+`outbox`; at the end of a loop turn the network layer drains the outbox and writes. A
+session whose `closing` flag is set gets its queue flushed and its socket closed.
+
+State invariants: every registered session with a nick is in `nicks` under its folded
+nick, and unregistered ones that chose a nick are there too (nicks are claimed at NICK
+time); `channels` holds every channel with at least one member, under its folded name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from datetime import UTC, datetime
+
+from miniircd import __version__
+from miniircd.config import Config
+from miniircd.core import dispatch
+from miniircd.core.channel import Channel
+from miniircd.core.outbox import Outbox
+from miniircd.core.session import Session
+from miniircd.protocol import isupport
+from miniircd.protocol.casemap import fold
+from miniircd.protocol.message import Message, ParseError, decode, parse
+from miniircd.protocol.numerics import ERR_INPUTTOOLONG, ERR_UNKNOWNERROR
+
+log = logging.getLogger("miniircd.core")
+
+MAX_BODY = 510  # 512 bytes less the CR-LF
+MAX_CLIENT_TAGS = 4096  # '@' + tag data + ' ', as the message-tags spec counts it
+
+
+class WhowasEntry:
+    __slots__ = ("host", "nick", "realname", "time", "user")
+
+    def __init__(self, session: Session, now: float) -> None:
+        self.nick = session.name
+        self.user = session.user or ""
+        self.host = session.host
+        self.realname = session.realname
+        self.time = now
+
+
+class Server:
+    def __init__(self, config: Config, now: float) -> None:
+        self.config = config
+        self.name = config.server_name
+        self.version = f"miniircd-{__version__}"
+        self.created = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        self.outbox = Outbox(self.name)
+        self.sessions: dict[int, Session] = {}
+        self.nicks: dict[str, Session] = {}
+        self.channels: dict[str, Channel] = {}
+        self.whowas: deque[WhowasEntry] = deque(maxlen=config.whowas_history)
+        self.now = now
+        self.registered_count = 0
+        self.max_users = 0
+        self.invisible_count = 0
+        self.oper_count = 0
+        self._next_id = 0
+        self.isupport_lines = list(isupport.chunks(isupport.format_tokens(self.isupport())))
+
+    def isupport(self) -> dict[str, str | None]:
+        c = self.config
+        return {
+            "AWAYLEN": str(c.awaylen),
+            "CASEMAPPING": "rfc1459",
+            "CHANLIMIT": f"#:{c.chanlimit}",
+            "CHANMODES": "b,k,l,imnst",
+            "CHANNELLEN": str(c.channellen),
+            "CHANTYPES": "#",
+            "KICKLEN": str(c.kicklen),
+            "MAXLIST": f"b:{c.maxlist}",
+            "MODES": str(c.modes),
+            "NETWORK": c.network,
+            "NICKLEN": str(c.nicklen),
+            "PREFIX": "(ov)@+",
+            "TARGMAX": f"JOIN:,KICK:1,NAMES:1,NOTICE:{c.targmax},PART:,PRIVMSG:{c.targmax},WHOIS:1",
+            "TOPICLEN": str(c.topiclen),
+            "USERLEN": str(c.userlen),
+        }
+
+    # -- entry points for the network layer ------------------------------------------------
+
+    def connect(self, host: str, now: float) -> Session:
+        self.now = now
+        self._next_id += 1
+        if host.startswith(":"):
+            host = "0" + host  # an IPv6 host must not start with ':' inside a message
+        session = Session(self._next_id, host, now)
+        self.sessions[session.id] = session
+        return session
+
+    def receive(self, session: Session, raw: bytes, now: float) -> None:
+        """Handle one complete line (without its line ending)."""
+        if session.closing:
+            return
+        self.now = now
+        session.last_seen = now
+        session.ping_pending = False
+        body_start = 0
+        if raw.startswith(b"@"):
+            body_start = raw.find(b" ") + 1
+            if body_start == 0 or body_start > MAX_CLIENT_TAGS:
+                self.outbox.numeric(session, ERR_INPUTTOOLONG, "Input line was too long")
+                return
+        if len(raw) - body_start > MAX_BODY:
+            self.outbox.numeric(session, ERR_INPUTTOOLONG, "Input line was too long")
+            return
+        text = decode(raw)
+        if "\x00" in text:
+            self.outbox.numeric(session, ERR_UNKNOWNERROR, "*", "Line contains a NUL byte")
+            return
+        try:
+            msg = parse(text)
+        except ParseError:
+            return
+        dispatch.dispatch(self, session, msg)
+
+    def connection_lost(self, session: Session, reason: str, now: float) -> None:
+        """The socket is gone (or must go): remove the session and tell its peers."""
+        self.now = now
+        self.quit(session, reason)
+
+    def tick(self, now: float) -> None:
+        """Registration and ping timeouts; call about once a second."""
+        self.now = now
+        c = self.config
+        for session in list(self.sessions.values()):
+            if session.closing:
+                continue
+            if not session.registered:
+                if now - session.connected_at >= c.registration_timeout:
+                    self.quit(session, "Registration timed out")
+                continue
+            silent = now - session.last_seen
+            if silent >= c.ping_timeout:
+                self.quit(session, f"Ping timeout: {int(c.ping_timeout)} seconds")
+            elif silent >= c.ping_interval and not session.ping_pending:
+                session.ping_pending = True
+                self.outbox.send(session, Message("PING", [self.name]))
+
+    def shutdown(self, reason: str = "Server shutting down") -> None:
+        for session in list(self.sessions.values()):
+            self.outbox.error_and_close(session, reason)
+            self._forget(session)
+
+    # -- shared actions --------------------------------------------------------------------
+
+    def find_nick(self, nick: str) -> Session | None:
+        return self.nicks.get(fold(nick))
+
+    def find_channel(self, name: str) -> Channel | None:
+        return self.channels.get(fold(name))
+
+    def peers(self, session: Session) -> set[Session]:
+        """Everyone who shares a channel with `session`, not `session` itself."""
+        peers: set[Session] = set()
+        for channel in session.channels.values():
+            peers.update(channel.members)
+        peers.discard(session)
+        return peers
+
+    def quit(self, session: Session, reason: str) -> None:
+        """Tell the session's peers it quit, send it ERROR and drop it from every table."""
+        if session.id not in self.sessions:
+            return
+        if session.registered:
+            quit_msg = Message("QUIT", [reason], session.prefix)
+            self.outbox.send_many(self.peers(session), quit_msg)
+        self.outbox.error_and_close(
+            session, f"Closing link: {session.name}[{session.host}] ({reason})"
+        )
+        self._forget(session)
+
+    def remember_nick(self, session: Session) -> None:
+        """Record the session's current nick for WHOWAS."""
+        self.whowas.appendleft(WhowasEntry(session, self.now))
+
+    def _forget(self, session: Session) -> None:
+        if session.registered:
+            self.remember_nick(session)
+            self.registered_count -= 1
+            self.invisible_count -= "i" in session.modes
+            self.oper_count -= "o" in session.modes
+        for key, channel in list(session.channels.items()):
+            del channel.members[session]
+            if not channel.members:
+                del self.channels[key]
+        session.channels.clear()
+        if session.nick and self.nicks.get(fold(session.nick)) is session:
+            del self.nicks[fold(session.nick)]
+        self.sessions.pop(session.id, None)

@@ -1,0 +1,73 @@
+"""One client connection's state, as the core sees it.
+
+Invariants: `nick` is None until the client has sent a valid NICK; `registered` becomes
+True once (after NICK, USER, any CAP negotiation and a correct server password) and never
+goes back; `outq` holds serialized lines not yet handed to the network layer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from miniircd.core.channel import Channel
+
+
+class Session:
+    __slots__ = (
+        "account",
+        "away",
+        "cap_negotiating",
+        "cap_version",
+        "caps",
+        "channels",
+        "closing",
+        "connected_at",
+        "host",
+        "id",
+        "last_active",
+        "last_seen",
+        "modes",
+        "nick",
+        "outq",
+        "password",
+        "ping_pending",
+        "realname",
+        "registered",
+        "user",
+    )
+
+    def __init__(self, session_id: int, host: str, now: float) -> None:
+        self.id = session_id
+        self.host = host
+        self.nick: str | None = None
+        self.user: str | None = None
+        self.realname = ""
+        self.registered = False
+        self.cap_negotiating = False
+        self.cap_version = 0
+        self.caps: set[str] = set()
+        self.password: str | None = None
+        self.account: str | None = None
+        self.away: str | None = None
+        self.modes: set[str] = set()
+        self.channels: dict[str, Channel] = {}
+        self.connected_at = now
+        self.last_seen = now
+        self.last_active = now
+        self.ping_pending = False
+        self.closing = False
+        self.outq: list[bytes] = []
+
+    @property
+    def name(self) -> str:
+        """The nick as used in numerics: `*` before one is set."""
+        return self.nick or "*"
+
+    @property
+    def prefix(self) -> str:
+        """`nick!user@host`, the source of this client's messages."""
+        return f"{self.nick}!{self.user}@{self.host}"
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} {self.name}>"

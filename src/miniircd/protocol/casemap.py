@@ -1,0 +1,43 @@
+"""rfc1459 casemapping and the rules for nick and channel names.
+
+Under rfc1459, `[]\\~` are the upper-case forms of `{}|^`, so `Nick[1]` and `nick{1}` are
+the same nick. Every lookup by name goes through `fold`.
+"""
+
+from __future__ import annotations
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~"
+_LOWER = "abcdefghijklmnopqrstuvwxyz{}|^"
+_FOLD = str.maketrans(_UPPER, _LOWER)
+
+_NICK_SPECIAL = set("[]\\`_^{|}")
+_NICK_FIRST = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") | _NICK_SPECIAL
+_NICK_REST = _NICK_FIRST | set("0123456789-")
+CHANNEL_TYPES = "#"
+_CHANNEL_FORBIDDEN = set(" ,\x07\x00\r\n:")
+
+
+def fold(name: str) -> str:
+    """The rfc1459 case-folded form of a nick or channel name."""
+    return name.translate(_FOLD)
+
+
+def is_valid_nick(nick: str, max_length: int) -> bool:
+    return (
+        0 < len(nick) <= max_length
+        and nick[0] in _NICK_FIRST
+        and all(char in _NICK_REST for char in nick)
+    )
+
+
+def is_channel_name(name: str) -> bool:
+    """Whether `name` is meant as a channel (starts with a channel type)."""
+    return bool(name) and name[0] in CHANNEL_TYPES
+
+
+def is_valid_channel(name: str, max_length: int) -> bool:
+    return (
+        1 < len(name) <= max_length
+        and name[0] in CHANNEL_TYPES
+        and not any(char in _CHANNEL_FORBIDDEN for char in name)
+    )

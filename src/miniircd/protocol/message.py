@@ -1,0 +1,140 @@
+"""IRC message parsing and serialization, IRCv3 tags included.
+
+A line is `[@tags ][:source ]VERB [params...] [:trailing]`. `parse` takes one decoded line
+without its line ending and never raises anything but `ParseError`; `Message.serialize`
+produces the wire form (without CR-LF) and refuses parameters that could not round-trip.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Message", "ParseError", "decode", "escape_tag_value", "parse", "unescape_tag_value"]
+
+_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
+_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)
+
+
+class ParseError(ValueError):
+    """The line is not an IRC message (empty, or no verb)."""
+
+
+class Message:
+    """One IRC message. `verb` is upper-cased on parse; `params` holds the trailing one last."""
+
+    __slots__ = ("params", "source", "tags", "verb")
+
+    def __init__(
+        self,
+        verb: str,
+        params: list[str] | tuple[str, ...] = (),
+        source: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        self.verb = verb
+        self.params = list(params)
+        self.source = source
+        self.tags = tags if tags is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return (self.verb, self.params, self.source, self.tags) == (
+            other.verb,
+            other.params,
+            other.source,
+            other.tags,
+        )
+
+    def __repr__(self) -> str:
+        return f"Message({self.verb!r}, {self.params!r}, {self.source!r}, {self.tags!r})"
+
+    def serialize(self) -> str:
+        """The wire form without the line ending."""
+        parts: list[str] = []
+        if self.tags:
+            parts.append("@" + format_tags(self.tags))
+        if self.source:
+            parts.append(":" + self.source)
+        parts.append(self.verb)
+        if self.params:
+            *middle, last = self.params
+            for param in middle:
+                if not param or " " in param or param[0] == ":":
+                    raise ValueError(f"middle parameter cannot be sent as is: {param!r}")
+                parts.append(param)
+            if not last or " " in last or last[0] == ":":
+                parts.append(":" + last)
+            else:
+                parts.append(last)
+        return " ".join(parts)
+
+
+def format_tags(tags: dict[str, str]) -> str:
+    """`key=value;key2` with values escaped; an empty value is sent as a bare key."""
+    return ";".join(
+        f"{key}={escape_tag_value(value)}" if value else key for key, value in tags.items()
+    )
+
+
+def escape_tag_value(value: str) -> str:
+    return value.translate(_ESCAPE_TABLE)
+
+
+def unescape_tag_value(value: str) -> str:
+    if "\\" not in value:
+        return value
+    out: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            out.append(_UNESCAPES.get(following, following))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def parse_tags(text: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for item in text.split(";"):
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        tags[key] = unescape_tag_value(value)
+    return tags
+
+
+def parse(line: str) -> Message:
+    """Parse one line (no CR-LF). Runs of spaces separate parameters."""
+    rest = line
+    tags: dict[str, str] = {}
+    if rest.startswith("@"):
+        tag_text, _, rest = rest[1:].partition(" ")
+        tags = parse_tags(tag_text)
+    rest = rest.lstrip(" ")
+    source = None
+    if rest.startswith(":"):
+        source, _, rest = rest[1:].partition(" ")
+        rest = rest.lstrip(" ")
+    trailing: str | None = None
+    head, sep, tail = rest.partition(" :")
+    if sep:
+        trailing = tail
+    elif rest.startswith(":"):
+        head, trailing = "", rest[1:]
+    # Only ASCII space separates words: str.split() would also split on tabs and Unicode spaces.
+    words = [word for word in head.split(" ") if word]
+    if not words:
+        raise ParseError("no command")
+    verb, *params = words
+    if trailing is not None:
+        params.append(trailing)
+    return Message(verb.upper(), params, source, tags)
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8, falling back to latin-1 so that no byte sequence is ever refused."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")

@@ -1,0 +1,26 @@
+"""Shared fixtures: a sans-IO core harness and a real server on an ephemeral loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness import CoreHarness
+from liveserver import LiveServer
+
+
+@pytest.fixture
+def core() -> CoreHarness:
+    return CoreHarness()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    server = LiveServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,68 @@
+"""Drive the sans-IO core directly: feed lines in, read back what each client was sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from miniircd.config import Config
+from miniircd.core.server import Server
+from miniircd.core.session import Session
+
+SERVER_NAME = "irc.test"
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+
+class CoreClient:
+    def __init__(self, harness: CoreHarness, session: Session) -> None:
+        self.harness = harness
+        self.session = session
+        self.received: list[str] = []
+
+    def send(self, *lines: str) -> list[str]:
+        """Send lines; return (and forget) everything this client has been sent since."""
+        for line in lines:
+            self.harness.server.receive(self.session, line.encode(), self.harness.clock.now)
+        self.harness.deliver()
+        return self.take()
+
+    def take(self) -> list[str]:
+        lines, self.received = self.received, []
+        return lines
+
+    @property
+    def closed(self) -> bool:
+        return self.session.closing
+
+
+class CoreHarness:
+    def __init__(self, **config: Any) -> None:
+        self.clock = FakeClock()
+        self.server = Server(Config(server_name=SERVER_NAME, **config), self.clock.now)
+        self.clients: dict[int, CoreClient] = {}
+
+    def connect(self, host: str = "127.0.0.1") -> CoreClient:
+        session = self.server.connect(host, self.clock.now)
+        client = CoreClient(self, session)
+        self.clients[session.id] = client
+        return client
+
+    def register(self, nick: str, user: str | None = None) -> CoreClient:
+        client = self.connect()
+        lines = client.send(f"NICK {nick}", f"USER {user or nick} 0 * :{nick.title()}")
+        assert any(" 001 " in line for line in lines), lines
+        return client
+
+    def deliver(self) -> None:
+        for session in self.server.outbox.drain():
+            client = self.clients[session.id]
+            client.received.extend(raw.decode().rstrip("\r\n") for raw in session.outq)
+            session.outq.clear()
+
+    def tick(self, seconds: float) -> None:
+        self.clock.now += seconds
+        self.server.tick(self.clock.now)
+        self.deliver()

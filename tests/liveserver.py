@@ -1,0 +1,148 @@
+"""A real miniircd process on an ephemeral loopback port, and a line-based test client.
+
+Every wait has a deadline; nothing sleeps for a fixed time. The server's log goes to a
+file in the test's temp dir so a full pipe can never stall it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEADLINE = 10.0
+SERVER_NAME = "irc.test"
+
+
+class LiveServer:
+    def __init__(self, tmp_path: Path, *extra_args: str) -> None:
+        self.tmp_path = tmp_path
+        self.data_dir = tmp_path / "data"
+        self.log_path = tmp_path / "server.log"
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def start(self, *extra_args: str) -> None:
+        args = [
+            sys.executable, "-m", "miniircd", "--host", "127.0.0.1", "--port", "0",
+            "--data-dir", str(self.data_dir), "--server-name", SERVER_NAME,
+            *self.extra_args, *extra_args,
+        ]  # fmt: skip
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=self._log)
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            match = re.search(rb"listening on 127\.0\.0\.1:(\d+)", self.log_path.read_bytes())
+            if match:
+                self.port = int(match.group(1))
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
+            time.sleep(0.02)
+        raise TimeoutError("server did not start listening")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int | None:
+        """SIGTERM, wait; SIGKILL if it does not exit. Returns the exit code."""
+        if self.proc is None:
+            return None
+        code = self.proc.poll()
+        if code is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                code = self.proc.wait(DEADLINE)
+        self._log.close()
+        self.proc = None
+        return code
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(DEADLINE)
+        self._log.close()
+        self.proc = None
+
+    def client(self, nick: str | None = None) -> LineClient:
+        """A connected client; registered as `nick` when one is given."""
+        client = LineClient(self.port)
+        if nick is not None:
+            client.register(nick)
+        return client
+
+
+class LineClient:
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.sock = socket.create_connection((host, port), timeout=DEADLINE)
+        self.buffer = b""
+        self.seen: list[str] = []
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send(self, *lines: str) -> None:
+        self.sock.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
+
+    def read_line(self, deadline: float) -> str | None:
+        """The next line, or None when the server closed the connection."""
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no line in time; seen: {self.seen[-20:]}")
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            except ConnectionResetError:
+                return None
+            if not chunk:
+                return None
+            self.buffer += chunk
+        raw, self.buffer = self.buffer.split(b"\n", 1)
+        line = raw.rstrip(b"\r").decode("utf-8", "replace")
+        self.seen.append(line)
+        return line
+
+    def expect(self, pattern: str, timeout: float = DEADLINE) -> str:
+        """Read until a line matches the regex; return it."""
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while True:
+            line = self.read_line(deadline)
+            if line is None:
+                seen = self.seen[-20:]
+                raise ConnectionError(f"closed while waiting for {pattern!r}; seen {seen}")
+            if regex.search(line):
+                return line
+
+    def lines_until(self, pattern: str, timeout: float = DEADLINE) -> list[str]:
+        """Every line up to and including the first that matches."""
+        start = len(self.seen)
+        self.expect(pattern, timeout)
+        return self.seen[start:]
+
+    def expect_closed(self, timeout: float = DEADLINE) -> list[str]:
+        """Read until the server closes the connection; return the lines read."""
+        deadline = time.monotonic() + timeout
+        start = len(self.seen)
+        while self.read_line(deadline) is not None:
+            pass
+        return self.seen[start:]
+
+    def register(self, nick: str, user: str | None = None) -> list[str]:
+        self.send(f"NICK {nick}", f"USER {user or nick} 0 * :{nick}")
+        return self.lines_until(r" (376|422) ")
+
+    def close(self) -> None:
+        self.sock.close()
