@@ -41,3 +41,32 @@ def is_valid_channel(name: str, max_length: int) -> bool:
         and name[0] in CHANNEL_TYPES
         and not any(char in _CHANNEL_FORBIDDEN for char in name)
     )
+
+
+def mask_matches(mask: str, name: str) -> bool:
+    """IRC glob matching under rfc1459 folding: `*` any run, `?` any one character."""
+    return _glob_match(fold(mask), fold(name))
+
+
+def _glob_match(pattern: str, text: str) -> bool:
+    # Iterative wildcard matching with backtracking to the last '*': linear in practice and
+    # never recursive, so hostile masks like '*a*a*a*a*b' cannot blow the stack.
+    p = t = 0
+    star = -1
+    mark = 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] in ("?", text[t]):
+            p += 1
+            t += 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, mark = p, t
+            p += 1
+        elif star >= 0:
+            p = star + 1
+            mark += 1
+            t = mark
+        else:
+            return False
+    while p < len(pattern) and pattern[p] == "*":
+        p += 1
+    return p == len(pattern)

@@ -48,8 +48,12 @@ class Message:
     def __repr__(self) -> str:
         return f"Message({self.verb!r}, {self.params!r}, {self.source!r}, {self.tags!r})"
 
-    def serialize(self) -> str:
-        """The wire form without the line ending."""
+    def serialize(self, force_trailing: bool = False) -> str:
+        """The wire form without the line ending.
+
+        `force_trailing` puts a ':' before the last parameter even where none is needed, as
+        servers conventionally do for human text (some clients split on " :").
+        """
         parts: list[str] = []
         if self.tags:
             parts.append("@" + format_tags(self.tags))
@@ -62,7 +66,7 @@ class Message:
                 if not param or " " in param or param[0] == ":":
                     raise ValueError(f"middle parameter cannot be sent as is: {param!r}")
                 parts.append(param)
-            if not last or " " in last or last[0] == ":":
+            if force_trailing or not last or " " in last or last[0] == ":":
                 parts.append(":" + last)
             else:
                 parts.append(last)
