@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
@@ -14,6 +15,7 @@ from miniircd import __version__
 from miniircd.config import Config, ConfigError, from_toml, read_motd, validate
 from miniircd.core.server import Server
 from miniircd.net.loop import EventLoop
+from miniircd.store.passwords import hash_password
 
 log = logging.getLogger("miniircd")
 
@@ -39,7 +41,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, help="log level (default INFO)"
     )
+    parser.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="read a password from stdin, print its hash for [[operators]] and exit",
+    )
     return parser
+
+
+def print_password_hash() -> int:
+    """Read one password (prompting on a terminal) and print the hash the config wants."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("miniircd: the password is empty", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0
 
 
 def load_config(args: argparse.Namespace) -> Config:
@@ -60,6 +80,8 @@ def load_config(args: argparse.Namespace) -> Config:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.hash_password:
+        return print_password_hash()
     try:
         config = load_config(args)
         config.data_dir.mkdir(parents=True, exist_ok=True)

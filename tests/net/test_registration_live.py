@@ -32,7 +32,7 @@ def test_netcat_style_bare_lf(live: LiveServer) -> None:
     lines = client.lines_until(" 376 ")
     assert codes(lines) == WELCOME_BURST
     client.send_raw(b"PING :hello\n")
-    assert client.expect("PONG") == ":irc.test PONG irc.test hello"
+    assert client.expect("PONG") == ":irc.test PONG irc.test :hello"
     client.send_raw(b"QUIT :bye\n")
     assert client.expect_closed() == ["ERROR :Closing link: nc[127.0.0.1] (Quit: bye)"]
 
@@ -54,7 +54,7 @@ def test_hexchat_style_registration_waits_for_cap_end(live: LiveServer) -> None:
     assert client.expect("CAP") == ":irc.test CAP hex NAK :multi-prefix multi-prefix"
     client.send("PING :still-waiting")
     # nothing but the PONG: registration is held until CAP END
-    assert client.expect(".") == ":irc.test PONG irc.test still-waiting"
+    assert client.expect(".") == ":irc.test PONG irc.test :still-waiting"
     client.send("CAP END")
     assert codes(client.lines_until(" 376 ")) == WELCOME_BURST
 
@@ -117,7 +117,7 @@ def test_ping_timeout_with_short_timeouts(tmp_path: Path) -> None:
     server.start()
     try:
         client = server.client("sleepy")
-        assert client.expect("PING", timeout=5) == "PING irc.test"
+        assert client.expect("PING", timeout=5) == "PING :irc.test"
         assert client.expect_closed(timeout=5) == [
             "ERROR :Closing link: sleepy[127.0.0.1] (Ping timeout: 2 seconds)"
         ]

@@ -8,6 +8,7 @@ a Session is in `channel.members` exactly when the channel is in `session.channe
 from __future__ import annotations
 
 from miniircd.core.session import Session
+from miniircd.protocol.casemap import mask_matches
 
 PREFIXES = (("o", "@"), ("v", "+"))  # highest first
 PREFIX_OF = dict(PREFIXES)
@@ -49,3 +50,20 @@ class Channel:
         ranks = self.members.get(session, ())
         chars = [char for mode, char in PREFIXES if mode in ranks]
         return "".join(chars) if multi else "".join(chars[:1])
+
+    def visible_to(self, session: Session) -> bool:
+        """Secret channels exist only for their members."""
+        return "s" not in self.modes or session in self.members
+
+    def is_banned(self, session: Session) -> bool:
+        prefix = session.prefix
+        return any(mask_matches(mask, prefix) for mask in self.bans)
+
+    def can_speak(self, session: Session) -> bool:
+        """+n keeps outsiders out, +m and bans silence all but voiced members and ops."""
+        ranks = self.members.get(session)
+        if ranks is None:
+            return "n" not in self.modes and not self.is_banned(session)
+        if ranks:
+            return True
+        return "m" not in self.modes and not self.is_banned(session)

@@ -12,7 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from miniircd.core.commands import registration, server_queries
+from miniircd.core.commands import (
+    channels,
+    messages,
+    modes,
+    oper,
+    registration,
+    server_queries,
+    user_queries,
+)
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.session import Session
 from miniircd.protocol.message import Message
@@ -48,6 +56,24 @@ COMMANDS: dict[str, Command] = {
     "PING": Command(registration.ping, 1, before_registration=True),
     "PONG": Command(registration.pong, 0, before_registration=True),
     "QUIT": Command(registration.quit, 0, before_registration=True),
+    "JOIN": Command(channels.join, 1),
+    "PART": Command(channels.part, 1),
+    "TOPIC": Command(channels.topic, 1),
+    "NAMES": Command(channels.names),
+    "LIST": Command(channels.list_),
+    "KICK": Command(channels.kick, 2),
+    "INVITE": Command(channels.invite, 2),
+    "PRIVMSG": Command(messages.privmsg),
+    "NOTICE": Command(messages.notice),
+    "MODE": Command(modes.mode, 1),
+    "OPER": Command(oper.oper, 2),
+    "KILL": Command(oper.kill, 2, oper_only=True),
+    "WHO": Command(user_queries.who, 1),
+    "WHOIS": Command(user_queries.whois),
+    "WHOWAS": Command(user_queries.whowas),
+    "ISON": Command(user_queries.ison, 1),
+    "USERHOST": Command(user_queries.userhost, 1),
+    "AWAY": Command(user_queries.away),
     "MOTD": Command(server_queries.motd),
     "LUSERS": Command(server_queries.lusers),
     "VERSION": Command(server_queries.version),

@@ -12,6 +12,12 @@ from collections.abc import Iterable
 from miniircd.core.session import Session
 from miniircd.protocol.message import Message
 
+MAX_LINE = 510  # bytes of a line without CR-LF
+# Verbs whose last parameter is text: always sent after a ':' (numerics too).
+TEXT_VERBS = frozenset(
+    {"PRIVMSG", "NOTICE", "PART", "QUIT", "KICK", "TOPIC", "ERROR", "KILL", "CAP", "PING", "PONG"}
+)
+
 
 class Outbox:
     __slots__ = ("server_name", "touched")
@@ -36,8 +42,34 @@ class Outbox:
             self.raw(session, data)
 
     def numeric(self, session: Session, numeric: str, *params: str) -> None:
-        """`:server <numeric> <client> <params...>`; the last param is the human text."""
-        self.send(session, Message(numeric, [session.name, *params], self.server_name))
+        """`:server <numeric> <client> <params...>`; the last param is the human text.
+
+        A middle parameter that echoes unusable client input (empty, with a space, or
+        starting with ':') is sent as `*`: it could not have named anything anyway.
+        """
+        middle = [p if p and " " not in p and p[0] != ":" else "*" for p in params[:-1]]
+        line = Message(numeric, [session.name, *middle, *params[-1:]], self.server_name)
+        self.send(session, line)
+
+    def numeric_words(
+        self, session: Session, numeric: str, head: list[str], words: Iterable[str]
+    ) -> None:
+        """`numeric` with params `head` and a trailing list of words, split over as many
+        lines as it takes to keep each line within 512 bytes. Nothing is sent for no words.
+        """
+        prefix = f":{self.server_name} {numeric} {session.name} {' '.join(head)} :"
+        room = MAX_LINE - len(prefix.encode())
+        line: list[str] = []
+        used = -1
+        for word in words:
+            size = len(word.encode()) + 1
+            if line and used + size > room:
+                self.numeric(session, numeric, *head, " ".join(line))
+                line, used = [], -1
+            line.append(word)
+            used += size
+        if line:
+            self.numeric(session, numeric, *head, " ".join(line))
 
     def from_server(self, session: Session, verb: str, *params: str) -> None:
         self.send(session, Message(verb, list(params), self.server_name))
@@ -54,4 +86,5 @@ class Outbox:
 
 
 def encode(msg: Message) -> bytes:
-    return msg.serialize().encode("utf-8", "surrogateescape") + b"\r\n"
+    force = msg.verb in TEXT_VERBS or msg.verb[0].isdigit()
+    return msg.serialize(force).encode("utf-8", "surrogateescape") + b"\r\n"

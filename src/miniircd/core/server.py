@@ -154,6 +154,11 @@ class Server:
     def find_nick(self, nick: str) -> Session | None:
         return self.nicks.get(fold(nick))
 
+    def find_user(self, nick: str) -> Session | None:
+        """A registered session by nick; one that has only claimed a nick does not count."""
+        session = self.nicks.get(fold(nick))
+        return session if session is not None and session.registered else None
+
     def find_channel(self, name: str) -> Channel | None:
         return self.channels.get(fold(name))
 
@@ -164,6 +169,18 @@ class Server:
             peers.update(channel.members)
         peers.discard(session)
         return peers
+
+    def add_member(self, session: Session, channel: Channel, ranks: set[str]) -> None:
+        channel.members[session] = ranks
+        session.channels[fold(channel.name)] = channel
+
+    def remove_member(self, session: Session, channel: Channel) -> None:
+        """Take `session` out of `channel`; a channel left empty ceases to exist."""
+        key = fold(channel.name)
+        del channel.members[session]
+        del session.channels[key]
+        if not channel.members:
+            del self.channels[key]
 
     def quit(self, session: Session, reason: str) -> None:
         """Tell the session's peers it quit, send it ERROR and drop it from every table."""
@@ -187,11 +204,8 @@ class Server:
             self.registered_count -= 1
             self.invisible_count -= "i" in session.modes
             self.oper_count -= "o" in session.modes
-        for key, channel in list(session.channels.items()):
-            del channel.members[session]
-            if not channel.members:
-                del self.channels[key]
-        session.channels.clear()
+        for channel in list(session.channels.values()):
+            self.remove_member(session, channel)
         if session.nick and self.nicks.get(fold(session.nick)) is session:
             del self.nicks[fold(session.nick)]
         self.sessions.pop(session.id, None)

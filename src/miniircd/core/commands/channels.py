@@ -1,0 +1,244 @@
+"""Channel membership and management: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from miniircd.core.channel import Channel
+from miniircd.core.errors import IrcError
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold, is_channel_name, is_valid_channel
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_BADCHANMASK,
+    ERR_BADCHANNELKEY,
+    ERR_BANNEDFROMCHAN,
+    ERR_CHANNELISFULL,
+    ERR_CHANOPRIVSNEEDED,
+    ERR_INVITEONLYCHAN,
+    ERR_NOSUCHCHANNEL,
+    ERR_NOSUCHNICK,
+    ERR_NOTONCHANNEL,
+    ERR_TOOMANYCHANNELS,
+    ERR_USERNOTINCHANNEL,
+    ERR_USERONCHANNEL,
+    RPL_ENDOFNAMES,
+    RPL_INVITING,
+    RPL_LIST,
+    RPL_LISTEND,
+    RPL_LISTSTART,
+    RPL_NAMREPLY,
+    RPL_NOTOPIC,
+    RPL_TOPIC,
+    RPL_TOPICWHOTIME,
+)
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+TargetAction = Callable[[int, str], None]  # (index in the list, target name)
+
+
+def _channel(server: Server, name: str) -> Channel:
+    channel = server.find_channel(name)
+    if channel is None:
+        raise IrcError(ERR_NOSUCHCHANNEL, name, "No such channel")
+    return channel
+
+
+def _member_channel(server: Server, session: Session, name: str) -> Channel:
+    channel = _channel(server, name)
+    if session not in channel.members:
+        raise IrcError(ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+    return channel
+
+
+def _op_channel(server: Server, session: Session, name: str) -> Channel:
+    channel = _member_channel(server, session, name)
+    if not channel.is_op(session):
+        raise IrcError(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    return channel
+
+
+def for_each_target(
+    server: Server, session: Session, names: list[str], action: TargetAction
+) -> None:
+    """Run `action` per comma-separated target; a refusal of one does not stop the rest."""
+    out = server.outbox
+    for index, name in enumerate(names):
+        try:
+            action(index, name)
+        except IrcError as err:
+            out.numeric(session, err.numeric, *err.params)
+
+
+# JOIN <channel>{,<channel>} [<key>{,<key>}]   |   JOIN 0
+def join(server: Server, session: Session, msg: Message) -> None:
+    if msg.params[0] == "0":
+        for channel in list(session.channels.values()):
+            _leave(server, session, channel, Message("PART", [channel.name], session.prefix))
+        return
+    keys = msg.params[1].split(",") if len(msg.params) > 1 else []
+
+    def join_one(index: int, name: str) -> None:
+        _join(server, session, name, keys[index] if index < len(keys) else "")
+
+    for_each_target(server, session, msg.params[0].split(","), join_one)
+
+
+def _join(server: Server, session: Session, name: str, key: str) -> None:
+    if not is_channel_name(name):
+        raise IrcError(ERR_NOSUCHCHANNEL, name, "No such channel")
+    if not is_valid_channel(name, server.config.channellen):
+        raise IrcError(ERR_BADCHANMASK, name, "Bad Channel Mask")
+    channel = server.find_channel(name)
+    if channel is not None and session in channel.members:
+        return
+    if len(session.channels) >= server.config.chanlimit:
+        raise IrcError(ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+    if channel is None:
+        channel = Channel(name, server.now)
+        server.channels[fold(name)] = channel
+        ranks = {"o"}
+    else:
+        _check_admission(channel, session, key)
+        ranks = set()
+    channel.invited.discard(fold(session.name))
+    server.add_member(session, channel, ranks)
+    server.outbox.send_many(channel.members, Message("JOIN", [channel.name], session.prefix))
+    if channel.topic:
+        send_topic(server, session, channel)
+    send_names(server, session, channel)
+
+
+def _check_admission(channel: Channel, session: Session, key: str) -> None:
+    invited = fold(session.name) in channel.invited
+    if channel.is_banned(session) and not invited:
+        raise IrcError(ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
+    if "i" in channel.modes and not invited:
+        raise IrcError(ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
+    if channel.key is not None and key != channel.key:
+        raise IrcError(ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
+    if channel.limit is not None and len(channel.members) >= channel.limit:
+        raise IrcError(ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
+
+
+def _leave(server: Server, session: Session, channel: Channel, msg: Message) -> None:
+    """Tell every member (the leaver too) and remove the leaver."""
+    server.outbox.send_many(channel.members, msg)
+    server.remove_member(session, channel)
+
+
+# PART <channel>{,<channel>} [<reason>]
+def part(server: Server, session: Session, msg: Message) -> None:
+    reason = msg.params[1:2]
+
+    def part_one(index: int, name: str) -> None:
+        channel = _member_channel(server, session, name)
+        _leave(server, session, channel, Message("PART", [channel.name, *reason], session.prefix))
+
+    for_each_target(server, session, msg.params[0].split(","), part_one)
+
+
+# TOPIC <channel> [<topic>]
+def topic(server: Server, session: Session, msg: Message) -> None:
+    name = msg.params[0]
+    if len(msg.params) == 1:
+        channel = _channel(server, name)
+        if not channel.visible_to(session):
+            raise IrcError(ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        if channel.topic:
+            send_topic(server, session, channel)
+        else:
+            server.outbox.numeric(session, RPL_NOTOPIC, channel.name, "No topic is set")
+        return
+    channel = _member_channel(server, session, name)
+    if "t" in channel.modes and not channel.is_op(session):
+        raise IrcError(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    channel.topic = msg.params[1][: server.config.topiclen]
+    channel.topic_by = session.prefix
+    channel.topic_time = int(server.now)
+    topic_msg = Message("TOPIC", [channel.name, channel.topic], session.prefix)
+    server.outbox.send_many(channel.members, topic_msg)
+
+
+def send_topic(server: Server, session: Session, channel: Channel) -> None:
+    out = server.outbox
+    out.numeric(session, RPL_TOPIC, channel.name, channel.topic)
+    out.numeric(session, RPL_TOPICWHOTIME, channel.name, channel.topic_by, str(channel.topic_time))
+
+
+# NAMES [<channel>{,<channel>}]
+def names(server: Server, session: Session, msg: Message) -> None:
+    if not msg.params or not msg.params[0]:
+        for each in list(server.channels.values()):
+            if each.visible_to(session):
+                send_names(server, session, each, end=False)
+        server.outbox.numeric(session, RPL_ENDOFNAMES, "*", "End of /NAMES list")
+        return
+    name = msg.params[0].split(",")[0]  # TARGMAX NAMES:1
+    channel = server.find_channel(name)
+    if channel is not None and channel.visible_to(session):
+        send_names(server, session, channel)
+    else:
+        server.outbox.numeric(session, RPL_ENDOFNAMES, name, "End of /NAMES list")
+
+
+def send_names(server: Server, session: Session, channel: Channel, end: bool = True) -> None:
+    """353 lines, each filled up to the 512-byte limit, then 366."""
+    out = server.outbox
+    symbol = "@" if "s" in channel.modes else "="
+    multi = "multi-prefix" in session.caps
+    words = (channel.prefix(member, multi) + member.name for member in channel.members)
+    out.numeric_words(session, RPL_NAMREPLY, [symbol, channel.name], words)
+    if end:
+        out.numeric(session, RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
+
+
+# LIST [<channel>{,<channel>}]
+def list_(server: Server, session: Session, msg: Message) -> None:
+    out = server.outbox
+    if msg.params and msg.params[0]:
+        found = (server.find_channel(name) for name in msg.params[0].split(","))
+        channels = [channel for channel in found if channel is not None]
+    else:
+        channels = list(server.channels.values())
+    out.numeric(session, RPL_LISTSTART, "Channel", "Users  Name")
+    for channel in channels:
+        if channel.visible_to(session):
+            out.numeric(session, RPL_LIST, channel.name, str(len(channel.members)), channel.topic)
+    out.numeric(session, RPL_LISTEND, "End of /LIST")
+
+
+# KICK <channel> <user> [<comment>]
+def kick(server: Server, session: Session, msg: Message) -> None:
+    channel = _op_channel(server, session, msg.params[0])
+    target_nick = msg.params[1].split(",")[0]  # TARGMAX KICK:1
+    target = server.find_user(target_nick)
+    if target is None:
+        raise IrcError(ERR_NOSUCHNICK, target_nick, "No such nick/channel")
+    if target not in channel.members:
+        raise IrcError(
+            ERR_USERNOTINCHANNEL, target.name, channel.name, "They aren't on that channel"
+        )
+    comment = msg.params[2] if len(msg.params) > 2 and msg.params[2] else session.name
+    comment = comment[: server.config.kicklen]
+    kick_msg = Message("KICK", [channel.name, target.name, comment], session.prefix)
+    _leave(server, target, channel, kick_msg)
+
+
+# INVITE <nickname> <channel>
+def invite(server: Server, session: Session, msg: Message) -> None:
+    target_nick, name = msg.params[0], msg.params[1]
+    target = server.find_user(target_nick)
+    if target is None:
+        raise IrcError(ERR_NOSUCHNICK, target_nick, "No such nick/channel")
+    channel = _member_channel(server, session, name)
+    if "i" in channel.modes and not channel.is_op(session):
+        raise IrcError(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    if target in channel.members:
+        raise IrcError(ERR_USERONCHANNEL, target.name, channel.name, "is already on channel")
+    channel.invited.add(fold(target.name))
+    server.outbox.numeric(session, RPL_INVITING, target.name, channel.name)
+    server.outbox.send(target, Message("INVITE", [target.name, channel.name], session.prefix))

@@ -1,0 +1,361 @@
+"""Channel and user modes: MODE, plus the helpers other families use to change or read them.
+
+Owns which mode letters exist and what parameters they take, the ban list
+(mask normalization, MAXLIST) and the user-mode counters: `set_user_mode` is the one place
+that changes `session.modes`, so `server.invisible_count` and `server.oper_count` stay in
+step with it.
+
+A channel MODE is handled in two passes. `_parse` pairs each letter with its sign and
+parameter, left to right, and drops parameterised letters beyond `config.modes`. If any of
+them asks for a change, the privilege check (442/482) refuses the whole command before
+anything is touched. Then each request is applied in order; a refusal of one request
+(401, 441, 472, 478, 525, 696) is reported and the rest still apply. The changes that
+actually happened are broadcast once, grouped by sign: `+ov-k bob bob key`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, NamedTuple
+
+from miniircd.core.channel import Channel
+from miniircd.core.errors import IrcError
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold, is_channel_name
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_BANLISTFULL,
+    ERR_CHANOPRIVSNEEDED,
+    ERR_INVALIDKEY,
+    ERR_INVALIDMODEPARAM,
+    ERR_NOSUCHCHANNEL,
+    ERR_NOSUCHNICK,
+    ERR_NOTONCHANNEL,
+    ERR_UMODEUNKNOWNFLAG,
+    ERR_UNKNOWNMODE,
+    ERR_USERNOTINCHANNEL,
+    ERR_USERSDONTMATCH,
+    RPL_BANLIST,
+    RPL_CHANNELMODEIS,
+    RPL_CREATIONTIME,
+    RPL_ENDOFBANLIST,
+    RPL_UMODEIS,
+)
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+# CHANMODES=b,k,l,imnst and PREFIX=(ov)@+, as advertised in ISUPPORT
+LIST_MODES = "b"
+KEY_MODES = "k"  # parameter when set; an optional one when unset
+LIMIT_MODES = "l"  # parameter when set only
+FLAG_MODES = "imnst"
+PREFIX_MODES = "ov"
+CHANNEL_MODES = LIST_MODES + KEY_MODES + LIMIT_MODES + FLAG_MODES + PREFIX_MODES
+USER_MODES = "io"  # +o only through OPER
+
+MODE_NAMES = {"b": "ban", "k": "key", "l": "limit", "o": "op", "v": "voice"}
+
+
+class Change(NamedTuple):
+    """One mode letter with its sign and parameter, requested or applied."""
+
+    sign: str
+    char: str
+    param: str | None
+
+
+# MODE <target> [<modestring> [<mode arguments>...]]
+def mode(server: Server, session: Session, msg: Message) -> None:
+    target = msg.params[0]
+    modestring = msg.params[1] if len(msg.params) > 1 else None
+    if is_channel_name(target):
+        channel = server.find_channel(target)
+        if channel is None:
+            raise IrcError(ERR_NOSUCHCHANNEL, target, "No such channel")
+        if modestring is None:
+            _send_channel_modes(server, session, channel)
+        else:
+            _change_channel_modes(server, session, channel, modestring, msg.params[2:])
+    else:
+        _user_mode(server, session, target, modestring)
+
+
+def normalize_mask(mask: str) -> str:
+    """A full `nick!user@host` mask: `bob` -> `bob!*@*`, `u@h` -> `*!u@h`."""
+    if "!" in mask:
+        nick, _, rest = mask.partition("!")
+    elif "@" in mask:
+        nick, rest = "*", mask
+    else:
+        nick, rest = mask, "*"
+    user, _, host = rest.partition("@")
+    return f"{nick or '*'}!{user or '*'}@{host or '*'}"
+
+
+def set_user_mode(server: Server, session: Session, char: str, on: bool) -> bool:
+    """Set or clear a user mode, keeping the LUSERS counters in step; False if no change."""
+    if (char in session.modes) == on:
+        return False
+    delta = 1 if on else -1
+    if on:
+        session.modes.add(char)
+    else:
+        session.modes.discard(char)
+    if char == "i":
+        server.invisible_count += delta
+    elif char == "o":
+        server.oper_count += delta
+    return True
+
+
+def echo_user_modes(server: Server, session: Session, changes: list[Change]) -> None:
+    """Tell the user about changes to its own modes: `:nick MODE nick +i`."""
+    if changes:
+        nick = session.name
+        server.outbox.send(session, Message("MODE", [nick, *format_changes(changes)], nick))
+
+
+def format_changes(changes: list[Change]) -> list[str]:
+    """The modestring, with consecutive same-sign letters grouped, then the parameters."""
+    letters: list[str] = []
+    params: list[str] = []
+    sign = ""
+    for change in changes:
+        if change.sign != sign:
+            sign = change.sign
+            letters.append(sign)
+        letters.append(change.char)
+        if change.param is not None:
+            params.append(change.param)
+    return ["".join(letters), *params]
+
+
+# -- channel modes ---------------------------------------------------------------------------
+
+
+def _send_channel_modes(server: Server, session: Session, channel: Channel) -> None:
+    letters = "+" + "".join(sorted(channel.modes))
+    params: list[str] = []
+    if session in channel.members:  # the key and the limit are for members' eyes only
+        if channel.key is not None:
+            params.append(channel.key)
+        if channel.limit is not None:
+            params.append(str(channel.limit))
+    out = server.outbox
+    out.numeric(session, RPL_CHANNELMODEIS, channel.name, letters, *params)
+    out.numeric(session, RPL_CREATIONTIME, channel.name, str(channel.created))
+
+
+def _send_ban_list(server: Server, session: Session, channel: Channel) -> None:
+    out = server.outbox
+    for mask, (setter, set_at) in channel.bans.items():
+        out.numeric(session, RPL_BANLIST, channel.name, mask, setter, str(set_at))
+    out.numeric(session, RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+
+
+def _change_channel_modes(
+    server: Server, session: Session, channel: Channel, modestring: str, args: list[str]
+) -> None:
+    requests = _parse(modestring, args, server.config.modes)
+    if any(_is_change(request) for request in requests) and not channel.is_op(session):
+        if session not in channel.members:
+            raise IrcError(ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        raise IrcError(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+    out = server.outbox
+    applied: list[Change] = []
+    listed = False
+    for request in requests:
+        if request.char in LIST_MODES and request.param is None:
+            if not listed:
+                _send_ban_list(server, session, channel)
+                listed = True
+            continue
+        try:
+            change = _apply(server, session, channel, request)
+        except IrcError as err:
+            out.numeric(session, err.numeric, *err.params)
+            continue
+        if change is not None:
+            applied.append(change)
+    if applied:
+        mode_msg = Message("MODE", [channel.name, *format_changes(applied)], session.prefix)
+        out.send_many(channel.members, mode_msg)
+
+
+def _parse(modestring: str, args: list[str], max_params: int) -> list[Change]:
+    """Pair each letter with its sign and parameter; parameterised ones past the limit go."""
+    pending = deque(args)
+    requests: list[Change] = []
+    sign = "+"
+    used = 0
+    for char in modestring:
+        if char in "+-":
+            sign = char
+            continue
+        param: str | None = None
+        takes_param = _needs_param(sign, char) or char in KEY_MODES
+        is_list_query = char in LIST_MODES and not pending
+        if takes_param and not is_list_query:
+            if used >= max_params:
+                continue  # beyond MODES: ignored
+            if pending:
+                used += 1
+                param = pending.popleft()
+        requests.append(Change(sign, char, param))
+    return requests
+
+
+def _needs_param(sign: str, char: str) -> bool:
+    if char in LIST_MODES or char in PREFIX_MODES:
+        return True
+    return sign == "+" and (char in KEY_MODES or char in LIMIT_MODES)
+
+
+def _is_change(request: Change) -> bool:
+    """Whether the request asks to change something (as opposed to a list query)."""
+    if request.char not in CHANNEL_MODES:
+        return False
+    return request.param is not None or not _needs_param(request.sign, request.char)
+
+
+def _apply(server: Server, session: Session, channel: Channel, request: Change) -> Change | None:
+    """Apply one request; the change as it is to be broadcast, None if it changed nothing."""
+    sign, char, param = request
+    if char not in CHANNEL_MODES:
+        raise IrcError(ERR_UNKNOWNMODE, char, "is unknown mode char to me")
+    if param is None and _needs_param(sign, char):
+        text = f"You must specify a parameter for the {MODE_NAMES[char]} mode"
+        raise IrcError(ERR_INVALIDMODEPARAM, channel.name, char, "*", text)
+    on = sign == "+"
+    if char in FLAG_MODES:
+        return request if _set_flag(channel, char, on) else None
+    if char in KEY_MODES:
+        return _apply_key(channel, on, param)
+    if char in LIMIT_MODES:
+        return _apply_limit(channel, on, param)
+    assert param is not None
+    if char in LIST_MODES:
+        return _apply_ban(server, session, channel, on, param)
+    return _apply_prefix(server, channel, sign, char, param)
+
+
+def _set_flag(channel: Channel, char: str, on: bool) -> bool:
+    if (char in channel.modes) == on:
+        return False
+    if on:
+        channel.modes.add(char)
+    else:
+        channel.modes.discard(char)
+    return True
+
+
+def _apply_key(channel: Channel, on: bool, key: str | None) -> Change | None:
+    if not on:
+        if not _set_flag(channel, "k", False):
+            return None
+        channel.key = None
+        return Change("-", "k", key if key is not None and _is_word(key) else "*")
+    assert key is not None
+    if not _is_word(key) or "," in key:
+        raise IrcError(ERR_INVALIDKEY, channel.name, "Key is not well-formed")
+    if channel.key == key:
+        return None
+    _set_flag(channel, "k", True)
+    channel.key = key
+    return Change("+", "k", key)
+
+
+def _apply_limit(channel: Channel, on: bool, param: str | None) -> Change | None:
+    if not on:
+        if not _set_flag(channel, "l", False):
+            return None
+        channel.limit = None
+        return Change("-", "l", None)
+    assert param is not None
+    if not (param.isascii() and param.isdigit() and int(param) > 0):
+        raise IrcError(ERR_INVALIDMODEPARAM, channel.name, "l", param, "Invalid limit")
+    limit = int(param)
+    if channel.limit == limit:
+        return None
+    _set_flag(channel, "l", True)
+    channel.limit = limit
+    return Change("+", "l", str(limit))
+
+
+def _apply_ban(
+    server: Server, session: Session, channel: Channel, on: bool, param: str
+) -> Change | None:
+    if not _is_word(param):  # it could be neither broadcast nor listed
+        raise IrcError(ERR_INVALIDMODEPARAM, channel.name, "b", param, "Invalid ban mask")
+    mask = normalize_mask(param)
+    existing = next((ban for ban in channel.bans if fold(ban) == fold(mask)), None)
+    if not on:
+        if existing is None:
+            return None
+        del channel.bans[existing]
+        return Change("-", "b", existing)
+    if existing is not None:
+        return None
+    if len(channel.bans) >= server.config.maxlist:
+        raise IrcError(ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full")
+    channel.bans[mask] = (session.prefix, int(server.now))
+    return Change("+", "b", mask)
+
+
+def _apply_prefix(
+    server: Server, channel: Channel, sign: str, char: str, nick: str
+) -> Change | None:
+    target = server.find_nick(nick)
+    if target is None or not target.registered:
+        raise IrcError(ERR_NOSUCHNICK, nick, "No such nick/channel")
+    ranks = channel.members.get(target)
+    if ranks is None:
+        raise IrcError(
+            ERR_USERNOTINCHANNEL, target.name, channel.name, "They aren't on that channel"
+        )
+    on = sign == "+"
+    if (char in ranks) == on:
+        return None
+    if on:
+        ranks.add(char)
+    else:
+        ranks.discard(char)
+    return Change(sign, char, target.name)
+
+
+# -- user modes ------------------------------------------------------------------------------
+
+
+def _user_mode(server: Server, session: Session, nick: str, modestring: str | None) -> None:
+    target = server.find_nick(nick)
+    if target is None or not target.registered:
+        raise IrcError(ERR_NOSUCHNICK, nick, "No such nick/channel")
+    if target is not session:
+        raise IrcError(ERR_USERSDONTMATCH, "Cant change mode for other users")
+    if modestring is None:
+        server.outbox.numeric(session, RPL_UMODEIS, "+" + "".join(sorted(session.modes)))
+        return
+    applied: list[Change] = []
+    unknown = False
+    sign = "+"
+    for char in modestring:
+        if char in "+-":
+            sign = char
+        elif char not in USER_MODES:
+            unknown = True
+        elif char == "o" and sign == "+":
+            continue  # only OPER grants +o
+        elif set_user_mode(server, session, char, sign == "+"):
+            applied.append(Change(sign, char, None))
+    if unknown:
+        server.outbox.numeric(session, ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    echo_user_modes(server, session, applied)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _is_word(text: str) -> bool:
+    """Whether `text` can be sent as a middle parameter (only a last one may hold spaces)."""
+    return bool(text) and " " not in text and not text.startswith(":")

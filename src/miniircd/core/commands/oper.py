@@ -1,0 +1,52 @@
+"""Operator commands: OPER, which checks the `[[operators]]` of the config, and KILL.
+
+User mode `o` itself (and the oper count LUSERS shows) is changed only through
+`modes.set_user_mode`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from miniircd.core.commands.modes import Change, echo_user_modes, set_user_mode
+from miniircd.core.errors import IrcError
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_CANTKILLSERVER,
+    ERR_NOOPERHOST,
+    ERR_NOSUCHNICK,
+    ERR_PASSWDMISMATCH,
+    RPL_YOUREOPER,
+)
+from miniircd.store.passwords import verify_password
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+
+# OPER <name> <password>
+def oper(server: Server, session: Session, msg: Message) -> None:
+    name, password = msg.params[0], msg.params[1]
+    operator = next((op for op in server.config.operators if op.name == name), None)
+    if operator is None:
+        raise IrcError(ERR_NOOPERHOST, "No O-lines for your host")
+    if not verify_password(password, operator.password_hash):
+        raise IrcError(ERR_PASSWDMISMATCH, "Password incorrect")
+    granted = set_user_mode(server, session, "o", True)
+    server.outbox.numeric(session, RPL_YOUREOPER, "You are now an IRC operator")
+    if granted:
+        echo_user_modes(server, session, [Change("+", "o", None)])
+
+
+# KILL <nickname> <comment>
+def kill(server: Server, session: Session, msg: Message) -> None:
+    nick, comment = msg.params[0], msg.params[1]
+    if fold(nick) == fold(server.name):
+        raise IrcError(ERR_CANTKILLSERVER, "You cant kill a server!")
+    target = server.find_nick(nick)
+    if target is None or not target.registered:
+        raise IrcError(ERR_NOSUCHNICK, nick, "No such nick/channel")
+    server.outbox.send(target, Message("KILL", [target.name, comment], session.prefix))
+    server.quit(target, f"Killed ({session.name} ({comment}))")

@@ -1,0 +1,211 @@
+"""Queries about users, and the away state: WHO, WHOIS, WHOWAS, ISON, USERHOST, AWAY.
+
+Visibility: a secret (+s) channel is shown only to its members (`Channel.visible_to`), and
+an invisible (+i) user is found by WHO only by themselves and by those who share a channel
+with them; WHOIS, ISON and USERHOST name one nick exactly, so they answer for anyone.
+`away_reply` is shared with PRIVMSG, which answers a message to an away user with 301.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from miniircd.core.channel import Channel
+from miniircd.core.errors import IrcError
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold, is_channel_name, mask_matches
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_NONICKNAMEGIVEN,
+    ERR_NOSUCHNICK,
+    ERR_WASNOSUCHNICK,
+    RPL_AWAY,
+    RPL_ENDOFWHO,
+    RPL_ENDOFWHOIS,
+    RPL_ENDOFWHOWAS,
+    RPL_ISON,
+    RPL_NOWAWAY,
+    RPL_UNAWAY,
+    RPL_USERHOST,
+    RPL_WHOISACCOUNT,
+    RPL_WHOISCHANNELS,
+    RPL_WHOISIDLE,
+    RPL_WHOISOPERATOR,
+    RPL_WHOISSERVER,
+    RPL_WHOISUSER,
+    RPL_WHOREPLY,
+    RPL_WHOWASUSER,
+)
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+USERHOST_MAX = 5
+WHO_EVERYONE = ("", "0", "*")
+
+
+def away_reply(server: Server, asker: Session, target: Session) -> None:
+    """301 to `asker` when `target` is away."""
+    if target.away is not None:
+        server.outbox.numeric(asker, RPL_AWAY, target.name, target.away)
+
+
+def _multi(session: Session) -> bool:
+    return "multi-prefix" in session.caps
+
+
+def _first_nick(msg: Message, index: int) -> str:
+    """The first of a comma-separated list of nicks in `params[index]`, or 431 if none."""
+    nick = msg.params[index].split(",")[0] if len(msg.params) > index else ""
+    if not nick:
+        raise IrcError(ERR_NONICKNAMEGIVEN, "No nickname given")
+    return nick
+
+
+# WHO <mask> [o]
+def who(server: Server, session: Session, msg: Message) -> None:
+    mask = msg.params[0]
+    # "o" among the flags (before any WHOX '%fields') asks for operators only.
+    opers_only = len(msg.params) > 1 and "o" in msg.params[1].split("%")[0]
+    channel = server.find_channel(mask) if is_channel_name(mask) else None
+    members: Iterator[Session]
+    if channel is not None:
+        members = _channel_who(channel, session)
+    elif is_channel_name(mask):
+        members = iter(())
+    else:
+        members = _mask_who(server, session, mask)
+    out = server.outbox
+    for member in members:
+        if opers_only and "o" not in member.modes:
+            continue
+        flags = "H" if member.away is None else "G"
+        if "o" in member.modes:
+            flags += "*"
+        if channel is not None:
+            flags += channel.prefix(member, _multi(session))
+        out.numeric(
+            session,
+            RPL_WHOREPLY,
+            channel.name if channel is not None else "*",
+            member.user or "*",
+            member.host,
+            server.name,
+            member.name,
+            flags,
+            f"0 {member.realname}",
+        )
+    out.numeric(session, RPL_ENDOFWHO, mask, "End of WHO list")
+
+
+def _channel_who(channel: Channel, asker: Session) -> Iterator[Session]:
+    """A channel's members as the asker may see them: all of them to a member, else the
+    visible ones of a channel that is not secret."""
+    if not channel.visible_to(asker):
+        return
+    inside = asker in channel.members
+    for member in channel.members:
+        if inside or "i" not in member.modes:
+            yield member
+
+
+def _mask_who(server: Server, asker: Session, mask: str) -> Iterator[Session]:
+    """Registered users whose nick, user, host or realname match `mask`, minus the invisible
+    ones the asker shares no channel with. The channel field is then always `*`."""
+    peers = server.peers(asker)
+    everyone = mask in WHO_EVERYONE
+    for user in server.sessions.values():
+        if not user.registered:
+            continue
+        if "i" in user.modes and user is not asker and user not in peers:
+            continue
+        fields = (user.name, user.user or "", user.host, user.realname)
+        if everyone or any(mask_matches(mask, field) for field in fields):
+            yield user
+
+
+# WHOIS [<target>] <nick>
+def whois(server: Server, session: Session, msg: Message) -> None:
+    # With two parameters the first names a server; there is only this one, so it is ignored.
+    nick = _first_nick(msg, 1 if len(msg.params) > 1 else 0)  # TARGMAX WHOIS:1
+    out = server.outbox
+    target = server.find_user(nick)
+    if target is None:
+        out.numeric(session, ERR_NOSUCHNICK, nick, "No such nick/channel")
+        out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        return
+    name = target.name
+    out.numeric(session, RPL_WHOISUSER, name, target.user or "*", target.host, "*", target.realname)
+    shown = [
+        channel.prefix(target, _multi(session)) + channel.name
+        for channel in target.channels.values()
+        if channel.visible_to(session)
+    ]
+    out.numeric_words(session, RPL_WHOISCHANNELS, [name], shown)
+    out.numeric(session, RPL_WHOISSERVER, name, server.name, f"{server.config.network} IRC server")
+    if "o" in target.modes:
+        out.numeric(session, RPL_WHOISOPERATOR, name, "is an IRC operator")
+    if target.account is not None:
+        out.numeric(session, RPL_WHOISACCOUNT, name, target.account, "is logged in as")
+    away_reply(server, session, target)
+    idle = str(int(server.now - target.last_active))
+    signon = str(int(target.connected_at))
+    out.numeric(session, RPL_WHOISIDLE, name, idle, signon, "seconds idle, signon time")
+    out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+
+
+# WHOWAS <nick> [<count>]
+def whowas(server: Server, session: Session, msg: Message) -> None:
+    nick = _first_nick(msg, 0)
+    count = int(msg.params[1]) if len(msg.params) > 1 and msg.params[1].isdigit() else 0
+    out = server.outbox
+    folded = fold(nick)
+    entries = [entry for entry in server.whowas if fold(entry.nick) == folded]
+    if count > 0:
+        entries = entries[:count]
+    for entry in entries:
+        user = entry.user or "*"
+        out.numeric(session, RPL_WHOWASUSER, entry.nick, user, entry.host, "*", entry.realname)
+        when = datetime.fromtimestamp(entry.time, UTC).ctime()
+        out.numeric(session, RPL_WHOISSERVER, entry.nick, server.name, when)
+    if not entries:
+        out.numeric(session, ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    out.numeric(session, RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
+
+
+def _nick_list(msg: Message) -> list[str]:
+    """Nicks given as separate parameters, as one space-separated trailing one, or both."""
+    return " ".join(msg.params).split()
+
+
+# ISON <nickname>{ <nickname>}
+def ison(server: Server, session: Session, msg: Message) -> None:
+    found = (server.find_user(nick) for nick in _nick_list(msg))
+    present = [user.name for user in found if user is not None]
+    server.outbox.numeric(session, RPL_ISON, " ".join(present))
+
+
+# USERHOST <nickname>{ <nickname>}
+def userhost(server: Server, session: Session, msg: Message) -> None:
+    replies = []
+    for nick in _nick_list(msg)[:USERHOST_MAX]:
+        user = server.find_user(nick)
+        if user is None:
+            continue
+        oper = "*" if "o" in user.modes else ""
+        here = "+" if user.away is None else "-"
+        replies.append(f"{user.name}{oper}={here}{user.user}@{user.host}")
+    server.outbox.numeric(session, RPL_USERHOST, " ".join(replies))
+
+
+# AWAY [<text>]
+def away(server: Server, session: Session, msg: Message) -> None:
+    text = msg.params[0] if msg.params else ""
+    if text:
+        session.away = text[: server.config.awaylen]
+        server.outbox.numeric(session, RPL_NOWAWAY, "You have been marked as being away")
+    else:
+        session.away = None
+        server.outbox.numeric(session, RPL_UNAWAY, "You are no longer marked as being away")

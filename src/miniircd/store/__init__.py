@@ -1,0 +1,1 @@
+"""Accounts, rooms, history and the inbox, behind a small interface (SQLite underneath)."""

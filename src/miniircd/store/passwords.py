@@ -1,0 +1,57 @@
+"""Password hashes: scrypt with a per-password random salt, as one self-describing string.
+
+Format: `scrypt$<log2 n>$<r>$<p>$<salt, base64>$<hash, base64>`. Verifying reads the
+parameters from the string, so they can be raised later without breaking old hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+SCRYPT_LOG2_N = 14
+SCRYPT_R = 8
+SCRYPT_P = 1
+SALT_BYTES = 16
+HASH_BYTES = 32
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(SALT_BYTES)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=salt,
+        n=1 << SCRYPT_LOG2_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        dklen=HASH_BYTES,
+    )
+    return f"scrypt${SCRYPT_LOG2_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """Constant-time check of `password` against a stored hash; False for a malformed hash."""
+    try:
+        algorithm, log2_n, r, p, salt_b64, hash_b64 = encoded.split("$")
+        if algorithm != "scrypt":
+            return False
+        salt = base64.b64decode(salt_b64, validate=True)
+        expected = base64.b64decode(hash_b64, validate=True)
+        digest = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=salt,
+            n=1 << int(log2_n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=256 * 1024 * 1024,
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, expected)
