@@ -7,6 +7,7 @@ from typing import Any
 from miniircd.config import Config
 from miniircd.core.server import Server
 from miniircd.core.session import Session
+from miniircd.store.sqlite import SqliteStore
 
 SERVER_NAME = "irc.test"
 
@@ -41,7 +42,8 @@ class CoreClient:
 class CoreHarness:
     def __init__(self, **config: Any) -> None:
         self.clock = FakeClock()
-        self.server = Server(Config(server_name=SERVER_NAME, **config), self.clock.now)
+        self.store = SqliteStore(":memory:")  # the real SQLite engine, in memory
+        self.server = Server(Config(server_name=SERVER_NAME, **config), self.store, self.clock.now)
         self.clients: dict[int, CoreClient] = {}
 
     def connect(self, host: str = "127.0.0.1") -> CoreClient:
@@ -57,6 +59,12 @@ class CoreHarness:
         return client
 
     def deliver(self) -> None:
+        """Run queued jobs (as the loop's worker threads would), commit, hand out lines."""
+        while jobs := self.server.take_jobs():
+            for job in jobs:
+                job.run()
+                self.server.finish_job(job, self.clock.now)
+        self.store.commit()
         for session in self.server.outbox.drain():
             client = self.clients[session.id]
             client.received.extend(raw.decode().rstrip("\r\n") for raw in session.outq)

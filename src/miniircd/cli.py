@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from miniircd.config import Config, ConfigError, from_toml, read_motd, validate
 from miniircd.core.server import Server
 from miniircd.net.loop import EventLoop
 from miniircd.store.passwords import hash_password
+from miniircd.store.sqlite import SqliteStore
 
 log = logging.getLogger("miniircd")
 
@@ -96,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    server = Server(config, time.time())
+    try:
+        store = SqliteStore.in_dir(config.data_dir)
+    except (sqlite3.Error, RuntimeError) as exc:
+        print(f"miniircd: cannot open the database in {config.data_dir}: {exc}", file=sys.stderr)
+        return 2
+    server = Server(config, store, time.time())
     loop = EventLoop(config, server)
     try:
         host, port = loop.listen(config.host, config.port)

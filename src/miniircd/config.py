@@ -63,21 +63,40 @@ class Config:
     whowas_history: int = 100
     sendq: int = 1 << 20
     max_line_pending: int = 8192
-    # [operators]
+    # [accounts]
+    require_account: bool = False
+    password_min_length: int = 8
+    password_max_length: int = 128
+    nick_grace: float = 30.0
+    login_attempts: int = 5  # failed logins allowed per account and per IP ...
+    login_window: float = 60.0  # ... within this many seconds
+    # [[operators]]
     operators: tuple[Operator, ...] = ()
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
 
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "server": ("server_name", "network", "password", "motd", "data_dir", "log_level"),
-    "listen": ("host", "port"),
-    "timeouts": ("registration_timeout", "ping_interval", "ping_timeout"),
-    "limits": (
+def _same(*names: str) -> dict[str, str]:
+    return {name: name for name in names}
+
+
+# section -> {key in the file: Config field}
+SECTIONS: dict[str, dict[str, str]] = {
+    "server": _same("server_name", "network", "password", "motd", "data_dir", "log_level"),
+    "listen": _same("host", "port"),
+    "timeouts": _same("registration_timeout", "ping_interval", "ping_timeout"),
+    "limits": _same(
         "nicklen", "userlen", "channellen", "topiclen", "kicklen", "awaylen", "chanlimit",
         "targmax", "modes", "maxlist", "whowas_history", "sendq", "max_line_pending",
     ),
+    "accounts": {
+        "required": "require_account",
+        **_same(
+            "password_min_length", "password_max_length", "nick_grace", "login_attempts",
+            "login_window",
+        ),
+    },
 }  # fmt: skip
 
 
@@ -106,7 +125,9 @@ def _coerce(name: str, value: Any) -> Any:
             return tuple(Operator(op["name"], op["password_hash"]) for op in value)
         except (KeyError, TypeError):
             raise ConfigError("each operator needs name and password_hash") from None
-    if isinstance(default, bool) or default is None:
+    if default is None:  # optional strings
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a string")
         return value
     if isinstance(default, float) and isinstance(value, int | float):
         return float(value)
@@ -128,9 +149,10 @@ def from_toml(path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key in SECTIONS and isinstance(value, dict):
             for sub_key, sub_value in value.items():
-                if sub_key not in SECTIONS[key]:
+                field_name = SECTIONS[key].get(sub_key)
+                if field_name is None:
                     raise ConfigError(f"config file {path}: unknown key {key}.{sub_key}")
-                values[sub_key] = _coerce(sub_key, sub_value)
+                values[field_name] = _coerce(field_name, sub_value)
         elif key in known:
             values[key] = _coerce(key, value)
         else:

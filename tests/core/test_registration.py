@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from harness import CoreHarness
 
+CAP_LS_302 = (
+    ":irc.test CAP * LS :account-notify account-tag"
+    " draft/account-registration=before-connect,custom-account-name extended-join sasl=PLAIN"
+)
+
 
 def numerics(lines: list[str]) -> list[str]:
     return [line.split()[1] for line in lines]
@@ -54,7 +59,7 @@ def test_user_before_nick_and_realname(core: CoreHarness) -> None:
 
 def test_cap_ls_holds_registration_until_cap_end(core: CoreHarness) -> None:
     client = core.connect()
-    assert client.send("CAP LS 302") == [":irc.test CAP * LS :"]
+    assert client.send("CAP LS 302") == [CAP_LS_302]
     assert client.send("NICK w", "USER w 0 * :w") == []
     lines = client.send("CAP END")
     assert lines[0].startswith(":irc.test 001 w ")
@@ -132,9 +137,25 @@ def test_server_password() -> None:
     assert missing.send("NICK m", "USER m 0 * :m")[0] == ":irc.test 464 m :Password incorrect"
 
 
-def test_pass_ignored_without_server_password(core: CoreHarness) -> None:
+def test_pass_without_server_password_is_an_account_login(core: CoreHarness) -> None:
     client = core.connect()
-    assert client.send("PASS whatever", "NICK p", "USER p 0 * :p")[0].startswith(":irc.test 001 p ")
+    lines = client.send("PASS whatever", "NICK p", "USER p 0 * :p")
+    assert lines[0] == ":irc.test NOTICE p :Login failed: invalid account or password"
+    assert lines[1].startswith(":irc.test 001 p ")  # registration goes on as a guest
+
+
+def test_cap_ls_without_version_has_no_values(core: CoreHarness) -> None:
+    client = core.connect()
+    assert client.send("CAP LS") == [
+        ":irc.test CAP * LS :account-notify account-tag draft/account-registration"
+        " extended-join sasl"
+    ]
+    assert client.send("CAP REQ :sasl extended-join") == [
+        ":irc.test CAP * ACK :sasl extended-join"
+    ]
+    assert client.session.caps == {"sasl", "extended-join"}
+    assert client.send("CAP REQ -sasl") == [":irc.test CAP * ACK :-sasl"]
+    assert client.session.caps == {"extended-join"}
 
 
 def test_quit(core: CoreHarness) -> None:

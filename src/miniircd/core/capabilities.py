@@ -5,7 +5,13 @@ Only what is fully implemented is listed here; every entry is exercised by a tes
 
 from __future__ import annotations
 
-CAPABILITIES: dict[str, str | None] = {}
+CAPABILITIES: dict[str, str | None] = {
+    "account-notify": None,
+    "account-tag": None,
+    "draft/account-registration": "before-connect,custom-account-name",
+    "extended-join": None,
+    "sasl": "PLAIN",
+}
 
 
 def ls_tokens(version: int) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from miniircd.core.commands import (
+    accounts,
     channels,
     messages,
     modes,
@@ -56,6 +57,8 @@ COMMANDS: dict[str, Command] = {
     "PING": Command(registration.ping, 1, before_registration=True),
     "PONG": Command(registration.pong, 0, before_registration=True),
     "QUIT": Command(registration.quit, 0, before_registration=True),
+    "AUTHENTICATE": Command(accounts.authenticate, 1, before_registration=True),
+    "REGISTER": Command(accounts.register, 3, before_registration=True),
     "JOIN": Command(channels.join, 1),
     "PART": Command(channels.part, 1),
     "TOPIC": Command(channels.topic, 1),
@@ -96,12 +99,16 @@ def dispatch(server: Server, session: Session, msg: Message) -> None:
     if len(msg.params) < command.min_params:
         out.numeric(session, ERR_NEEDMOREPARAMS, msg.verb, "Not enough parameters")
         return
+    guarded(server, session, msg.verb, lambda: command.handler(server, session, msg))
+
+
+def guarded(server: Server, session: Session, verb: str, action: Callable[[], None]) -> None:
+    """Run `action`, turning refusals into replies and bugs into a logged 400."""
+    out = server.outbox
     try:
-        command.handler(server, session, msg)
-    except IrcError as err:
-        out.numeric(session, err.numeric, *err.params)
-    except Fail as fail:
-        out.from_server(session, "FAIL", fail.command, fail.code, *fail.params)
+        action()
+    except (IrcError, Fail) as refusal:
+        out.refuse(session, refusal)
     except Exception:
-        log.exception("handler for %s failed on %r", msg.verb, msg)
-        out.numeric(session, ERR_UNKNOWNERROR, msg.verb, "Internal server error")
+        log.exception("handler for %s failed for %r", verb, session)
+        out.numeric(session, ERR_UNKNOWNERROR, verb, "Internal server error")

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from miniircd.core.errors import Fail, IrcError
 from miniircd.core.session import Session
 from miniircd.protocol.message import Message
 
 MAX_LINE = 510  # bytes of a line without CR-LF
+# Capabilities that change the tags a recipient gets (Session.tag_caps).
+TAG_CAPS = frozenset({"account-tag"})
 # Verbs whose last parameter is text: always sent after a ':' (numerics too).
 TEXT_VERBS = frozenset(
     {"PRIVMSG", "NOTICE", "PART", "QUIT", "KICK", "TOPIC", "ERROR", "KILL", "CAP", "PING", "PONG"}
@@ -33,12 +36,23 @@ class Outbox:
         session.outq.append(data)
         self.touched[session.id] = session
 
-    def send(self, session: Session, msg: Message) -> None:
-        self.raw(session, encode(msg))
+    def send(self, session: Session, msg: Message, sender: Session | None = None) -> None:
+        self.send_many((session,), msg, sender)
 
-    def send_many(self, sessions: Iterable[Session], msg: Message) -> None:
-        data = encode(msg)
+    def send_many(
+        self, sessions: Iterable[Session], msg: Message, sender: Session | None = None
+    ) -> None:
+        """Send `msg` to each session, serialized once per variant of the tags they get.
+
+        `sender` is the user the message comes from; recipients that negotiated a tag
+        capability get the tags it calls for (`account-tag`: the sender's account).
+        """
+        cache: dict[frozenset[str], bytes] = {}
         for session in sessions:
+            key = session.tag_caps
+            data = cache.get(key)
+            if data is None:
+                data = cache[key] = encode(_with_tags(msg, key, sender))
             self.raw(session, data)
 
     def numeric(self, session: Session, numeric: str, *params: str) -> None:
@@ -74,6 +88,13 @@ class Outbox:
     def from_server(self, session: Session, verb: str, *params: str) -> None:
         self.send(session, Message(verb, list(params), self.server_name))
 
+    def refuse(self, session: Session, refusal: IrcError | Fail) -> None:
+        """The reply to a refused command: its numeric, or a FAIL standard reply."""
+        if isinstance(refusal, IrcError):
+            self.numeric(session, refusal.numeric, *refusal.params)
+        else:
+            self.from_server(session, "FAIL", refusal.command, refusal.code, *refusal.params)
+
     def error_and_close(self, session: Session, text: str) -> None:
         """Send `ERROR :text` and have the network layer close the link once it is flushed."""
         self.send(session, Message("ERROR", [text]))
@@ -83,6 +104,15 @@ class Outbox:
         sessions = list(self.touched.values())
         self.touched.clear()
         return sessions
+
+
+def _with_tags(msg: Message, caps: frozenset[str], sender: Session | None) -> Message:
+    if not caps or sender is None:
+        return msg
+    tags = dict(msg.tags)
+    if "account-tag" in caps and sender.account is not None:
+        tags["account"] = sender.account
+    return Message(msg.verb, msg.params, msg.source, tags) if tags else msg
 
 
 def encode(msg: Message) -> bytes:

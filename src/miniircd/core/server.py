@@ -15,20 +15,27 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from miniircd import __version__
 from miniircd.config import Config
 from miniircd.core import dispatch
 from miniircd.core.channel import Channel
+from miniircd.core.commands import nickserv
+from miniircd.core.commands.accounts import LoginThrottle
+from miniircd.core.jobs import Job
 from miniircd.core.outbox import Outbox
 from miniircd.core.session import Session
 from miniircd.protocol import isupport
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message, ParseError, decode, parse
 from miniircd.protocol.numerics import ERR_INPUTTOOLONG, ERR_UNKNOWNERROR
+from miniircd.store.base import Store
 
 log = logging.getLogger("miniircd.core")
+T = TypeVar("T")
 
 MAX_BODY = 510  # 512 bytes less the CR-LF
 MAX_CLIENT_TAGS = 4096  # '@' + tag data + ' ', as the message-tags spec counts it
@@ -46,8 +53,12 @@ class WhowasEntry:
 
 
 class Server:
-    def __init__(self, config: Config, now: float) -> None:
+    def __init__(self, config: Config, store: Store, now: float) -> None:
         self.config = config
+        self.store = store
+        self.jobs: list[Job[Any]] = []
+        self.login_throttle = LoginThrottle(config)
+        self.nick_deadlines: set[Session] = set()
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"
         self.created = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -143,6 +154,21 @@ class Server:
             elif silent >= c.ping_interval and not session.ping_pending:
                 session.ping_pending = True
                 self.outbox.send(session, Message("PING", [self.name]))
+        if self.nick_deadlines:
+            nickserv.enforce(self)
+
+    def take_jobs(self) -> list[Job[Any]]:
+        """The jobs queued this turn, for the network layer to run off the loop."""
+        jobs, self.jobs = self.jobs, []
+        return jobs
+
+    def finish_job(self, job: Job[Any], now: float) -> None:
+        """A job's work is done: run its continuation if its session is still here."""
+        self.now = now
+        session = job.session
+        session.busy -= 1
+        if session.id in self.sessions and not session.closing:
+            dispatch.guarded(self, session, "*", lambda: job.then(job.result))
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         for session in list(self.sessions.values()):
@@ -188,11 +214,33 @@ class Server:
             return
         if session.registered:
             quit_msg = Message("QUIT", [reason], session.prefix)
-            self.outbox.send_many(self.peers(session), quit_msg)
+            self.outbox.send_many(self.peers(session), quit_msg, session)
         self.outbox.error_and_close(
             session, f"Closing link: {session.name}[{session.host}] ({reason})"
         )
         self._forget(session)
+
+    def defer(self, session: Session, work: Callable[[], T], then: Callable[[T], None]) -> None:
+        """Have `work` run off the loop, then `then(result)` on it (see core.jobs)."""
+        session.busy += 1
+        self.jobs.append(Job(session, work, then))
+
+    def change_nick(self, session: Session, new: str) -> None:
+        """Take `new` (already checked to be valid and free) and tell whoever should know."""
+        old = session.nick
+        if old is not None:
+            del self.nicks[fold(old)]
+        self.nicks[fold(new)] = session
+        if session.registered:
+            nick_msg = Message("NICK", [new], session.prefix)
+            self.outbox.send_many({session} | self.peers(session), nick_msg, session)
+            self.remember_nick(session)
+        session.nick = new
+        nickserv.protect_nick(self, session)
+
+    def account_changed(self, session: Session) -> None:
+        """The session logged in or out."""
+        nickserv.protect_nick(self, session)
 
     def remember_nick(self, session: Session) -> None:
         """Record the session's current nick for WHOWAS."""
@@ -208,4 +256,5 @@ class Server:
             self.remove_member(session, channel)
         if session.nick and self.nicks.get(fold(session.nick)) is session:
             del self.nicks[fold(session.nick)]
+        self.nick_deadlines.discard(session)
         self.sessions.pop(session.id, None)

@@ -17,6 +17,7 @@ class Session:
     __slots__ = (
         "account",
         "away",
+        "busy",
         "cap_negotiating",
         "cap_version",
         "caps",
@@ -29,11 +30,15 @@ class Session:
         "last_seen",
         "modes",
         "nick",
+        "nick_deadline",
         "outq",
         "password",
         "ping_pending",
         "realname",
         "registered",
+        "sasl_buffer",
+        "sasl_mechanism",
+        "tag_caps",
         "user",
     )
 
@@ -47,6 +52,7 @@ class Session:
         self.cap_negotiating = False
         self.cap_version = 0
         self.caps: set[str] = set()
+        self.tag_caps: frozenset[str] = frozenset()  # the caps that change how lines look
         self.password: str | None = None
         self.account: str | None = None
         self.away: str | None = None
@@ -57,6 +63,10 @@ class Session:
         self.last_active = now
         self.ping_pending = False
         self.closing = False
+        self.busy = 0  # jobs outstanding (see core.jobs)
+        self.nick_deadline: float | None = None  # when a protected nick must be identified
+        self.sasl_mechanism: str | None = None
+        self.sasl_buffer = ""
         self.outq: list[bytes] = []
 
     @property

@@ -9,14 +9,20 @@ SIGTERM and SIGINT send every client `ERROR :Server shutting down` and end the l
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import queue
 import selectors
 import signal
 import socket
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import FrameType
+from typing import Any
 
 from miniircd.config import Config
+from miniircd.core.jobs import Job
 from miniircd.core.server import Server
 from miniircd.core.session import Session
 from miniircd.net.connection import Connection
@@ -28,6 +34,7 @@ TICK_SECONDS = 1.0
 CLOSE_GRACE_SECONDS = 5.0  # how long a closing link may take to flush its last lines
 SHUTDOWN_FLUSH_SECONDS = 2.0
 BACKLOG = 4096
+WORKERS = 2  # threads for scrypt; hashlib releases the GIL while it works
 
 
 class EventLoop:
@@ -39,6 +46,8 @@ class EventLoop:
         self.closing: dict[Connection, float] = {}  # connection -> deadline to flush by
         self.listeners: list[socket.socket] = []
         self.stopping = False
+        self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="miniircd-worker")
+        self.finished: queue.SimpleQueue[Job[Any]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = socket.socketpair()
         for sock in (self._wake_r, self._wake_w):
             sock.setblocking(False)
@@ -67,12 +76,15 @@ class EventLoop:
                     self._on_ready(conn, mask, now)
                 elif key.fileobj is self._wake_r:
                     self._drain_wakeups()
+                    self._finish_jobs(now)
                 else:
                     self._accept(key.fileobj, now)  # type: ignore[arg-type]
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + TICK_SECONDS
                 self.server.tick(now)
                 self._expire_closing(time.monotonic())
+            self._start_jobs()
+            self.server.store.commit()  # durable before visible: commit, then send
             self._flush(now)
         self._shutdown()
         return 0
@@ -86,6 +98,30 @@ class EventLoop:
 
     def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
+
+    # -- jobs off the loop -------------------------------------------------------------------
+
+    def _start_jobs(self) -> None:
+        for job in self.server.take_jobs():
+            self.workers.submit(job.run).add_done_callback(functools.partial(self._job_done, job))
+
+    def _job_done(self, job: Job[Any], future: Future[None]) -> None:
+        """On the worker thread: hand the job back and wake the loop."""
+        if future.exception() is not None:
+            log.error("job failed: %r", future.exception())
+            job.result = None
+        self.finished.put(job)
+        # A full socket means the loop has wake-ups pending already.
+        with contextlib.suppress(BlockingIOError, InterruptedError):
+            self._wake_w.send(b"j")
+
+    def _finish_jobs(self, now: float) -> None:
+        while True:
+            try:
+                job = self.finished.get_nowait()
+            except queue.Empty:
+                return
+            self.server.finish_job(job, now)
 
     def _drain_wakeups(self) -> None:
         try:
@@ -227,3 +263,5 @@ class EventLoop:
             self.selector.unregister(sock)
             sock.close()
         self.selector.close()
+        self.workers.shutdown(wait=True, cancel_futures=True)
+        self.server.store.close()

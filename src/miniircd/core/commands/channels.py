@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
-from miniircd.core.errors import IrcError
+from miniircd.core.commands.messages import require_account
+from miniircd.core.errors import Fail, IrcError
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_channel_name, is_valid_channel
 from miniircd.protocol.message import Message
@@ -69,15 +70,16 @@ def for_each_target(
     for index, name in enumerate(names):
         try:
             action(index, name)
-        except IrcError as err:
-            out.numeric(session, err.numeric, *err.params)
+        except (IrcError, Fail) as refusal:
+            out.refuse(session, refusal)
 
 
 # JOIN <channel>{,<channel>} [<key>{,<key>}]   |   JOIN 0
 def join(server: Server, session: Session, msg: Message) -> None:
     if msg.params[0] == "0":
         for channel in list(session.channels.values()):
-            _leave(server, session, channel, Message("PART", [channel.name], session.prefix))
+            part_msg = Message("PART", [channel.name], session.prefix)
+            _leave(server, session, channel, part_msg, session)
         return
     keys = msg.params[1].split(",") if len(msg.params) > 1 else []
 
@@ -88,6 +90,7 @@ def join(server: Server, session: Session, msg: Message) -> None:
 
 
 def _join(server: Server, session: Session, name: str, key: str) -> None:
+    require_account(server, session, "JOIN", name)
     if not is_channel_name(name):
         raise IrcError(ERR_NOSUCHCHANNEL, name, "No such channel")
     if not is_valid_channel(name, server.config.channellen):
@@ -106,10 +109,23 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
         ranks = set()
     channel.invited.discard(fold(session.name))
     server.add_member(session, channel, ranks)
-    server.outbox.send_many(channel.members, Message("JOIN", [channel.name], session.prefix))
+    announce_join(server, session, channel)
     if channel.topic:
         send_topic(server, session, channel)
     send_names(server, session, channel)
+
+
+def announce_join(server: Server, session: Session, channel: Channel) -> None:
+    """JOIN to every member; those with extended-join also get the account and realname."""
+    plain: list[Session] = []
+    extended: list[Session] = []
+    for member in channel.members:
+        (extended if "extended-join" in member.caps else plain).append(member)
+    out = server.outbox
+    out.send_many(plain, Message("JOIN", [channel.name], session.prefix), session)
+    if extended:
+        params = [channel.name, session.account or "*", session.realname]
+        out.send_many(extended, Message("JOIN", params, session.prefix), session)
 
 
 def _check_admission(channel: Channel, session: Session, key: str) -> None:
@@ -124,9 +140,11 @@ def _check_admission(channel: Channel, session: Session, key: str) -> None:
         raise IrcError(ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
 
 
-def _leave(server: Server, session: Session, channel: Channel, msg: Message) -> None:
-    """Tell every member (the leaver too) and remove the leaver."""
-    server.outbox.send_many(channel.members, msg)
+def _leave(
+    server: Server, session: Session, channel: Channel, msg: Message, sender: Session
+) -> None:
+    """Tell every member (the leaver too) and remove the leaver; `sender` is who acted."""
+    server.outbox.send_many(channel.members, msg, sender)
     server.remove_member(session, channel)
 
 
@@ -136,7 +154,8 @@ def part(server: Server, session: Session, msg: Message) -> None:
 
     def part_one(index: int, name: str) -> None:
         channel = _member_channel(server, session, name)
-        _leave(server, session, channel, Message("PART", [channel.name, *reason], session.prefix))
+        part_msg = Message("PART", [channel.name, *reason], session.prefix)
+        _leave(server, session, channel, part_msg, session)
 
     for_each_target(server, session, msg.params[0].split(","), part_one)
 
@@ -160,7 +179,7 @@ def topic(server: Server, session: Session, msg: Message) -> None:
     channel.topic_by = session.prefix
     channel.topic_time = int(server.now)
     topic_msg = Message("TOPIC", [channel.name, channel.topic], session.prefix)
-    server.outbox.send_many(channel.members, topic_msg)
+    server.outbox.send_many(channel.members, topic_msg, session)
 
 
 def send_topic(server: Server, session: Session, channel: Channel) -> None:
@@ -225,7 +244,7 @@ def kick(server: Server, session: Session, msg: Message) -> None:
     comment = msg.params[2] if len(msg.params) > 2 and msg.params[2] else session.name
     comment = comment[: server.config.kicklen]
     kick_msg = Message("KICK", [channel.name, target.name, comment], session.prefix)
-    _leave(server, target, channel, kick_msg)
+    _leave(server, target, channel, kick_msg, session)
 
 
 # INVITE <nickname> <channel>
@@ -241,4 +260,5 @@ def invite(server: Server, session: Session, msg: Message) -> None:
         raise IrcError(ERR_USERONCHANNEL, target.name, channel.name, "is already on channel")
     channel.invited.add(fold(target.name))
     server.outbox.numeric(session, RPL_INVITING, target.name, channel.name)
-    server.outbox.send(target, Message("INVITE", [target.name, channel.name], session.prefix))
+    invite_msg = Message("INVITE", [target.name, channel.name], session.prefix)
+    server.outbox.send(target, invite_msg, session)

@@ -180,7 +180,7 @@ def _change_channel_modes(
             applied.append(change)
     if applied:
         mode_msg = Message("MODE", [channel.name, *format_changes(applied)], session.prefix)
-        out.send_many(channel.members, mode_msg)
+        out.send_many(channel.members, mode_msg, session)
 
 
 def _parse(modestring: str, args: list[str], max_params: int) -> list[Change]:

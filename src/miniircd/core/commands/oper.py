@@ -48,5 +48,5 @@ def kill(server: Server, session: Session, msg: Message) -> None:
     target = server.find_nick(nick)
     if target is None or not target.registered:
         raise IrcError(ERR_NOSUCHNICK, nick, "No such nick/channel")
-    server.outbox.send(target, Message("KILL", [target.name, comment], session.prefix))
+    server.outbox.send(target, Message("KILL", [target.name, comment], session.prefix), session)
     server.quit(target, f"Killed ({session.name} ({comment}))")

@@ -10,10 +10,12 @@ import hmac
 from typing import TYPE_CHECKING
 
 from miniircd.core import capabilities
-from miniircd.core.commands import server_queries
+from miniircd.core.commands import accounts, nickserv, server_queries
 from miniircd.core.errors import IrcError
+from miniircd.core.outbox import TAG_CAPS
+from miniircd.core.services import is_service
 from miniircd.core.session import Session
-from miniircd.protocol.casemap import fold, is_valid_nick
+from miniircd.protocol.casemap import is_valid_nick
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_ALREADYREGISTERED,
@@ -23,6 +25,7 @@ from miniircd.protocol.numerics import (
     ERR_NICKNAMEINUSE,
     ERR_NONICKNAMEGIVEN,
     ERR_PASSWDMISMATCH,
+    ERR_SASLABORTED,
     RPL_CREATED,
     RPL_MYINFO,
     RPL_WELCOME,
@@ -64,8 +67,12 @@ def cap(server: Server, session: Session, msg: Message) -> None:
                 session.caps.discard(name[1:])
             else:
                 session.caps.add(name)
+        session.tag_caps = frozenset(session.caps & TAG_CAPS)
         out.from_server(session, "CAP", session.name, "ACK", " ".join(names))
     elif subcommand == "END":
+        if session.sasl_mechanism is not None and not session.busy:
+            session.sasl_mechanism, session.sasl_buffer = None, ""
+            out.numeric(session, ERR_SASLABORTED, "SASL authentication aborted")
         if not session.registered and session.cap_negotiating:
             session.cap_negotiating = False
             try_register(server, session)
@@ -103,19 +110,11 @@ def nick(server: Server, session: Session, msg: Message) -> None:
     if not is_valid_nick(new, server.config.nicklen):
         raise IrcError(ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
     holder = server.find_nick(new)
-    if holder is not None and holder is not session:
+    if is_service(new) or (holder is not None and holder is not session):
         raise IrcError(ERR_NICKNAMEINUSE, new, "Nickname is already in use")
     if new == session.nick:
         return
-    old = session.nick
-    if old is not None:
-        del server.nicks[fold(old)]
-    server.nicks[fold(new)] = session
-    if session.registered:
-        nick_msg = Message("NICK", [new], session.prefix)
-        server.outbox.send_many({session} | server.peers(session), nick_msg)
-        server.remember_nick(session)
-    session.nick = new
+    server.change_nick(session, new)
     if not session.registered:
         try_register(server, session)
 
@@ -152,7 +151,12 @@ def quit(server: Server, session: Session, msg: Message) -> None:
 def try_register(server: Server, session: Session) -> None:
     if session.registered or session.cap_negotiating or not session.nick or not session.user:
         return
+    if session.busy:
+        return  # a login is being checked; its continuation calls us again
     expected = server.config.password
+    if expected is None and session.password is not None and session.account is None:
+        accounts.pass_login(server, session, lambda: try_register(server, session))
+        return
     if expected is not None:
         given = (session.password or "").encode()
         if not hmac.compare_digest(given, expected.encode()):
@@ -185,3 +189,4 @@ def welcome(server: Server, session: Session) -> None:
     server_queries.send_isupport(server, session)
     server_queries.send_lusers(server, session)
     server_queries.send_motd(server, session)
+    nickserv.protect_nick(server, session)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
 from miniircd.core.errors import IrcError
+from miniircd.core.services import SERVICE_HOST, SERVICE_INFO, service_nick
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_channel_name, mask_matches
 from miniircd.protocol.message import Message
@@ -132,6 +133,13 @@ def whois(server: Server, session: Session, msg: Message) -> None:
     nick = _first_nick(msg, 1 if len(msg.params) > 1 else 0)  # TARGMAX WHOIS:1
     out = server.outbox
     target = server.find_user(nick)
+    service = service_nick(nick)
+    if service is not None:
+        info = SERVICE_INFO[fold(service)]
+        out.numeric(session, RPL_WHOISUSER, service, service, SERVICE_HOST, "*", info)
+        out.numeric(session, RPL_WHOISSERVER, service, server.name, "Services")
+        out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        return
     if target is None:
         out.numeric(session, ERR_NOSUCHNICK, nick, "No such nick/channel")
         out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")

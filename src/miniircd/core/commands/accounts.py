@@ -1,0 +1,262 @@
+"""Accounts: create (REGISTER), log in (SASL PLAIN, PASS) and the shared login machinery.
+
+Password hashing and checking run off the loop (`Server.defer`). An unknown account and a
+wrong password look the same to the client, in words and in timing: an unknown name is
+checked against a dummy hash. Failed logins are throttled per account and per IP: after
+`login_attempts` failures within `login_window` seconds further tries fail at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from miniircd.config import Config
+from miniircd.core.errors import Fail, IrcError
+from miniircd.core.services import is_service
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold, is_valid_nick
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_SASLABORTED,
+    ERR_SASLALREADY,
+    ERR_SASLFAIL,
+    ERR_SASLTOOLONG,
+    RPL_LOGGEDIN,
+    RPL_LOGGEDOUT,
+    RPL_SASLMECHS,
+    RPL_SASLSUCCESS,
+)
+from miniircd.store.base import Account
+from miniircd.store.passwords import hash_password, verify_password
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+SASL_CHUNK = 400
+SASL_MAX = 4 * SASL_CHUNK  # more than enough for PLAIN
+SASL_MECHANISMS = "PLAIN"
+# An unknown account is checked against this, so it costs as much as a wrong password.
+_DUMMY_HASH = hash_password("miniircd dummy password")
+
+
+class LoginThrottle:
+    """Recent failed logins by account and by IP."""
+
+    def __init__(self, config: Config) -> None:
+        self.attempts = config.login_attempts
+        self.window = config.login_window
+        self.failures: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self.failures.get(key)
+        if times is None:
+            return deque()
+        while times and now - times[0] > self.window:
+            times.popleft()
+        if not times:
+            del self.failures[key]
+        return times
+
+    def allows(self, account: str, host: str, now: float) -> bool:
+        keys = ("account:" + fold(account), "ip:" + host)
+        return all(len(self._recent(key, now)) < self.attempts for key in keys)
+
+    def failed(self, account: str, host: str, now: float) -> None:
+        for key in ("account:" + fold(account), "ip:" + host):
+            self.failures.setdefault(key, deque()).append(now)
+
+
+def is_valid_account_name(server: Server, name: str) -> bool:
+    """Account names follow the nick rules, so that an account's name can be its nick."""
+    return is_valid_nick(name, server.config.nicklen) and not is_service(name)
+
+
+def password_problem(server: Server, password: str) -> str | None:
+    """Why `password` may not be used, or None."""
+    low, high = server.config.password_min_length, server.config.password_max_length
+    if not low <= len(password) <= high:
+        return f"Passwords must be {low} to {high} characters long"
+    return None
+
+
+def check_password(
+    server: Server,
+    session: Session,
+    name: str,
+    password: str,
+    then: Callable[[Account | None], None],
+) -> None:
+    """Check `name`/`password` off the loop; `then(account)` on success, `then(None)` if not."""
+    throttle = server.login_throttle
+    if not throttle.allows(name, session.host, server.now):
+        then(None)
+        return
+    account = server.store.get_account(name)
+    encoded = account.password_hash if account is not None else _DUMMY_HASH
+
+    def done(ok: bool) -> None:
+        if ok and account is not None:
+            then(account)
+        else:
+            throttle.failed(name, session.host, server.now)
+            then(None)
+
+    server.defer(session, lambda: verify_password(password, encoded), done)
+
+
+def login(server: Server, session: Session, account: str) -> None:
+    """Mark the session as logged in to `account` and tell it (900) and its peers."""
+    session.account = account
+    text = f"You are now logged in as {account}"
+    server.outbox.numeric(session, RPL_LOGGEDIN, _mask(session), account, text)
+    _notify_account(server, session)
+    server.account_changed(session)
+
+
+def logout(server: Server, session: Session) -> None:
+    session.account = None
+    server.outbox.numeric(session, RPL_LOGGEDOUT, _mask(session), "You are now logged out")
+    _notify_account(server, session)
+    server.account_changed(session)
+
+
+def _mask(session: Session) -> str:
+    """nick!user@host for 900/901, or `*` while the session has neither nick nor user."""
+    return session.prefix if session.nick and session.user else "*"
+
+
+def _notify_account(server: Server, session: Session) -> None:
+    """account-notify: `ACCOUNT <name|*>` to peers (and self) that asked for it."""
+    if not session.registered:
+        return
+    watchers = [s for s in server.peers(session) | {session} if "account-notify" in s.caps]
+    msg = Message("ACCOUNT", [session.account or "*"], session.prefix)
+    server.outbox.send_many(watchers, msg, session)
+
+
+def create_account(
+    server: Server,
+    session: Session,
+    name: str,
+    password: str,
+    email: str | None,
+    then: Callable[[bool], None],
+) -> None:
+    """Hash off the loop, then store; `then(False)` if the name was taken meanwhile."""
+
+    def store(encoded: str) -> None:
+        created = server.store.create_account(Account(name, encoded, email, server.now))
+        if created:
+            login(server, session, name)
+        then(created)
+
+    server.defer(session, lambda: hash_password(password), store)
+
+
+# REGISTER <account> <email> <password>   (IRCv3 draft/account-registration)
+def register(server: Server, session: Session, msg: Message) -> None:
+    name, email, password = msg.params[0], msg.params[1], msg.params[2]
+    if name == "*":
+        if not session.nick:
+            raise Fail("REGISTER", "NEED_NICK", "*", "You must choose a nickname first")
+        name = session.nick
+    if session.account is not None:
+        raise Fail("REGISTER", "ALREADY_AUTHENTICATED", name, "You are already logged in")
+    if not is_valid_account_name(server, name):
+        raise Fail("REGISTER", "BAD_ACCOUNT_NAME", name, "That account name is not valid")
+    if email != "*" and "@" not in email:
+        raise Fail("REGISTER", "INVALID_EMAIL", name, "That email address is not valid")
+    problem = password_problem(server, password)
+    if problem or " " in password:
+        raise Fail("REGISTER", "WEAK_PASSWORD", name, problem or "Passwords may not hold spaces")
+    if server.store.get_account(name) is not None:
+        raise Fail("REGISTER", "ACCOUNT_EXISTS", name, "That account name is already taken")
+
+    def done(created: bool) -> None:
+        if created:
+            server.outbox.from_server(
+                session, "REGISTER", "SUCCESS", name, "Account successfully registered"
+            )
+        else:
+            server.outbox.from_server(
+                session, "FAIL", "REGISTER", "ACCOUNT_EXISTS", name,
+                "That account name is already taken",
+            )  # fmt: skip
+
+    create_account(server, session, name, password, None if email == "*" else email, done)
+
+
+# AUTHENTICATE <mechanism> | <base64 chunk> | + | *
+def authenticate(server: Server, session: Session, msg: Message) -> None:
+    data = msg.params[0]
+    if data == "*":
+        _sasl_reset(session)
+        raise IrcError(ERR_SASLABORTED, "SASL authentication aborted")
+    if session.sasl_mechanism is None:
+        if session.account is not None:
+            raise IrcError(ERR_SASLALREADY, "You have already authenticated using SASL")
+        if data.upper() != "PLAIN":
+            server.outbox.numeric(
+                session, RPL_SASLMECHS, SASL_MECHANISMS, "are available SASL mechanisms"
+            )
+            raise IrcError(ERR_SASLFAIL, "SASL authentication failed")
+        session.sasl_mechanism = "PLAIN"
+        server.outbox.send(session, Message("AUTHENTICATE", ["+"]))
+        return
+    if len(data) > SASL_CHUNK or len(session.sasl_buffer) + len(data) > SASL_MAX:
+        _sasl_reset(session)
+        raise IrcError(ERR_SASLTOOLONG, "SASL message too long")
+    if data != "+":
+        session.sasl_buffer += data
+    if len(data) == SASL_CHUNK:
+        return  # more to come
+    payload, session.sasl_buffer = session.sasl_buffer, ""
+    _sasl_plain(server, session, payload)
+
+
+def _sasl_reset(session: Session) -> None:
+    session.sasl_mechanism = None
+    session.sasl_buffer = ""
+
+
+def _sasl_plain(server: Server, session: Session, payload: str) -> None:
+    try:
+        authzid, authcid, password = base64.b64decode(payload, validate=True).decode().split("\0")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        _sasl_reset(session)
+        raise IrcError(ERR_SASLFAIL, "SASL authentication failed") from None
+    if authzid and fold(authzid) != fold(authcid):
+        _sasl_reset(session)
+        raise IrcError(ERR_SASLFAIL, "SASL authentication failed")
+
+    def done(account: Account | None) -> None:
+        _sasl_reset(session)
+        if account is None:
+            raise IrcError(ERR_SASLFAIL, "SASL authentication failed")
+        login(server, session, account.name)
+        server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
+
+    check_password(server, session, authcid, password, done)
+
+
+def pass_login(server: Server, session: Session, then: Callable[[], None]) -> None:
+    """`PASS account:password`, or `PASS password` for the account named like the nick."""
+    given, session.password = session.password or "", None
+    name, sep, password = given.partition(":")
+    if not sep:
+        name, password = session.nick or "", given
+
+    def done(account: Account | None) -> None:
+        if account is None:
+            server.outbox.from_server(
+                session, "NOTICE", session.name, "Login failed: invalid account or password"
+            )
+        else:
+            login(server, session, account.name)
+        then()
+
+    check_password(server, session, name, password, done)

@@ -1,0 +1,227 @@
+"""NickServ: account commands by private message, and nick protection.
+
+`/msg NickServ REGISTER <password> [email]` creates an account named after the current nick;
+IDENTIFY, LOGOUT, INFO, DROP and PASSWD do what their names say. Every answer is a NOTICE
+from NickServ. A nick that is a registered account's name is protected: whoever uses it
+without being logged in to that account is asked to identify and, after `nick_grace`
+seconds, renamed to a guest nick (`Guest` and five digits).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from miniircd.core.commands import accounts
+from miniircd.core.services import notice
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold
+from miniircd.store.base import Account
+from miniircd.store.passwords import hash_password
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+NICK = "NickServ"
+HELP = (
+    "NickServ keeps accounts. Commands:",
+    "REGISTER <password> [email] - create an account named after your nick",
+    "IDENTIFY [account] <password> - log in",
+    "LOGOUT - log out",
+    "INFO [account] - about an account",
+    "PASSWD <old password> <new password> - change your password",
+    "DROP <password> - delete your account",
+)
+
+
+def _say(server: Server, session: Session, text: str) -> None:
+    notice(server, session, NICK, text)
+
+
+# PRIVMSG NickServ :<command> [<args>...]
+def handle(server: Server, session: Session, text: str) -> None:
+    words = text.split()
+    if not words:
+        return
+    command, args = words[0].upper(), words[1:]
+    action = COMMANDS.get(command)
+    if action is None:
+        _say(server, session, f"Unknown command {command}. Try HELP.")
+        return
+    action(server, session, args)
+
+
+def _help(server: Server, session: Session, args: list[str]) -> None:
+    for line in HELP:
+        _say(server, session, line)
+
+
+def _register(server: Server, session: Session, args: list[str]) -> None:
+    if not args or len(args) > 2:
+        _say(server, session, "Syntax: REGISTER <password> [email]")
+        return
+    name = session.name
+    if session.account is not None:
+        _say(server, session, f"You are already logged in as {session.account}.")
+        return
+    if not accounts.is_valid_account_name(server, name):
+        _say(server, session, f"{name} cannot be an account name.")
+        return
+    problem = accounts.password_problem(server, args[0])
+    if problem:
+        _say(server, session, problem + ".")
+        return
+    email = args[1] if len(args) > 1 else None
+    if email is not None and "@" not in email:
+        _say(server, session, f"{email} is not a valid email address.")
+        return
+    if server.store.get_account(name) is not None:
+        _say(server, session, f"The account {name} is already registered.")
+        return
+
+    def done(created: bool) -> None:
+        if created:
+            _say(server, session, f"Account {name} registered; you are now logged in.")
+        else:
+            _say(server, session, f"The account {name} is already registered.")
+
+    accounts.create_account(server, session, name, args[0], email, done)
+
+
+def _identify(server: Server, session: Session, args: list[str]) -> None:
+    if not args or len(args) > 2:
+        _say(server, session, "Syntax: IDENTIFY [account] <password>")
+        return
+    if session.account is not None:
+        _say(server, session, f"You are already logged in as {session.account}.")
+        return
+    name, password = (args[0], args[1]) if len(args) == 2 else (session.name, args[0])
+
+    def done(account: Account | None) -> None:
+        if account is None:
+            _say(server, session, "Invalid account or password.")
+        else:
+            accounts.login(server, session, account.name)
+            _say(server, session, f"You are now logged in as {account.name}.")
+
+    accounts.check_password(server, session, name, password, done)
+
+
+def _logout(server: Server, session: Session, args: list[str]) -> None:
+    if session.account is None:
+        _say(server, session, "You are not logged in.")
+        return
+    accounts.logout(server, session)
+    _say(server, session, "You are now logged out.")
+
+
+def _info(server: Server, session: Session, args: list[str]) -> None:
+    name = args[0] if args else session.account or session.name
+    account = server.store.get_account(name)
+    if account is None:
+        _say(server, session, f"{name} is not a registered account.")
+        return
+    since = datetime.fromtimestamp(account.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    online = [s.name for s in server.sessions.values() if s.account == account.name]
+    _say(server, session, f"Account {account.name}, registered {since}.")
+    _say(server, session, f"Logged in now as: {', '.join(online) if online else 'nobody'}.")
+
+
+def _with_own_password(
+    server: Server, session: Session, password: str, then: Callable[[Account], None]
+) -> None:
+    """Check the logged-in user's password again before a change to the account."""
+    if session.account is None:
+        _say(server, session, "You are not logged in.")
+        return
+
+    def done(account: Account | None) -> None:
+        if account is None:
+            _say(server, session, "Invalid password.")
+        else:
+            then(account)
+
+    accounts.check_password(server, session, session.account, password, done)
+
+
+def _passwd(server: Server, session: Session, args: list[str]) -> None:
+    if len(args) != 2:
+        _say(server, session, "Syntax: PASSWD <old password> <new password>")
+        return
+    problem = accounts.password_problem(server, args[1])
+    if problem:
+        _say(server, session, problem + ".")
+        return
+
+    def change(account: Account) -> None:
+        def store(encoded: str) -> None:
+            server.store.set_password(account.name, encoded)
+            _say(server, session, "Your password has been changed.")
+
+        server.defer(session, lambda: hash_password(args[1]), store)
+
+    _with_own_password(server, session, args[0], change)
+
+
+def _drop(server: Server, session: Session, args: list[str]) -> None:
+    if len(args) != 1:
+        _say(server, session, "Syntax: DROP <password>")
+        return
+
+    def drop(account: Account) -> None:
+        server.store.delete_account(account.name)
+        for other in list(server.sessions.values()):
+            if other.account == account.name:
+                accounts.logout(server, other)
+        _say(server, session, f"The account {account.name} has been dropped.")
+
+    _with_own_password(server, session, args[0], drop)
+
+
+COMMANDS: dict[str, Callable[[Server, Session, list[str]], None]] = {
+    "HELP": _help,
+    "REGISTER": _register,
+    "IDENTIFY": _identify,
+    "LOGIN": _identify,
+    "LOGOUT": _logout,
+    "INFO": _info,
+    "PASSWD": _passwd,
+    "DROP": _drop,
+}
+
+
+# -- nick protection ----------------------------------------------------------------------------
+
+
+def protect_nick(server: Server, session: Session) -> None:
+    """Start or stop the grace period for the session's current nick."""
+    nick = session.nick
+    owner = server.store.get_account(nick) if nick and session.registered else None
+    if owner is None or (session.account is not None and fold(session.account) == fold(nick or "")):
+        session.nick_deadline = None
+        server.nick_deadlines.discard(session)
+        return
+    if session.nick_deadline is None:
+        session.nick_deadline = server.now + server.config.nick_grace
+        server.nick_deadlines.add(session)
+        grace = int(server.config.nick_grace)
+        _say(server, session, f"{nick} is a registered account. Log in within {grace} seconds")
+        _say(server, session, "(/msg NickServ IDENTIFY <password>) or your nick will be changed.")
+
+
+def enforce(server: Server) -> None:
+    """Rename the sessions whose grace period is over."""
+    for session in [s for s in server.nick_deadlines if (s.nick_deadline or 0) <= server.now]:
+        server.nick_deadlines.discard(session)
+        session.nick_deadline = None
+        server.change_nick(session, guest_nick(server))
+        _say(server, session, "You did not log in in time; your nick has been changed.")
+
+
+def guest_nick(server: Server) -> str:
+    while True:
+        nick = f"Guest{random.randrange(10000, 100000)}"
+        if server.find_nick(nick) is None:
+            return nick

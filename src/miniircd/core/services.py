@@ -1,0 +1,33 @@
+"""Pseudo-users that stand for the server's services: their nicks are reserved.
+
+Messages to them are routed in `core.commands.messages`; they answer with NOTICEs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold
+from miniircd.protocol.message import Message
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+SERVICE_HOST = "services"
+SERVICE_NICKS = {"nickserv": "NickServ"}
+SERVICE_INFO = {"nickserv": "Account services: /msg NickServ HELP"}
+
+
+def service_nick(name: str) -> str | None:
+    """The canonical nick of the service `name` names, or None."""
+    return SERVICE_NICKS.get(fold(name))
+
+
+def is_service(name: str) -> bool:
+    return fold(name) in SERVICE_NICKS
+
+
+def notice(server: Server, session: Session, service: str, text: str) -> None:
+    source = f"{service}!{service}@{SERVICE_HOST}"
+    server.outbox.send(session, Message("NOTICE", [session.name, text], source))
