@@ -40,11 +40,17 @@ class CoreClient:
 
 
 class CoreHarness:
-    def __init__(self, **config: Any) -> None:
+    def __init__(self, store: SqliteStore | None = None, **config: Any) -> None:
         self.clock = FakeClock()
-        self.store = SqliteStore(":memory:")  # the real SQLite engine, in memory
+        self.store = store or SqliteStore(":memory:")  # the real SQLite engine, in memory
         self.server = Server(Config(server_name=SERVER_NAME, **config), self.store, self.clock.now)
         self.clients: dict[int, CoreClient] = {}
+
+    @classmethod
+    def on_store(cls, store: SqliteStore, **config: Any) -> CoreHarness:
+        """A fresh server on the same database, as after a restart."""
+        store.commit()
+        return cls(store, **config)
 
     def connect(self, host: str = "127.0.0.1") -> CoreClient:
         session = self.server.connect(host, self.clock.now)

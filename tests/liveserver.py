@@ -35,10 +35,12 @@ class LiveServer:
             *self.extra_args, *extra_args,
         ]  # fmt: skip
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        offset = self._log.tell()  # a restart appends to the same log: skip the old lines
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + DEADLINE
         while time.monotonic() < deadline:
-            match = re.search(rb"listening on 127\.0\.0\.1:(\d+)", self.log_path.read_bytes())
+            written = self.log_path.read_bytes()[offset:]
+            match = re.search(rb"listening on 127\.0\.0\.1:(\d+)", written)
             if match:
                 self.port = int(match.group(1))
                 return

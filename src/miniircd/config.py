@@ -63,6 +63,12 @@ class Config:
     whowas_history: int = 100
     sendq: int = 1 << 20
     max_line_pending: int = 8192
+    # [history]
+    history_replay: int = 50  # messages replayed on join to clients without chathistory
+    history_max: int = 10000  # messages kept per room or private conversation
+    history_days: float = 365.0  # messages older than this are dropped
+    chathistory_max: int = 100  # the most one CHATHISTORY request returns
+    inbox_show: int = 20  # how many messages INBOX shows by default
     # [accounts]
     require_account: bool = False
     password_min_length: int = 8
@@ -89,6 +95,9 @@ SECTIONS: dict[str, dict[str, str]] = {
     "limits": _same(
         "nicklen", "userlen", "channellen", "topiclen", "kicklen", "awaylen", "chanlimit",
         "targmax", "modes", "maxlist", "whowas_history", "sendq", "max_line_pending",
+    ),
+    "history": _same(
+        "history_replay", "history_max", "history_days", "chathistory_max", "inbox_show"
     ),
     "accounts": {
         "required": "require_account",

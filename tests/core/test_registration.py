@@ -5,8 +5,9 @@ from __future__ import annotations
 from harness import CoreHarness
 
 CAP_LS_302 = (
-    ":irc.test CAP * LS :account-notify account-tag"
-    " draft/account-registration=before-connect,custom-account-name extended-join sasl=PLAIN"
+    ":irc.test CAP * LS :account-notify account-tag batch"
+    " draft/account-registration=before-connect,custom-account-name draft/chathistory"
+    " echo-message extended-join message-tags sasl=PLAIN server-time"
 )
 
 
@@ -147,8 +148,8 @@ def test_pass_without_server_password_is_an_account_login(core: CoreHarness) -> 
 def test_cap_ls_without_version_has_no_values(core: CoreHarness) -> None:
     client = core.connect()
     assert client.send("CAP LS") == [
-        ":irc.test CAP * LS :account-notify account-tag draft/account-registration"
-        " extended-join sasl"
+        ":irc.test CAP * LS :account-notify account-tag batch draft/account-registration"
+        " draft/chathistory echo-message extended-join message-tags sasl server-time"
     ]
     assert client.send("CAP REQ :sasl extended-join") == [
         ":irc.test CAP * ACK :sasl extended-join"

@@ -8,9 +8,14 @@ from __future__ import annotations
 CAPABILITIES: dict[str, str | None] = {
     "account-notify": None,
     "account-tag": None,
+    "batch": None,
     "draft/account-registration": "before-connect,custom-account-name",
+    "draft/chathistory": None,
+    "echo-message": None,
     "extended-join": None,
+    "message-tags": None,
     "sasl": "PLAIN",
+    "server-time": None,
 }
 
 

@@ -1,14 +1,17 @@
-"""A channel's state: members with their prefixes, modes, topic, lists.
+"""A channel's state: members with their prefixes, modes, topic, lists, founder.
 
 Invariants: `members` maps each member Session to its set of prefix modes (`o`, `v`);
 a Session is in `channel.members` exactly when the channel is in `session.channels`
 (under its folded name); `key` is set exactly when mode `k` is on, `limit` when `l` is.
+A channel with a `founder` (an account) is registered: it is stored, and it exists while
+empty; one without is a classic IRC channel that goes away with its last member.
 """
 
 from __future__ import annotations
 
 from miniircd.core.session import Session
-from miniircd.protocol.casemap import mask_matches
+from miniircd.protocol.casemap import fold, mask_matches
+from miniircd.store.base import RoomRecord
 
 PREFIXES = (("o", "@"), ("v", "+"))  # highest first
 PREFIX_OF = dict(PREFIXES)
@@ -18,6 +21,7 @@ class Channel:
     __slots__ = (
         "bans",
         "created",
+        "founder",
         "invited",
         "key",
         "limit",
@@ -41,6 +45,27 @@ class Channel:
         self.topic_time = 0
         self.bans: dict[str, tuple[str, int]] = {}  # mask -> (set by, time)
         self.invited: set[str] = set()  # folded nicks
+        self.founder: str | None = None
+
+    def to_record(self) -> RoomRecord:
+        assert self.founder is not None
+        return RoomRecord(
+            self.name, self.founder, self.created, self.topic, self.topic_by, self.topic_time,
+            "".join(sorted(self.modes)), self.key, self.limit,
+            [(mask, by, when) for mask, (by, when) in self.bans.items()],
+        )  # fmt: skip
+
+    @classmethod
+    def from_record(cls, room: RoomRecord) -> Channel:
+        channel = cls(room.name, room.created)
+        channel.founder = room.founder
+        channel.topic, channel.topic_by, channel.topic_time = (
+            room.topic, room.topic_by, room.topic_time,
+        )  # fmt: skip
+        channel.modes = set(room.modes)
+        channel.key, channel.limit = room.key, room.limit
+        channel.bans = {mask: (by, when) for mask, by, when in room.bans}
+        return channel
 
     def is_op(self, session: Session) -> bool:
         return "o" in self.members.get(session, ())
@@ -50,6 +75,10 @@ class Channel:
         ranks = self.members.get(session, ())
         chars = [char for mode, char in PREFIXES if mode in ranks]
         return "".join(chars) if multi else "".join(chars[:1])
+
+    def is_founder(self, session: Session) -> bool:
+        founder, account = self.founder, session.account
+        return founder is not None and account is not None and fold(founder) == fold(account)
 
     def visible_to(self, session: Session) -> bool:
         """Secret channels exist only for their members."""

@@ -14,8 +14,10 @@ from miniircd.core.session import Session
 from miniircd.protocol.message import Message
 
 MAX_LINE = 510  # bytes of a line without CR-LF
-# Capabilities that change the tags a recipient gets (Session.tag_caps).
-TAG_CAPS = frozenset({"account-tag"})
+# Capabilities that change the tags a recipient gets (Session.tag_caps), and the tags
+# each lets through; every other tag (msgid, client-only +tags) needs message-tags.
+TAG_CAPS = frozenset({"account-tag", "batch", "message-tags", "server-time"})
+_TAG_CAP = {"account": "account-tag", "batch": "batch", "time": "server-time"}
 # Verbs whose last parameter is text: always sent after a ':' (numerics too).
 TEXT_VERBS = frozenset(
     {"PRIVMSG", "NOTICE", "PART", "QUIT", "KICK", "TOPIC", "ERROR", "KILL", "CAP", "PING", "PONG"}
@@ -47,6 +49,11 @@ class Outbox:
         `sender` is the user the message comes from; recipients that negotiated a tag
         capability get the tags it calls for (`account-tag`: the sender's account).
         """
+        if not msg.tags and (sender is None or sender.account is None):
+            same = encode(msg)  # the same for everyone
+            for session in sessions:
+                self.raw(session, same)
+            return
         cache: dict[frozenset[str], bytes] = {}
         for session in sessions:
             key = session.tag_caps
@@ -107,14 +114,22 @@ class Outbox:
 
 
 def _with_tags(msg: Message, caps: frozenset[str], sender: Session | None) -> Message:
-    if not caps or sender is None:
-        return msg
-    tags = dict(msg.tags)
-    if "account-tag" in caps and sender.account is not None:
+    """`msg` with the tags a recipient with these capabilities may see."""
+    tags = {
+        key: value for key, value in msg.tags.items() if _TAG_CAP.get(key, "message-tags") in caps
+    }
+    if "account-tag" in caps and sender is not None and sender.account is not None:
         tags["account"] = sender.account
-    return Message(msg.verb, msg.params, msg.source, tags) if tags else msg
+    if tags == msg.tags:
+        return msg
+    return Message(msg.verb, msg.params, msg.source, tags)
 
 
 def encode(msg: Message) -> bytes:
-    force = msg.verb in TEXT_VERBS or msg.verb[0].isdigit()
+    # extended-join's third parameter is the realname: text too
+    force = (
+        msg.verb in TEXT_VERBS
+        or msg.verb[0].isdigit()
+        or (msg.verb == "JOIN" and len(msg.params) == 3)
+    )
     return msg.serialize(force).encode("utf-8", "surrogateescape") + b"\r\n"

@@ -23,7 +23,7 @@ from miniircd import __version__
 from miniircd.config import Config
 from miniircd.core import dispatch
 from miniircd.core.channel import Channel
-from miniircd.core.commands import nickserv
+from miniircd.core.commands import history, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.jobs import Job
 from miniircd.core.outbox import Outbox
@@ -38,6 +38,7 @@ log = logging.getLogger("miniircd.core")
 T = TypeVar("T")
 
 MAX_BODY = 510  # 512 bytes less the CR-LF
+PRUNE_EVERY = 3600.0  # seconds between history retention passes
 MAX_CLIENT_TAGS = 4096  # '@' + tag data + ' ', as the message-tags spec counts it
 
 
@@ -59,6 +60,7 @@ class Server:
         self.jobs: list[Job[Any]] = []
         self.login_throttle = LoginThrottle(config)
         self.nick_deadlines: set[Session] = set()
+        self.next_prune = now
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"
         self.created = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -73,6 +75,8 @@ class Server:
         self.invisible_count = 0
         self.oper_count = 0
         self._next_id = 0
+        for room in store.load_rooms():
+            self.channels[fold(room.name)] = Channel.from_record(room)
         self.isupport_lines = list(isupport.chunks(isupport.format_tokens(self.isupport())))
 
     def isupport(self) -> dict[str, str | None]:
@@ -84,9 +88,11 @@ class Server:
             "CHANMODES": "b,k,l,imnst",
             "CHANNELLEN": str(c.channellen),
             "CHANTYPES": "#",
+            "CHATHISTORY": str(c.chathistory_max),
             "KICKLEN": str(c.kicklen),
             "MAXLIST": f"b:{c.maxlist}",
             "MODES": str(c.modes),
+            "MSGREFTYPES": "msgid,timestamp",
             "NETWORK": c.network,
             "NICKLEN": str(c.nicklen),
             "PREFIX": "(ov)@+",
@@ -156,6 +162,12 @@ class Server:
                 self.outbox.send(session, Message("PING", [self.name]))
         if self.nick_deadlines:
             nickserv.enforce(self)
+        if now >= self.next_prune:
+            self.next_prune = now + PRUNE_EVERY
+            cutoff_ms = int((now - c.history_days * 86400) * 1000)
+            dropped = self.store.prune(c.history_max, cutoff_ms)
+            if dropped:
+                log.info("history retention dropped %d messages", dropped)
 
     def take_jobs(self) -> list[Job[Any]]:
         """The jobs queued this turn, for the network layer to run off the loop."""
@@ -169,6 +181,9 @@ class Server:
         session.busy -= 1
         if session.id in self.sessions and not session.closing:
             dispatch.guarded(self, session, "*", lambda: job.then(job.result))
+            if not session.registered and not session.closing:
+                # registration may have been held for this job (CAP END during SASL)
+                registration.try_register(self, session)
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         for session in list(self.sessions.values()):
@@ -205,8 +220,13 @@ class Server:
         key = fold(channel.name)
         del channel.members[session]
         del session.channels[key]
-        if not channel.members:
+        if not channel.members and channel.founder is None:
             del self.channels[key]
+
+    def room_changed(self, channel: Channel) -> None:
+        """Something stored about a registered room changed: write it."""
+        if channel.founder is not None:
+            self.store.save_room(channel.to_record())
 
     def quit(self, session: Session, reason: str) -> None:
         """Tell the session's peers it quit, send it ERROR and drop it from every table."""
@@ -238,9 +258,17 @@ class Server:
         session.nick = new
         nickserv.protect_nick(self, session)
 
+    def nick_owner_changed(self, name: str) -> None:
+        """An account named `name` was created or dropped: whoever holds that nick may now
+        have to identify, or no longer has to."""
+        holder = self.find_nick(name)
+        if holder is not None:
+            nickserv.protect_nick(self, holder)
+
     def account_changed(self, session: Session) -> None:
         """The session logged in or out."""
         nickserv.protect_nick(self, session)
+        history.deliver_unread(self, session)
 
     def remember_nick(self, session: Session) -> None:
         """Record the session's current nick for WHOWAS."""

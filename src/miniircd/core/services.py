@@ -15,8 +15,11 @@ if TYPE_CHECKING:
     from miniircd.core.server import Server
 
 SERVICE_HOST = "services"
-SERVICE_NICKS = {"nickserv": "NickServ"}
-SERVICE_INFO = {"nickserv": "Account services: /msg NickServ HELP"}
+SERVICE_NICKS = {"nickserv": "NickServ", "chanserv": "ChanServ"}
+SERVICE_INFO = {
+    "nickserv": "Account services: /msg NickServ HELP",
+    "chanserv": "Room services: /msg ChanServ HELP",
+}
 
 
 def service_nick(name: str) -> str | None:

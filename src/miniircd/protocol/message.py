@@ -7,7 +7,16 @@ produces the wire form (without CR-LF) and refuses parameters that could not rou
 
 from __future__ import annotations
 
-__all__ = ["Message", "ParseError", "decode", "escape_tag_value", "parse", "unescape_tag_value"]
+__all__ = [
+    "Message",
+    "ParseError",
+    "decode",
+    "escape_tag_value",
+    "format_tags",
+    "parse",
+    "parse_tags",
+    "unescape_tag_value",
+]
 
 _ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}

@@ -1,4 +1,4 @@
-"""The store interface the core uses: accounts now, rooms, history and the inbox later.
+"""The store interface the core uses: accounts, registered rooms, history and the inbox.
 
 Writes made while handling a loop turn belong to one transaction; the network layer calls
 `commit` at the end of the turn, before anything is sent, so nothing a client has seen can
@@ -7,7 +7,8 @@ be lost in a crash.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -17,6 +18,43 @@ class Account:
     password_hash: str
     email: str | None
     created: float
+
+
+@dataclass(slots=True)
+class RoomRecord:
+    """A registered room as stored: what survives a restart."""
+
+    name: str
+    founder: str
+    created: int
+    topic: str = ""
+    topic_by: str = ""
+    topic_time: int = 0
+    modes: str = "nt"
+    key: str | None = None
+    limit: int | None = None
+    bans: list[tuple[str, str, int]] = field(default_factory=list)  # (mask, set by, time)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One PRIVMSG or NOTICE as kept in history."""
+
+    id: int
+    conversation: str  # folded channel name, or the two folded parties of a private chat
+    time_ms: int
+    msgid: str
+    verb: str
+    source: str  # nick!user@host of the sender
+    account: str | None  # the sender's account
+    target: str  # the channel, or the recipient as addressed
+    recipient: str | None  # folded recipient account of a private message
+    text: str
+    tags: str  # the client-only tags, in wire form without the '@'
+
+
+# A bound of a history query: ("id", message id) or ("time", milliseconds since the epoch).
+Bound = tuple[str, int]
 
 
 class Store(Protocol):
@@ -29,6 +67,59 @@ class Store(Protocol):
     def set_password(self, name: str, password_hash: str) -> None: ...
 
     def delete_account(self, name: str) -> None: ...
+
+    def load_rooms(self) -> list[RoomRecord]: ...
+
+    def save_room(self, room: RoomRecord) -> None: ...
+
+    def delete_room(self, name: str) -> None: ...
+
+    def add_message(self, message: StoredMessage, unread: bool) -> int:
+        """Store a message (its `id` is ignored); return the id it was given."""
+        ...
+
+    def messages(
+        self,
+        conversation: str,
+        after: Bound | None = None,
+        before: Bound | None = None,
+        limit: int = 50,
+        ascending: bool = True,
+    ) -> list[StoredMessage]:
+        """Messages strictly between the bounds, oldest first. With `ascending` False the
+        `limit` newest of them are chosen (still returned oldest first)."""
+        ...
+
+    def message_by_msgid(self, msgid: str) -> StoredMessage | None: ...
+
+    def latest_messages(
+        self,
+        conversations: Collection[str],
+        party: str | None,
+        after_ms: int,
+        before_ms: int,
+        limit: int,
+        newest: bool,
+    ) -> list[StoredMessage]:
+        """The latest message of each conversation that is in `conversations` or, when
+        `party` is given, is a private conversation with `party` as one of its two parties;
+        only those whose latest message falls strictly between the two times. Of these the
+        `limit` earliest are chosen, or the `limit` latest with `newest`; oldest first."""
+        ...
+
+    def unread(self, account: str) -> list[StoredMessage]:
+        """Private messages to `account` not yet delivered, oldest first."""
+        ...
+
+    def mark_read(self, ids: list[int]) -> None: ...
+
+    def personal(self, account: str, limit: int) -> list[StoredMessage]:
+        """The `limit` newest private messages to `account`, oldest first."""
+        ...
+
+    def prune(self, max_per_conversation: int, older_than_ms: int) -> int:
+        """Drop messages past the retention limits; return how many went."""
+        ...
 
     def commit(self) -> None: ...
 

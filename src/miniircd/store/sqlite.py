@@ -9,11 +9,13 @@ losing a committed turn; a power cut may lose the last moments.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Collection
 from pathlib import Path
 
 from miniircd.protocol.casemap import fold
-from miniircd.store.base import Account
+from miniircd.store.base import Account, Bound, RoomRecord, StoredMessage
 
 DB_NAME = "miniircd.sqlite3"
 
@@ -27,7 +29,44 @@ MIGRATIONS: tuple[str, ...] = (
         created REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    """
+    CREATE TABLE rooms (
+        folded TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        founder TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        topic_by TEXT NOT NULL,
+        topic_time INTEGER NOT NULL,
+        modes TEXT NOT NULL,
+        key TEXT,
+        user_limit INTEGER,
+        bans TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        msgid TEXT NOT NULL UNIQUE,
+        verb TEXT NOT NULL,
+        source TEXT NOT NULL,
+        account TEXT,
+        target TEXT NOT NULL,
+        recipient TEXT,
+        text TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        unread INTEGER NOT NULL
+    );
+    CREATE INDEX messages_by_conversation ON messages (conversation, id);
+    CREATE INDEX messages_by_time ON messages (conversation, time_ms);
+    CREATE INDEX messages_by_recipient ON messages (recipient, unread) WHERE recipient IS NOT NULL;
+    """,
 )
+
+_MESSAGE_COLUMNS = (
+    "id, conversation, time_ms, msgid, verb, source, account, target, recipient, text, tags"
+)
+_BOUND_COLUMNS = {"id": "id", "time": "time_ms"}
 
 
 class SqliteStore:
@@ -86,6 +125,133 @@ class SqliteStore:
 
     def delete_account(self, name: str) -> None:
         self._write("DELETE FROM accounts WHERE folded = ?", (fold(name),))
+
+    # -- rooms ------------------------------------------------------------------------------------
+
+    def load_rooms(self) -> list[RoomRecord]:
+        rows = self.db.execute(
+            "SELECT name, founder, created, topic, topic_by, topic_time, modes, key, user_limit,"
+            " bans FROM rooms"
+        ).fetchall()
+        return [
+            RoomRecord(*row[:9], bans=[tuple(ban) for ban in json.loads(row[9])])  # type: ignore[misc]
+            for row in rows
+        ]
+
+    def save_room(self, room: RoomRecord) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO rooms (folded, name, founder, created, topic, topic_by,"
+            " topic_time, modes, key, user_limit, bans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (fold(room.name), room.name, room.founder, room.created, room.topic, room.topic_by,
+             room.topic_time, room.modes, room.key, room.limit, json.dumps(room.bans)),
+        )  # fmt: skip
+
+    def delete_room(self, name: str) -> None:
+        self._write("DELETE FROM rooms WHERE folded = ?", (fold(name),))
+
+    # -- history and the inbox --------------------------------------------------------------------
+
+    def add_message(self, message: StoredMessage, unread: bool) -> int:
+        m = message
+        cursor = self._write(
+            "INSERT INTO messages (conversation, time_ms, msgid, verb, source, account, target,"
+            " recipient, text, tags, unread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (m.conversation, m.time_ms, m.msgid, m.verb, m.source, m.account, m.target,
+             m.recipient, m.text, m.tags, int(unread)),
+        )  # fmt: skip
+        return cursor.lastrowid or 0
+
+    def messages(
+        self,
+        conversation: str,
+        after: Bound | None = None,
+        before: Bound | None = None,
+        limit: int = 50,
+        ascending: bool = True,
+    ) -> list[StoredMessage]:
+        where = ["conversation = ?"]
+        params: list[object] = [conversation]
+        if after is not None:
+            where.append(f"{_BOUND_COLUMNS[after[0]]} > ?")
+            params.append(after[1])
+        if before is not None:
+            where.append(f"{_BOUND_COLUMNS[before[0]]} < ?")
+            params.append(before[1])
+        order = "ASC" if ascending else "DESC"
+        rows = self.db.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE {' AND '.join(where)}"
+            f" ORDER BY id {order} LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        found = [StoredMessage(*row) for row in rows]
+        return found if ascending else found[::-1]
+
+    def message_by_msgid(self, msgid: str) -> StoredMessage | None:
+        row = self.db.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE msgid = ?", (msgid,)
+        ).fetchone()
+        return StoredMessage(*row) if row else None
+
+    def latest_messages(
+        self,
+        conversations: Collection[str],
+        party: str | None,
+        after_ms: int,
+        before_ms: int,
+        limit: int,
+        newest: bool,
+    ) -> list[StoredMessage]:
+        which = [f"conversation IN ({', '.join('?' * len(conversations))})"]
+        params: list[object] = list(conversations)
+        if party is not None:
+            # a private key is "<party> <party>", sorted: ours comes first or last
+            which.append("substr(conversation, 1, ?) = ? OR substr(conversation, -?) = ?")
+            params += [len(party) + 1, party + " ", len(party) + 1, " " + party]
+        order = "DESC" if newest else "ASC"
+        rows = self.db.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ("
+            f" SELECT max(id) FROM messages WHERE {' OR '.join(which)} GROUP BY conversation)"
+            f" AND time_ms > ? AND time_ms < ? ORDER BY time_ms {order}, id {order} LIMIT ?",
+            (*params, after_ms, before_ms, limit),
+        ).fetchall()
+        found = [StoredMessage(*row) for row in rows]
+        return found[::-1] if newest else found
+
+    def unread(self, account: str) -> list[StoredMessage]:
+        rows = self.db.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE recipient = ? AND unread = 1"
+            " ORDER BY id",
+            (fold(account),),
+        ).fetchall()
+        return [StoredMessage(*row) for row in rows]
+
+    def mark_read(self, ids: list[int]) -> None:
+        for message_id in ids:
+            self._write("UPDATE messages SET unread = 0 WHERE id = ?", (message_id,))
+
+    def personal(self, account: str, limit: int) -> list[StoredMessage]:
+        rows = self.db.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE recipient = ? ORDER BY id DESC LIMIT ?",
+            (fold(account), limit),
+        ).fetchall()
+        return [StoredMessage(*row) for row in reversed(rows)]
+
+    def prune(self, max_per_conversation: int, older_than_ms: int) -> int:
+        dropped = self._write(
+            "DELETE FROM messages WHERE time_ms < ? AND unread = 0", (older_than_ms,)
+        ).rowcount
+        crowded = self.db.execute(
+            "SELECT conversation FROM messages GROUP BY conversation HAVING count(*) > ?",
+            (max_per_conversation,),
+        ).fetchall()
+        for (conversation,) in crowded:
+            dropped += self._write(
+                "DELETE FROM messages WHERE conversation = ? AND unread = 0 AND id <= ("
+                " SELECT id FROM messages WHERE conversation = ? ORDER BY id DESC"
+                " LIMIT 1 OFFSET ?)",
+                (conversation, conversation, max_per_conversation),
+            ).rowcount
+        return dropped
 
     # -- transactions --------------------------------------------------------------------------
 

@@ -93,7 +93,9 @@ def check_password(
     """Check `name`/`password` off the loop; `then(account)` on success, `then(None)` if not."""
     throttle = server.login_throttle
     if not throttle.allows(name, session.host, server.now):
-        then(None)
+        # Answered through a job all the same, so a throttled login looks and sequences
+        # like any other failure (and registration waiting on it resumes as usual).
+        server.defer(session, lambda: None, then)
         return
     account = server.store.get_account(name)
     encoded = account.password_hash if account is not None else _DUMMY_HASH
@@ -144,15 +146,21 @@ def create_account(
     name: str,
     password: str,
     email: str | None,
-    then: Callable[[bool], None],
+    then: Callable[[str], None],
 ) -> None:
-    """Hash off the loop, then store; `then(False)` if the name was taken meanwhile."""
+    """Hash off the loop, then store and log in. `then` gets "created", or "taken" if the
+    name was taken meanwhile, or "logged in" if the session logged in meanwhile."""
 
     def store(encoded: str) -> None:
-        created = server.store.create_account(Account(name, encoded, email, server.now))
-        if created:
-            login(server, session, name)
-        then(created)
+        if session.account is not None:
+            then("logged in")
+            return
+        if not server.store.create_account(Account(name, encoded, email, server.now)):
+            then("taken")
+            return
+        login(server, session, name)
+        server.nick_owner_changed(name)
+        then("created")
 
     server.defer(session, lambda: hash_password(password), store)
 
@@ -166,6 +174,13 @@ def register(server: Server, session: Session, msg: Message) -> None:
         name = session.nick
     if session.account is not None:
         raise Fail("REGISTER", "ALREADY_AUTHENTICATED", name, "You are already logged in")
+    expected = server.config.password
+    if not session.registered and expected is not None and session.password != expected:
+        # Before connection registration only a client that gave the server password may
+        # create accounts; otherwise anyone could, without ever being let in.
+        raise Fail(
+            "REGISTER", "COMPLETE_CONNECTION_REQUIRED", name, "Send the server password first"
+        )
     if not is_valid_account_name(server, name):
         raise Fail("REGISTER", "BAD_ACCOUNT_NAME", name, "That account name is not valid")
     if email != "*" and "@" not in email:
@@ -176,16 +191,15 @@ def register(server: Server, session: Session, msg: Message) -> None:
     if server.store.get_account(name) is not None:
         raise Fail("REGISTER", "ACCOUNT_EXISTS", name, "That account name is already taken")
 
-    def done(created: bool) -> None:
-        if created:
+    def done(outcome: str) -> None:
+        if outcome == "created":
             server.outbox.from_server(
                 session, "REGISTER", "SUCCESS", name, "Account successfully registered"
             )
+        elif outcome == "taken":
+            raise Fail("REGISTER", "ACCOUNT_EXISTS", name, "That account name is already taken")
         else:
-            server.outbox.from_server(
-                session, "FAIL", "REGISTER", "ACCOUNT_EXISTS", name,
-                "That account name is already taken",
-            )  # fmt: skip
+            raise Fail("REGISTER", "ALREADY_AUTHENTICATED", name, "You are already logged in")
 
     create_account(server, session, name, password, None if email == "*" else email, done)
 
@@ -243,7 +257,7 @@ def _sasl_plain(server: Server, session: Session, payload: str) -> None:
     check_password(server, session, authcid, password, done)
 
 
-def pass_login(server: Server, session: Session, then: Callable[[], None]) -> None:
+def pass_login(server: Server, session: Session) -> None:
     """`PASS account:password`, or `PASS password` for the account named like the nick."""
     given, session.password = session.password or "", None
     name, sep, password = given.partition(":")
@@ -257,6 +271,5 @@ def pass_login(server: Server, session: Session, then: Callable[[], None]) -> No
             )
         else:
             login(server, session, account.name)
-        then()
 
     check_password(server, session, name, password, done)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from miniircd.core.channel import Channel
 from miniircd.core.commands.messages import require_account
 from miniircd.core.errors import Fail, IrcError
+from miniircd.core.history import replay
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_channel_name, is_valid_channel
 from miniircd.protocol.message import Message
@@ -103,16 +104,24 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
     if channel is None:
         channel = Channel(name, server.now)
         server.channels[fold(name)] = channel
+        channel.founder = session.account  # a logged-in creator registers the room
+        server.room_changed(channel)
         ranks = {"o"}
     else:
         _check_admission(channel, session, key)
-        ranks = set()
+        ranks = {"o"} if channel.is_founder(session) else set()
     channel.invited.discard(fold(session.name))
     server.add_member(session, channel, ranks)
     announce_join(server, session, channel)
     if channel.topic:
         send_topic(server, session, channel)
     send_names(server, session, channel)
+    if "draft/chathistory" not in session.caps and server.config.history_replay > 0:
+        recent = server.store.messages(
+            fold(channel.name), limit=server.config.history_replay, ascending=False
+        )
+        if recent:
+            replay(server, session, channel.name, recent, "recent history")
 
 
 def announce_join(server: Server, session: Session, channel: Channel) -> None:
@@ -180,6 +189,7 @@ def topic(server: Server, session: Session, msg: Message) -> None:
     channel.topic_time = int(server.now)
     topic_msg = Message("TOPIC", [channel.name, channel.topic], session.prefix)
     server.outbox.send_many(channel.members, topic_msg, session)
+    server.room_changed(channel)
 
 
 def send_topic(server: Server, session: Session, channel: Channel) -> None:

@@ -1,4 +1,8 @@
-"""PRIVMSG and NOTICE to channels and nicks, with comma-separated targets up to TARGMAX.
+"""PRIVMSG, NOTICE and TAGMSG to channels, nicks, accounts and services.
+
+Comma-separated targets go up to TARGMAX. Every PRIVMSG/NOTICE to a room, and every
+private one involving an account, is recorded before it is delivered; one to an account
+that is offline waits in its inbox.
 
 NOTICE never provokes an error reply (modern.ircdocs: no automatic replies to NOTICE),
 so its refusals are dropped silently.
@@ -9,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.core.commands import nickserv
+from miniircd.core.commands import chanserv, nickserv
 from miniircd.core.commands.user_queries import away_reply
 from miniircd.core.errors import Fail, IrcError
+from miniircd.core.history import client_tags, live_tags, party, private_conversation, record
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
@@ -27,7 +32,10 @@ if TYPE_CHECKING:
     from miniircd.core.server import Server
 
 # folded service nick -> what handles a PRIVMSG to it
-SERVICES: dict[str, Callable[[Server, Session, str], None]] = {"nickserv": nickserv.handle}
+SERVICES: dict[str, Callable[[Server, Session, str], None]] = {
+    "nickserv": nickserv.handle,
+    "chanserv": chanserv.handle,
+}
 
 
 # PRIVMSG <target>{,<target>} <text to be sent>
@@ -43,6 +51,11 @@ def notice(server: Server, session: Session, msg: Message) -> None:
     _relay(server, session, msg, report=False)
 
 
+# TAGMSG <target>{,<target>}   (only client-only tags; only for clients with message-tags)
+def tagmsg(server: Server, session: Session, msg: Message) -> None:
+    _relay(server, session, msg, report=True)
+
+
 def _relay(server: Server, session: Session, msg: Message, report: bool) -> None:
     verb = msg.verb
     out = server.outbox
@@ -50,7 +63,7 @@ def _relay(server: Server, session: Session, msg: Message, report: bool) -> None
         if report:
             raise IrcError(ERR_NORECIPIENT, f"No recipient given ({verb})")
         return
-    if len(msg.params) < 2 or not msg.params[1]:
+    if verb != "TAGMSG" and (len(msg.params) < 2 or not msg.params[1]):
         if report:
             raise IrcError(ERR_NOTEXTTOSEND, "No text to send")
         return
@@ -60,25 +73,21 @@ def _relay(server: Server, session: Session, msg: Message, report: bool) -> None
         if report:
             raise IrcError(ERR_TOOMANYTARGETS, msg.params[0], f"Too many targets (max {limit})")
         return
-    text = msg.params[1]
+    text = msg.params[1] if verb != "TAGMSG" else ""
+    tags = client_tags(msg.tags)
     for target in targets:
         try:
-            _deliver(server, session, verb, target, text)
+            _deliver(server, session, verb, target, text, tags)
         except (IrcError, Fail) as refusal:
             if report:
                 out.refuse(session, refusal)
 
 
-def _deliver(server: Server, session: Session, verb: str, target: str, text: str) -> None:
+def _deliver(
+    server: Server, session: Session, verb: str, target: str, text: str, tags: dict[str, str]
+) -> None:
     if is_channel_name(target):
-        require_account(server, session, verb, target)
-        channel = server.find_channel(target)
-        if channel is None or not channel.visible_to(session):
-            raise IrcError(ERR_NOSUCHNICK, target, "No such nick/channel")
-        if not channel.can_speak(session):
-            raise IrcError(ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
-        line = Message(verb, [channel.name, text], session.prefix)
-        server.outbox.send_many((m for m in channel.members if m is not session), line, session)
+        _to_channel(server, session, verb, target, text, tags)
         return
     service = SERVICES.get(fold(target))
     if service is not None:
@@ -87,11 +96,66 @@ def _deliver(server: Server, session: Session, verb: str, target: str, text: str
         return
     require_account(server, session, verb, target)
     recipient = server.find_user(target)
-    if recipient is None:
-        raise IrcError(ERR_NOSUCHNICK, target, "No such nick/channel")
-    server.outbox.send(recipient, Message(verb, [recipient.name, text], session.prefix), session)
-    if verb == "PRIVMSG":
+    if recipient is not None:
+        recipients = [recipient]
+        account = recipient.account
+    else:
+        # Not a nick in use: maybe an account, online under other nicks or offline.
+        found = server.store.get_account(target)
+        if found is None:
+            raise IrcError(ERR_NOSUCHNICK, target, "No such nick/channel")
+        account = found.name
+        recipients = [s for s in server.sessions.values() if s.account == account]
+    offline = not recipients
+    shown = recipient.name if recipient is not None else account or target
+    if verb == "TAGMSG":
+        line_tags = live_tags(server, tags)
+    elif session.account is not None or account is not None:
+        other = fold(account) if account else party(recipients[0])
+        conversation = private_conversation(party(session), other)
+        line_tags = record(
+            server, session, verb, shown, conversation, text, tags, account, unread=offline
+        )
+    else:
+        line_tags = live_tags(server, tags)
+    params = [shown] if verb == "TAGMSG" else [shown, text]
+    line = Message(verb, params, session.prefix, line_tags)
+    _send(server, session, verb, recipients, line)
+    if offline and verb == "PRIVMSG":
+        note = f"{account} is offline; your message will be delivered when they log in"
+        server.outbox.from_server(session, "NOTICE", session.name, note)
+    elif verb == "PRIVMSG" and recipient is not None:
         away_reply(server, session, recipient)
+
+
+def _to_channel(
+    server: Server, session: Session, verb: str, target: str, text: str, tags: dict[str, str]
+) -> None:
+    require_account(server, session, verb, target)
+    channel = server.find_channel(target)
+    if channel is None or not channel.visible_to(session):
+        raise IrcError(ERR_NOSUCHNICK, target, "No such nick/channel")
+    if not channel.can_speak(session):
+        raise IrcError(ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
+    if verb == "TAGMSG":
+        line_tags = live_tags(server, tags)
+        params = [channel.name]
+    else:
+        line_tags = record(server, session, verb, channel.name, fold(channel.name), text, tags)
+        params = [channel.name, text]
+    line = Message(verb, params, session.prefix, line_tags)
+    _send(server, session, verb, [m for m in channel.members if m is not session], line)
+
+
+def _send(
+    server: Server, session: Session, verb: str, recipients: list[Session], line: Message
+) -> None:
+    """To the recipients, and back to the sender if it asked for echo-message."""
+    if "echo-message" in session.caps:
+        recipients = [*recipients, session]
+    if verb == "TAGMSG":
+        recipients = [r for r in recipients if "message-tags" in r.caps]
+    server.outbox.send_many(recipients, line, session)
 
 
 def require_account(server: Server, session: Session, verb: str, target: str) -> None:

@@ -181,6 +181,7 @@ def _change_channel_modes(
     if applied:
         mode_msg = Message("MODE", [channel.name, *format_changes(applied)], session.prefix)
         out.send_many(channel.members, mode_msg, session)
+        server.room_changed(channel)
 
 
 def _parse(modestring: str, args: list[str], max_params: int) -> list[Change]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from miniircd.core.commands import accounts
+from miniircd.core.commands.history import show_inbox
 from miniircd.core.services import notice
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold
@@ -33,6 +34,7 @@ HELP = (
     "INFO [account] - about an account",
     "PASSWD <old password> <new password> - change your password",
     "DROP <password> - delete your account",
+    "INBOX [count] - your latest private messages, read or not",
 )
 
 
@@ -81,11 +83,13 @@ def _register(server: Server, session: Session, args: list[str]) -> None:
         _say(server, session, f"The account {name} is already registered.")
         return
 
-    def done(created: bool) -> None:
-        if created:
+    def done(outcome: str) -> None:
+        if outcome == "created":
             _say(server, session, f"Account {name} registered; you are now logged in.")
-        else:
+        elif outcome == "taken":
             _say(server, session, f"The account {name} is already registered.")
+        else:
+            _say(server, session, f"You are already logged in as {session.account}.")
 
     accounts.create_account(server, session, name, args[0], email, done)
 
@@ -175,9 +179,19 @@ def _drop(server: Server, session: Session, args: list[str]) -> None:
         for other in list(server.sessions.values()):
             if other.account == account.name:
                 accounts.logout(server, other)
+        server.nick_owner_changed(account.name)
         _say(server, session, f"The account {account.name} has been dropped.")
 
     _with_own_password(server, session, args[0], drop)
+
+
+def _inbox(server: Server, session: Session, args: list[str]) -> None:
+    if session.account is None:
+        _say(server, session, "You are not logged in.")
+        return
+    wanted = int(args[0]) if args and args[0].isdigit() and int(args[0]) > 0 else 0
+    count = min(wanted or server.config.inbox_show, server.config.chathistory_max)
+    show_inbox(server, session, count)
 
 
 COMMANDS: dict[str, Callable[[Server, Session, list[str]], None]] = {
@@ -189,6 +203,7 @@ COMMANDS: dict[str, Callable[[Server, Session, list[str]], None]] = {
     "INFO": _info,
     "PASSWD": _passwd,
     "DROP": _drop,
+    "INBOX": _inbox,
 }
 
 
@@ -216,6 +231,8 @@ def enforce(server: Server) -> None:
     for session in [s for s in server.nick_deadlines if (s.nick_deadline or 0) <= server.now]:
         server.nick_deadlines.discard(session)
         session.nick_deadline = None
+        if session.nick is None or server.store.get_account(session.nick) is None:
+            continue  # nobody owns the nick any more
         server.change_nick(session, guest_nick(server))
         _say(server, session, "You did not log in in time; your nick has been changed.")
 

@@ -10,7 +10,7 @@ import hmac
 from typing import TYPE_CHECKING
 
 from miniircd.core import capabilities
-from miniircd.core.commands import accounts, nickserv, server_queries
+from miniircd.core.commands import accounts, history, nickserv, server_queries
 from miniircd.core.errors import IrcError
 from miniircd.core.outbox import TAG_CAPS
 from miniircd.core.services import is_service
@@ -155,7 +155,7 @@ def try_register(server: Server, session: Session) -> None:
         return  # a login is being checked; its continuation calls us again
     expected = server.config.password
     if expected is None and session.password is not None and session.account is None:
-        accounts.pass_login(server, session, lambda: try_register(server, session))
+        accounts.pass_login(server, session)  # the server retries registration after it
         return
     if expected is not None:
         given = (session.password or "").encode()
@@ -190,3 +190,4 @@ def welcome(server: Server, session: Session) -> None:
     server_queries.send_lusers(server, session)
     server_queries.send_motd(server, session)
     nickserv.protect_nick(server, session)
+    history.deliver_unread(server, session)

@@ -1,0 +1,85 @@
+"""ChanServ: registered rooms by private message.
+
+A room created by a logged-in user is registered to that account automatically (see
+`core.channel`); ChanServ tells about it and lets its founder drop the registration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from miniircd.core.services import notice
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+NICK = "ChanServ"
+HELP = (
+    "ChanServ keeps rooms. A room you create while logged in is registered to you:",
+    "it keeps its topic, modes, key and bans, stays listed while empty, and you get",
+    "operator status when you join it. Commands:",
+    "INFO <#room> - who founded a room and when",
+    "DROP <#room> - unregister a room you founded",
+)
+
+
+def _say(server: Server, session: Session, text: str) -> None:
+    notice(server, session, NICK, text)
+
+
+# PRIVMSG ChanServ :<command> [<args>...]
+def handle(server: Server, session: Session, text: str) -> None:
+    words = text.split()
+    if not words:
+        return
+    action = COMMANDS.get(words[0].upper())
+    if action is None:
+        _say(server, session, f"Unknown command {words[0].upper()}. Try HELP.")
+        return
+    action(server, session, words[1:])
+
+
+def _help(server: Server, session: Session, args: list[str]) -> None:
+    for line in HELP:
+        _say(server, session, line)
+
+
+def _info(server: Server, session: Session, args: list[str]) -> None:
+    if len(args) != 1:
+        _say(server, session, "Syntax: INFO <#room>")
+        return
+    channel = server.find_channel(args[0])
+    if channel is None or channel.founder is None or not channel.visible_to(session):
+        _say(server, session, f"{args[0]} is not a registered room.")
+        return
+    since = datetime.fromtimestamp(channel.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    _say(server, session, f"{channel.name} was registered by {channel.founder} on {since}.")
+
+
+def _drop(server: Server, session: Session, args: list[str]) -> None:
+    if len(args) != 1:
+        _say(server, session, "Syntax: DROP <#room>")
+        return
+    channel = server.find_channel(args[0])
+    if channel is None or channel.founder is None:
+        _say(server, session, f"{args[0]} is not a registered room.")
+        return
+    if not channel.is_founder(session):
+        _say(server, session, f"Only the founder of {channel.name} may drop it.")
+        return
+    server.store.delete_room(channel.name)
+    channel.founder = None
+    if not channel.members:
+        del server.channels[fold(channel.name)]
+    _say(server, session, f"{channel.name} is no longer registered.")
+
+
+COMMANDS: dict[str, Callable[[Server, Session, list[str]], None]] = {
+    "HELP": _help,
+    "INFO": _info,
+    "DROP": _drop,
+}

@@ -1,0 +1,235 @@
+"""IRCv3 draft/chathistory: CHATHISTORY LATEST/BEFORE/AFTER/AROUND/BETWEEN/TARGETS.
+
+This module owns the command's grammar (subcommands, message references, limits), turns
+each subcommand into range queries on the store (`Store.messages`; `Store.latest_messages`
+for TARGETS) and answers with the spec's standard replies. Who may read which conversation
+is `commands.history.conversation_of`; sending history is `core.history.replay`, which
+wraps it in a `chathistory` batch (NOTICE markers for clients without `batch`).
+
+Where the spec (ircv3.net/specs/extensions/chathistory) leaves room, this server:
+- orders a conversation by message id (the order messages were stored in); a `msgid=`
+  reference is an exact place in that order, a `timestamp=` one an instant;
+- refuses a msgid it does not know, or one from another conversation, alike with
+  MESSAGE_ERROR (so it reveals nothing about other conversations);
+- for AROUND, sends the `limit // 2` messages before the reference and then those from
+  the reference on (a msgid's own message first), up to `limit` in all; when one side
+  runs short the other fills in;
+- lets non-members read a channel's history unless it is secret or bans them;
+- lists for TARGETS the channels the session is in and, when logged in, the private
+  conversations of its account, each with the time of its latest message, when that falls
+  between the two timestamps.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple
+
+from miniircd.core.commands.history import conversation_of
+from miniircd.core.errors import Fail, IrcError
+from miniircd.core.history import iso_time, party, replay
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold, is_channel_name
+from miniircd.protocol.message import Message
+from miniircd.store.base import Bound, Store, StoredMessage
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+# subcommand -> how many parameters CHATHISTORY takes with it (the subcommand included)
+ARITY = {"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4}
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NOT_RETRIEVED = "Messages could not be retrieved"
+
+
+class Point(NamedTuple):
+    """A place in a conversation's order: a stored message, or an instant (`id` None)."""
+
+    time_ms: int
+    id: int | None = None
+
+    def bound(self) -> Bound:
+        """The exclusive bound at this point."""
+        return ("time", self.time_ms) if self.id is None else ("id", self.id)
+
+    def from_here(self) -> Bound:
+        """The exclusive lower bound that lets in this point's own message (if any)."""
+        return ("time", self.time_ms - 1) if self.id is None else ("id", self.id - 1)
+
+    def key(self) -> tuple[int, int]:
+        return (self.time_ms, self.id or 0)
+
+
+# A reference as parsed: a Point for `timestamp=`, the msgid to look up, or None for `*`.
+Reference = Point | str | None
+
+
+# CHATHISTORY <subcommand> <target> <reference> [<reference>] <limit>
+def chathistory(server: Server, session: Session, msg: Message) -> None:
+    sub = msg.params[0].upper()
+    arity = ARITY.get(sub)
+    if arity is None:
+        raise _fail("INVALID_PARAMS", sub, "Unknown command")
+    if len(msg.params) != arity:
+        too = "Insufficient" if len(msg.params) < arity else "Too many"
+        raise _fail("INVALID_PARAMS", sub, f"{too} parameters")
+    limit = _limit(server, sub, msg.params[-1])
+    if sub == "TARGETS":
+        first, second = (_timestamp(sub, text) for text in msg.params[1:3])
+        targets(server, session, first, second, limit)
+        return
+    target = msg.params[1]
+    refs = [_reference(sub, target, text, star=sub == "LATEST") for text in msg.params[2:-1]]
+    conversation, name = _open(server, session, sub, target)
+    points = [_locate(server, sub, target, conversation, ref) for ref in refs]
+    found = _select(server.store, conversation, sub, points, limit)
+    replay(server, session, name, found, "chathistory")
+
+
+# CHATHISTORY TARGETS <timestamp=a> <timestamp=b> <limit>
+def targets(server: Server, session: Session, first: int, second: int, limit: int) -> None:
+    """`CHATHISTORY TARGETS <name> <time>` for each conversation with news in the window."""
+    me = party(session) if session.account is not None else None
+    low, high = sorted((first, second))
+    found = server.store.latest_messages(
+        list(session.channels), me, low, high, limit, newest=first > second
+    )
+    out = server.outbox
+    tags: dict[str, str] = {}
+    if "batch" in session.caps:
+        ref = secrets.token_hex(4)
+        out.from_server(session, "BATCH", f"+{ref}", "draft/chathistory-targets")
+        tags["batch"] = ref
+    for stored in found:
+        channel = session.channels.get(stored.conversation)
+        name = channel.name if channel is not None else _peer_name(server, session, stored)
+        params = ["TARGETS", name, iso_time(stored.time_ms)]
+        out.send(session, Message("CHATHISTORY", params, server.name, tags))
+    if tags:
+        out.from_server(session, "BATCH", f"-{tags['batch']}")
+
+
+# -- the queries: each subcommand as range queries with exclusive bounds ---------------------
+
+
+def _select(
+    store: Store, conversation: str, sub: str, points: list[Point | None], limit: int
+) -> list[StoredMessage]:
+    if sub == "LATEST":
+        after = points[0].bound() if points[0] is not None else None
+        return store.messages(conversation, after=after, limit=limit, ascending=False)
+    point = points[0]
+    assert point is not None  # only LATEST takes '*'
+    if sub == "BEFORE":
+        return store.messages(conversation, before=point.bound(), limit=limit, ascending=False)
+    if sub == "AFTER":
+        return store.messages(conversation, after=point.bound(), limit=limit)
+    if sub == "AROUND":
+        earlier = store.messages(conversation, before=point.bound(), limit=limit, ascending=False)
+        later = store.messages(conversation, after=point.from_here(), limit=limit)
+        take = min(len(earlier), max(limit // 2, limit - len(later)))
+        return earlier[len(earlier) - take :] + later[: limit - take]
+    end = points[1]  # BETWEEN: counted from the first reference, which may be the later one
+    assert end is not None
+    if point.key() <= end.key():
+        return store.messages(conversation, point.bound(), end.bound(), limit)
+    return store.messages(conversation, end.bound(), point.bound(), limit, ascending=False)
+
+
+# -- parameters -------------------------------------------------------------------------------
+
+
+def _fail(code: str, *params: str) -> Fail:
+    """FAIL CHATHISTORY <code> <context>... :<description>. Context that echoes unusable
+    client input (empty, with a space, or starting with ':') is sent as `*`."""
+    *context, text = params
+    words = [p if p and " " not in p and p[0] != ":" else "*" for p in context]
+    return Fail("CHATHISTORY", code, *words, text)
+
+
+def _limit(server: Server, sub: str, text: str) -> int:
+    """A positive limit, capped at the CHATHISTORY we advertise (0 there: no cap)."""
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise _fail("INVALID_PARAMS", sub, text, "Invalid limit")
+    most = server.config.chathistory_max
+    return min(int(text), most) if most > 0 else int(text)
+
+
+def _timestamp(sub: str, text: str) -> int:
+    """`timestamp=YYYY-MM-DDThh:mm:ss.sssZ` in milliseconds since the epoch."""
+    kind, _, value = text.partition("=")
+    if kind != "timestamp" or not TIMESTAMP.fullmatch(value):
+        raise _fail("INVALID_PARAMS", sub, text, "Invalid timestamp")
+    try:
+        stamp = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise _fail("INVALID_PARAMS", sub, text, "Invalid timestamp") from None
+    return (stamp - EPOCH) // timedelta(milliseconds=1)
+
+
+def _reference(sub: str, target: str, text: str, star: bool) -> Reference:
+    if star and text == "*":
+        return None
+    kind, equals, value = text.partition("=")
+    if kind == "timestamp":
+        return Point(_timestamp(sub, text))
+    if kind == "msgid" and value:
+        return value
+    if equals and kind and kind != "msgid":
+        raise _fail("INVALID_MSGREFTYPE", sub, target, text, "Unknown message reference type")
+    raise _fail("INVALID_PARAMS", sub, text, "Invalid message reference")
+
+
+def _open(server: Server, session: Session, sub: str, target: str) -> tuple[str, str]:
+    """The conversation `session` may read under `target`, and the target's canonical name."""
+    try:
+        conversation = conversation_of(server, session, target, "CHATHISTORY")
+    except (IrcError, Fail):
+        raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED) from None
+    if is_channel_name(target):
+        channel = server.find_channel(target)
+        assert channel is not None  # conversation_of found it
+        if session not in channel.members and channel.is_banned(session):
+            raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED)
+        return conversation, channel.name
+    user = server.find_user(target)
+    if user is not None:
+        return conversation, user.name
+    account = server.store.get_account(target)
+    return conversation, account.name if account is not None else target
+
+
+def _locate(
+    server: Server, sub: str, target: str, conversation: str, ref: Reference
+) -> Point | None:
+    """A msgid reference as a Point; it must name a message of this very conversation."""
+    if not isinstance(ref, str):
+        return ref
+    stored = server.store.message_by_msgid(ref)
+    if stored is None or stored.conversation != conversation:
+        raise _fail("MESSAGE_ERROR", sub, target, f"msgid={ref}", "Unknown msgid")
+    return Point(stored.time_ms, stored.id)
+
+
+def _peer_name(server: Server, session: Session, latest: StoredMessage) -> str:
+    """The other party of a private conversation, named so that CHATHISTORY finds it again:
+    its nick in the latest message, or else its account name."""
+    mine = party(session)
+    one, _, two = latest.conversation.partition(" ")
+    other = two if one == mine else one
+    nick = latest.source.split("!", 1)[0]
+    sender = fold(latest.account) if latest.account else "~" + fold(nick)
+    names = [nick if sender == other else latest.target]
+    account = None if other.startswith("~") else server.store.get_account(other)
+    if account is not None:
+        names.append(account.name)
+    for name in names:
+        try:
+            if conversation_of(server, session, name, "CHATHISTORY") == latest.conversation:
+                return name
+        except (IrcError, Fail):
+            continue
+    return names[0]

@@ -1,0 +1,118 @@
+"""Message history: which conversation a message belongs to, recording it, replaying it.
+
+A room's conversation is its folded name. A private conversation is keyed by its two
+parties, each an account (folded) or, for a guest, `~` and the folded nick, so that
+history between accounts follows the accounts, not the nicks they used.
+
+Recording happens in the loop turn's open transaction before the message is handed to
+anyone (the loop commits before it flushes). Replays are bracketed: inside a `chathistory`
+batch for clients that negotiated `batch`, between two server NOTICEs otherwise; clients
+without `server-time` get each line's time written in front of its text.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold, is_channel_name
+from miniircd.protocol.message import Message, format_tags, parse_tags
+from miniircd.store.base import StoredMessage
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+
+def party(session: Session) -> str:
+    return fold(session.account) if session.account else "~" + fold(session.name)
+
+
+def private_conversation(one: str, other: str) -> str:
+    """The key of the private conversation between two parties (see `party`)."""
+    return " ".join(sorted((one, other)))
+
+
+def iso_time(time_ms: int) -> str:
+    """server-time format: 2026-11-24T12:00:00.000Z"""
+    stamp = datetime.fromtimestamp(time_ms / 1000, UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time_ms % 1000:03d}Z"
+
+
+def client_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The client-only tags (`+name`) of a message a client sent."""
+    return {key: value for key, value in tags.items() if key.startswith("+")}
+
+
+def record(
+    server: Server,
+    sender: Session,
+    verb: str,
+    target: str,
+    conversation: str,
+    text: str,
+    tags: dict[str, str],
+    recipient: str | None = None,
+    unread: bool = False,
+) -> dict[str, str]:
+    """Store one PRIVMSG/NOTICE; return the tags to send it with (time, msgid, client tags)."""
+    time_ms = int(server.now * 1000)
+    msgid = secrets.token_urlsafe(12)
+    stored = StoredMessage(
+        0, conversation, time_ms, msgid, verb, sender.prefix, sender.account, target,
+        fold(recipient) if recipient else None, text, format_tags(tags),
+    )  # fmt: skip
+    server.store.add_message(stored, unread)
+    return {"time": iso_time(time_ms), "msgid": msgid, **tags}
+
+
+def live_tags(server: Server, tags: dict[str, str]) -> dict[str, str]:
+    """Tags for a message that is not stored (between guests): time and a msgid all the same."""
+    return {"time": iso_time(int(server.now * 1000)), "msgid": secrets.token_urlsafe(12), **tags}
+
+
+def as_message(stored: StoredMessage, timestamp_text: bool) -> Message:
+    """The original line of a stored message; its time goes in the text if asked."""
+    tags = parse_tags(stored.tags) if stored.tags else {}
+    tags.update(time=iso_time(stored.time_ms), msgid=stored.msgid)
+    if stored.account:
+        tags["account"] = stored.account
+    text = stored.text
+    if timestamp_text:
+        stamp = datetime.fromtimestamp(stored.time_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        text = f"[{stamp}] {text}"
+    return Message(stored.verb, [stored.target, text], stored.source, tags)
+
+
+def replay(
+    server: Server,
+    session: Session,
+    target: str,
+    messages: Iterable[StoredMessage],
+    what: str = "history",
+    batch_type: str = "chathistory",
+) -> None:
+    """Send stored messages as their original lines, bracketed as history."""
+    out = server.outbox
+    messages = list(messages)
+    batched = "batch" in session.caps
+    timestamp_text = "server-time" not in session.caps
+    if batched:
+        ref = secrets.token_hex(4)
+        out.from_server(session, "BATCH", f"+{ref}", batch_type, target)
+    else:
+        # the markers show in the room's window, or for private history as a notice to self
+        where = target if is_channel_name(target) else session.name
+        count = len(messages)
+        out.from_server(session, "NOTICE", where, f"*** {what}: {count} message(s) follow")
+    for stored in messages:
+        line = as_message(stored, timestamp_text)
+        if batched:
+            line.tags["batch"] = ref
+        out.send(session, line)
+    if batched:
+        out.from_server(session, "BATCH", f"-{ref}")
+    else:
+        out.from_server(session, "NOTICE", where, f"*** end of {what}")

@@ -1,0 +1,82 @@
+"""The history part of the SQLite store: range queries, the inbox, retention, rooms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from miniircd.store.base import RoomRecord, StoredMessage
+from miniircd.store.sqlite import SqliteStore
+
+
+def message(conversation: str, n: int, recipient: str | None = None) -> StoredMessage:
+    return StoredMessage(
+        0, conversation, 1000 * n, f"id{conversation}{n}", "PRIVMSG", "a!a@h", None,
+        conversation, recipient, f"text {n}", "",
+    )  # fmt: skip
+
+
+def filled(tmp_path: Path, count: int = 10) -> SqliteStore:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    for n in range(1, count + 1):
+        store.add_message(message("#a", n), unread=False)
+        store.add_message(message("#b", n), unread=False)
+    store.commit()
+    return store
+
+
+def texts(found: list[StoredMessage]) -> list[int]:
+    return [int(m.text.split()[1]) for m in found]
+
+
+def test_range_query_bounds_are_exclusive(tmp_path: Path) -> None:
+    store = filled(tmp_path)
+    assert texts(store.messages("#a", limit=3)) == [1, 2, 3]
+    assert texts(store.messages("#a", limit=3, ascending=False)) == [8, 9, 10]
+    ids = {m.text: m.id for m in store.messages("#a", limit=100)}
+    after = ("id", ids["text 4"])
+    assert texts(store.messages("#a", after=after, limit=2)) == [5, 6]
+    newest_first = store.messages("#a", before=("time", 4000), limit=10, ascending=False)
+    assert texts(newest_first) == [1, 2, 3]
+    assert texts(store.messages("#a", after=("time", 2000), before=("time", 5000))) == [3, 4]
+    assert store.messages("#nowhere") == []
+
+
+def test_msgid_lookup(tmp_path: Path) -> None:
+    store = filled(tmp_path)
+    found = store.message_by_msgid("id#b7")
+    assert found is not None and found.text == "text 7" and found.conversation == "#b"
+    assert store.message_by_msgid("nope") is None
+
+
+def test_inbox_unread_and_personal(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    first = store.add_message(message("alice bob", 1, recipient="alice"), unread=True)
+    store.add_message(message("alice bob", 2, recipient="alice"), unread=False)
+    store.add_message(message("alice carol", 3, recipient="carol"), unread=True)
+    assert [m.id for m in store.unread("ALICE")] == [first]
+    store.mark_read([first])
+    assert store.unread("alice") == []
+    assert texts(store.personal("alice", 10)) == [1, 2]
+    assert texts(store.personal("alice", 1)) == [2]
+
+
+def test_prune_by_count_and_age_keeps_unread(tmp_path: Path) -> None:
+    store = filled(tmp_path)
+    store.add_message(message("alice bob", 0, recipient="alice"), unread=True)  # time 0
+    dropped = store.prune(max_per_conversation=4, older_than_ms=3000)
+    assert texts(store.messages("#a", limit=100)) == [7, 8, 9, 10]
+    assert texts(store.messages("#b", limit=100)) == [7, 8, 9, 10]
+    assert len(store.unread("alice")) == 1  # an undelivered message is never dropped
+    assert dropped == 12
+
+
+def test_rooms_round_trip_across_reopen(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    room = RoomRecord("#Club", "alice", 1700, "topic", "alice!a@h", 1800, "knt", "key", None,
+                      [("x!*@*", "alice!a@h", 1900)])  # fmt: skip
+    store.save_room(room)
+    store.close()
+    reopened = SqliteStore(tmp_path / "db.sqlite3")
+    assert reopened.load_rooms() == [room]
+    reopened.delete_room("#CLUB")
+    assert reopened.load_rooms() == []
