@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from miniircd import __version__
-from miniircd.config import Config, ConfigError, from_toml, read_motd, validate
+from miniircd.config import LOG_LEVELS, Config, ConfigError, from_toml, read_motd, validate
 from miniircd.core.server import Server
 from miniircd.net.loop import EventLoop
 from miniircd.store.passwords import hash_password
@@ -21,7 +21,6 @@ from miniircd.store.sqlite import SqliteStore
 
 log = logging.getLogger("miniircd")
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,15 +85,17 @@ def main(argv: list[str] | None = None) -> int:
         return print_password_hash()
     try:
         config = load_config(args)
-        config.data_dir.mkdir(parents=True, exist_ok=True)
     except ConfigError as exc:
         print(f"miniircd: {exc}", file=sys.stderr)
         return 2
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        print(f"miniircd: cannot create data dir {args.data_dir}: {exc.strerror}", file=sys.stderr)
+        reason = exc.strerror
+        print(f"miniircd: cannot create data dir {config.data_dir}: {reason}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=config.log_level,
+        level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

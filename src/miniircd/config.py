@@ -17,6 +17,9 @@ from typing import Any
 DEFAULT_MOTD = ("Welcome to miniircd.", "Be kind to each other.")
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message says why, in one line."""
 
@@ -116,14 +119,15 @@ def read_motd(path: Path) -> tuple[str, ...]:
         raise ConfigError(f"cannot read MOTD file {path}: {exc.strerror}") from None
 
 
-def _coerce(name: str, value: Any) -> Any:
-    """Turn a TOML value into the field's type, or raise ConfigError."""
+def _coerce(name: str, value: Any, base: Path) -> Any:
+    """Turn a TOML value into the field's type, or raise ConfigError. Relative paths are
+    taken from `base`, the config file's folder."""
     default = getattr(Config(), name)
     if name == "data_dir":
-        return Path(value)
+        return base / value
     if name == "motd":
         if isinstance(value, str):
-            return read_motd(Path(value))
+            return read_motd(base / value)
         if isinstance(value, list) and all(isinstance(line, str) for line in value):
             return tuple(value)
         raise ConfigError("motd must be a file path or a list of lines")
@@ -161,9 +165,9 @@ def from_toml(path: Path) -> dict[str, Any]:
                 field_name = SECTIONS[key].get(sub_key)
                 if field_name is None:
                     raise ConfigError(f"config file {path}: unknown key {key}.{sub_key}")
-                values[field_name] = _coerce(field_name, sub_value)
+                values[field_name] = _coerce(field_name, sub_value, path.parent)
         elif key in known:
-            values[key] = _coerce(key, value)
+            values[key] = _coerce(key, value, path.parent)
         else:
             raise ConfigError(f"config file {path}: unknown key {key}")
     return values
@@ -174,6 +178,8 @@ def validate(config: Config) -> Config:
         raise ConfigError(f"port {config.port} is out of range")
     if not config.server_name or any(ch in config.server_name for ch in " !@:"):
         raise ConfigError(f"server name {config.server_name!r} is not a valid name")
+    if config.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
     if config.ping_timeout <= config.ping_interval:
         raise ConfigError("ping_timeout must be longer than ping_interval")
     return config

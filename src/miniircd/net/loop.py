@@ -52,6 +52,7 @@ class EventLoop:
         for sock in (self._wake_r, self._wake_w):
             sock.setblocking(False)
         self.selector.register(self._wake_r, selectors.EVENT_READ, None)
+        self._install_signals()  # before listening, so no signal finds default handlers
 
     def listen(self, host: str, port: int) -> tuple[str, int]:
         """Bind a listener; raises OSError if the address cannot be used."""
@@ -64,7 +65,6 @@ class EventLoop:
         return bound
 
     def run(self) -> int:
-        self._install_signals()
         next_tick = time.monotonic() + TICK_SECONDS
         while not self.stopping:
             timeout = max(0.0, next_tick - time.monotonic())

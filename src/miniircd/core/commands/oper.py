@@ -32,12 +32,17 @@ def oper(server: Server, session: Session, msg: Message) -> None:
     operator = next((op for op in server.config.operators if op.name == name), None)
     if operator is None:
         raise IrcError(ERR_NOOPERHOST, "No O-lines for your host")
-    if not verify_password(password, operator.password_hash):
-        raise IrcError(ERR_PASSWDMISMATCH, "Password incorrect")
-    granted = set_user_mode(server, session, "o", True)
-    server.outbox.numeric(session, RPL_YOUREOPER, "You are now an IRC operator")
-    if granted:
-        echo_user_modes(server, session, [Change("+", "o", None)])
+
+    def checked(ok: bool) -> None:
+        if not ok:
+            raise IrcError(ERR_PASSWDMISMATCH, "Password incorrect")
+        granted = set_user_mode(server, session, "o", True)
+        server.outbox.numeric(session, RPL_YOUREOPER, "You are now an IRC operator")
+        if granted:
+            echo_user_modes(server, session, [Change("+", "o", None)])
+
+    # scrypt runs off the loop, like every other password check
+    server.defer(session, lambda: verify_password(password, operator.password_hash), checked)
 
 
 # KILL <nickname> <comment>

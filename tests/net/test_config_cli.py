@@ -1,0 +1,49 @@
+"""Configuration errors are one line, and relative paths follow the config file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from liveserver import LiveServer
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "miniircd", *args],
+        capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def test_bad_config_values_are_one_line_errors(tmp_path: Path) -> None:
+    cases = {
+        'log_level = "chatty"': "log_level must be one of DEBUG, INFO, WARNING, ERROR",
+        "nonsense = 1": "unknown key nonsense",
+        "[limits]\nnicklen = 'long'": "nicklen must be of type int",
+        "[accounts]\nfoo = 1": "unknown key accounts.foo",
+        "port = [": "config file",
+    }
+    for text, message in cases.items():
+        path = tmp_path / "bad.toml"
+        path.write_text(text + "\n")
+        result = run("--config", str(path), "--data-dir", str(tmp_path / "d"))
+        assert result.returncode == 2, text
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert message in result.stderr, (text, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_relative_paths_are_taken_from_the_config_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "motd.txt").write_text("Hello from the config folder\n")
+    (folder / "server.toml").write_text('[server]\nmotd = "motd.txt"\nlog_level = "debug"\n')
+    server = LiveServer(tmp_path, "--config", str(folder / "server.toml"))
+    server.start()
+    try:
+        client = server.client()
+        client.send("NICK m", "USER m 0 * :m")
+        assert client.expect(" 372 ") == ":irc.test 372 m :- Hello from the config folder"
+    finally:
+        server.stop()
