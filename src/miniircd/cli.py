@@ -22,7 +22,6 @@ from miniircd.store.sqlite import SqliteStore
 log = logging.getLogger("miniircd")
 
 
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line, no usage dump: `miniircd: <what is wrong>`."""

@@ -45,6 +45,7 @@ class Config:
     motd: tuple[str, ...] | None = DEFAULT_MOTD
     data_dir: Path = Path("miniircd-data")
     log_level: str = "INFO"
+    utf8_only: bool = True  # refuse lines that are not UTF-8 (advertised as UTF8ONLY)
     # [listen]
     host: str = "0.0.0.0"
     port: int = 6667
@@ -55,6 +56,7 @@ class Config:
     # [limits]
     nicklen: int = 30
     userlen: int = 10
+    namelen: int = 128  # realname
     channellen: int = 50
     topiclen: int = 390
     kicklen: int = 390
@@ -63,6 +65,7 @@ class Config:
     targmax: int = 4
     modes: int = 4
     maxlist: int = 100
+    monitor_max: int = 100  # nicks one client may MONITOR
     whowas_history: int = 100
     sendq: int = 1 << 20
     max_line_pending: int = 8192
@@ -92,12 +95,15 @@ def _same(*names: str) -> dict[str, str]:
 
 # section -> {key in the file: Config field}
 SECTIONS: dict[str, dict[str, str]] = {
-    "server": _same("server_name", "network", "password", "motd", "data_dir", "log_level"),
+    "server": _same(
+        "server_name", "network", "password", "motd", "data_dir", "log_level", "utf8_only"
+    ),
     "listen": _same("host", "port"),
     "timeouts": _same("registration_timeout", "ping_interval", "ping_timeout"),
     "limits": _same(
-        "nicklen", "userlen", "channellen", "topiclen", "kicklen", "awaylen", "chanlimit",
-        "targmax", "modes", "maxlist", "whowas_history", "sendq", "max_line_pending",
+        "nicklen", "userlen", "namelen", "channellen", "topiclen", "kicklen", "awaylen",
+        "chanlimit", "targmax", "modes", "maxlist", "monitor_max", "whowas_history", "sendq",
+        "max_line_pending",
     ),
     "history": _same(
         "history_replay", "history_max", "history_days", "chathistory_max", "inbox_show"

@@ -99,7 +99,7 @@ def test_history_command_for_rooms(core: CoreHarness) -> None:
     assert bob.send("HISTORY #nowhere") == [":irc.test 403 bob #nowhere :No such channel"]
     assert bob.send("HISTORY") == [":irc.test 461 bob HISTORY :Not enough parameters"]
     assert bob.send("HISTORY #r x") == [
-        ":irc.test FAIL HISTORY INVALID_PARAMS x :The count must be a positive number"
+        ":irc.test NOTICE bob :HISTORY failed: The count must be a positive number"
     ]
 
 
@@ -112,6 +112,10 @@ def test_private_history_needs_an_account_and_follows_it(core: CoreHarness) -> N
     assert lines[1] == f":{A} PRIVMSG bob :[2023-11-14 22:13:21] hello bob"
     assert lines[0] == ":irc.test NOTICE alice :*** history: 1 message(s) follow"
     guest = core.register("guest")
+    assert guest.send("HISTORY alice") == [
+        ":irc.test NOTICE guest :HISTORY failed: Log in to read private history"
+    ]
+    guest.send("CAP REQ standard-replies")
     assert guest.send("HISTORY alice") == [
         ":irc.test FAIL HISTORY ACCOUNT_REQUIRED alice :Log in to read private history"
     ]
@@ -187,9 +191,7 @@ def test_inbox_lists_read_and_unread(core: CoreHarness) -> None:
         ":irc.test NOTICE alice :*** end of inbox",
     ]
     assert len(alice.send("PRIVMSG NickServ :INBOX")) == 5
-    assert bob.send("INBOX") == [
-        ":irc.test FAIL INBOX ACCOUNT_REQUIRED * :Log in to read your inbox"
-    ]
+    assert bob.send("INBOX") == [":irc.test NOTICE bob :INBOX failed: Log in to read your inbox"]
 
 
 def test_guest_to_guest_messages_are_not_stored(core: CoreHarness) -> None:

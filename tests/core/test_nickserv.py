@@ -386,8 +386,11 @@ def test_require_account() -> None:
     core = CoreHarness(require_account=True)
     make_account(core, "alice")
     bob = core.register("bob")
-    alice = core.register("alice")
+    alice = core.connect()  # a client that understands standard replies gets FAIL
+    alice.send("CAP REQ :standard-replies", "NICK alice", "USER alice 0 * :alice", "CAP END")
     text = "You must log in first (see /msg NickServ HELP)"
+    plain = core.register("plain")  # one that does not gets the words as a NOTICE
+    assert plain.send("JOIN #c") == [f":irc.test NOTICE plain :JOIN failed: {text}"]
     assert alice.send("JOIN #c") == [f":irc.test FAIL JOIN ACCOUNT_REQUIRED #c :{text}"]
     assert alice.send("JOIN #a,#b") == [
         f":irc.test FAIL JOIN ACCOUNT_REQUIRED #a :{text}",

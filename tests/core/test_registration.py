@@ -5,9 +5,10 @@ from __future__ import annotations
 from harness import CoreHarness
 
 CAP_LS_302 = (
-    ":irc.test CAP * LS :account-notify account-tag batch"
+    ":irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify"
     " draft/account-registration=before-connect,custom-account-name draft/chathistory"
-    " echo-message extended-join message-tags sasl=PLAIN server-time"
+    " draft/read-marker echo-message extended-join invite-notify labeled-response message-tags"
+    " multi-prefix sasl=PLAIN server-time setname standard-replies userhost-in-names"
 )
 
 
@@ -148,8 +149,10 @@ def test_pass_without_server_password_is_an_account_login(core: CoreHarness) -> 
 def test_cap_ls_without_version_has_no_values(core: CoreHarness) -> None:
     client = core.connect()
     assert client.send("CAP LS") == [
-        ":irc.test CAP * LS :account-notify account-tag batch draft/account-registration"
-        " draft/chathistory echo-message extended-join message-tags sasl server-time"
+        ":irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify"
+        " draft/account-registration draft/chathistory draft/read-marker echo-message"
+        " extended-join invite-notify labeled-response message-tags multi-prefix sasl"
+        " server-time setname standard-replies userhost-in-names"
     ]
     assert client.send("CAP REQ :sasl extended-join") == [
         ":irc.test CAP * ACK :sasl extended-join"
@@ -178,11 +181,24 @@ def test_overlong_line_417_and_nul(core: CoreHarness) -> None:
     assert client.send("PING :" + "x" * 504) == [":irc.test PONG irc.test :" + "x" * 504]
 
 
-def test_invalid_utf8_falls_back_to_latin1(core: CoreHarness) -> None:
+def test_invalid_utf8_is_refused_under_utf8only(core: CoreHarness) -> None:
+    client = core.register("alice")
+    core.server.receive(client.session, b"PRIVMSG alice :caf\xe9", core.clock.now)
+    core.deliver()
+    assert client.take() == [
+        ":irc.test FAIL PRIVMSG INVALID_UTF8 :Message rejected, your IRC software MUST use"
+        " UTF-8 encoding on this network"
+    ]
+    assert "UTF8ONLY" in " ".join(core.server.isupport())
+
+
+def test_invalid_utf8_falls_back_to_latin1_when_allowed() -> None:
+    core = CoreHarness(utf8_only=False)
     client = core.register("alice")
     core.server.receive(client.session, b"PING :caf\xe9", core.clock.now)
     core.deliver()
     assert client.take() == [":irc.test PONG irc.test :café"]
+    assert "UTF8ONLY" not in core.server.isupport()
 
 
 def test_ping_timeout_sequence() -> None:

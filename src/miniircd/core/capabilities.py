@@ -8,14 +8,23 @@ from __future__ import annotations
 CAPABILITIES: dict[str, str | None] = {
     "account-notify": None,
     "account-tag": None,
+    "away-notify": None,
     "batch": None,
+    "cap-notify": None,
     "draft/account-registration": "before-connect,custom-account-name",
     "draft/chathistory": None,
+    "draft/read-marker": None,
     "echo-message": None,
     "extended-join": None,
+    "invite-notify": None,
+    "labeled-response": None,
     "message-tags": None,
+    "multi-prefix": None,
     "sasl": "PLAIN",
     "server-time": None,
+    "setname": None,
+    "standard-replies": None,
+    "userhost-in-names": None,
 }
 
 

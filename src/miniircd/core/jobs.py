@@ -17,13 +17,15 @@ T = TypeVar("T")
 
 
 class Job(Generic[T]):
-    __slots__ = ("result", "session", "then", "work")
+    __slots__ = ("held", "label", "result", "session", "then", "work")
 
     def __init__(self, session: Session, work: Callable[[], T], then: Callable[[T], None]) -> None:
         self.session = session
         self.work = work
         self.then = then
         self.result: Any = None
+        self.label: str | None = None  # labeled-response: the label of the command that
+        self.held: list[bytes] = []  # started the job, and the lines it sent before it
 
     def run(self) -> None:
         """On a worker thread: compute the result; touches no server state."""

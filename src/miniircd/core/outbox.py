@@ -7,20 +7,44 @@ and writes each touched session's queue with one call.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.session import Session
-from miniircd.protocol.message import Message
+from miniircd.protocol.message import Message, parse
 
 MAX_LINE = 510  # bytes of a line without CR-LF
+# Commands defined by IRCv3 specifications with their own FAIL codes: always answered with FAIL.
+IRCV3_COMMANDS = frozenset({"REGISTER", "CHATHISTORY", "MARKREAD", "SETNAME"})
 # Capabilities that change the tags a recipient gets (Session.tag_caps), and the tags
 # each lets through; every other tag (msgid, client-only +tags) needs message-tags.
-TAG_CAPS = frozenset({"account-tag", "batch", "message-tags", "server-time"})
-_TAG_CAP = {"account": "account-tag", "batch": "batch", "time": "server-time"}
+TAG_CAPS = frozenset(
+    {"account-tag", "batch", "labeled-response", "message-tags", "server-time"}
+)
+_TAG_CAP = {
+    "account": "account-tag",
+    "batch": "batch",
+    "label": "labeled-response",
+    "time": "server-time",
+}
 # Verbs whose last parameter is text: always sent after a ':' (numerics too).
 TEXT_VERBS = frozenset(
-    {"PRIVMSG", "NOTICE", "PART", "QUIT", "KICK", "TOPIC", "ERROR", "KILL", "CAP", "PING", "PONG"}
+    {
+        "PRIVMSG",
+        "NOTICE",
+        "PART",
+        "QUIT",
+        "KICK",
+        "TOPIC",
+        "ERROR",
+        "KILL",
+        "CAP",
+        "PING",
+        "PONG",
+        "AWAY",
+        "SETNAME",
+    }
 )
 
 
@@ -49,7 +73,7 @@ class Outbox:
         `sender` is the user the message comes from; recipients that negotiated a tag
         capability get the tags it calls for (`account-tag`: the sender's account).
         """
-        if not msg.tags and (sender is None or sender.account is None):
+        if not msg.tags and (sender is None or (sender.account is None and not sender.modes)):
             same = encode(msg)  # the same for everyone
             for session in sessions:
                 self.raw(session, same)
@@ -96,11 +120,39 @@ class Outbox:
         self.send(session, Message(verb, list(params), self.server_name))
 
     def refuse(self, session: Session, refusal: IrcError | Fail) -> None:
-        """The reply to a refused command: its numeric, or a FAIL standard reply."""
+        """The reply to a refused command: its numeric, or a FAIL standard reply.
+
+        FAIL goes to clients that negotiated standard-replies and for the IRCv3 commands
+        whose specifications define their FAIL codes; other clients get the FAIL's text as
+        a server NOTICE, which every client shows.
+        """
         if isinstance(refusal, IrcError):
             self.numeric(session, refusal.numeric, *refusal.params)
-        else:
+        elif refusal.command in IRCV3_COMMANDS or "standard-replies" in session.caps:
             self.from_server(session, "FAIL", refusal.command, refusal.code, *refusal.params)
+        else:
+            text = f"{refusal.command} failed: {refusal.params[-1]}"
+            self.from_server(session, "NOTICE", session.name, text)
+
+    def label(self, session: Session, start: int, label: str) -> None:
+        """labeled-response: mark the lines queued for `session` since `start` as the answer
+        to the command labelled `label`: ACK for none, the tag on a single line, a
+        `labeled-response` batch around several."""
+        lines = session.outq[start:]
+        if not lines:
+            self.send(session, Message("ACK", [], self.server_name, {"label": label}))
+            return
+        del session.outq[start:]
+        if len(lines) == 1 or "batch" not in session.caps:
+            first, *rest = lines
+            session.outq.extend([_add_tags(first, {"label": label}), *rest])
+            return
+        ref = secrets.token_hex(4)
+        opening = Message("BATCH", [f"+{ref}", "labeled-response"], self.server_name)
+        opening.tags["label"] = label
+        session.outq.append(encode(opening))
+        session.outq.extend(_add_tags(line, {"batch": ref}, keep=True) for line in lines)
+        session.outq.append(encode(Message("BATCH", [f"-{ref}"], self.server_name)))
 
     def error_and_close(self, session: Session, text: str) -> None:
         """Send `ERROR :text` and have the network layer close the link once it is flushed."""
@@ -118,11 +170,21 @@ def _with_tags(msg: Message, caps: frozenset[str], sender: Session | None) -> Me
     tags = {
         key: value for key, value in msg.tags.items() if _TAG_CAP.get(key, "message-tags") in caps
     }
-    if "account-tag" in caps and sender is not None and sender.account is not None:
-        tags["account"] = sender.account
+    if sender is not None:
+        if "account-tag" in caps and sender.account is not None:
+            tags["account"] = sender.account
+        if "message-tags" in caps and "B" in sender.modes:
+            tags["bot"] = ""  # IRCv3 bot mode: a bare tag
     if tags == msg.tags:
         return msg
     return Message(msg.verb, msg.params, msg.source, tags)
+
+
+def _add_tags(line: bytes, tags: dict[str, str], keep: bool = False) -> bytes:
+    """A queued line with more tags; with `keep`, tags it has already win (nested batches)."""
+    msg = parse(line.decode("utf-8", "surrogateescape").rstrip("\r\n"))
+    msg.tags = {**tags, **msg.tags} if keep else {**msg.tags, **tags}
+    return encode(msg)
 
 
 def encode(msg: Message) -> bytes:

@@ -23,7 +23,7 @@ from miniircd import __version__
 from miniircd.config import Config
 from miniircd.core import dispatch
 from miniircd.core.channel import Channel
-from miniircd.core.commands import history, nickserv, registration
+from miniircd.core.commands import history, monitor, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.jobs import Job
 from miniircd.core.outbox import Outbox
@@ -68,6 +68,7 @@ class Server:
         self.sessions: dict[int, Session] = {}
         self.nicks: dict[str, Session] = {}
         self.channels: dict[str, Channel] = {}
+        self.watchers: dict[str, set[Session]] = {}  # folded nick -> who MONITORs it
         self.whowas: deque[WhowasEntry] = deque(maxlen=config.whowas_history)
         self.now = now
         self.registered_count = 0
@@ -81,8 +82,9 @@ class Server:
 
     def isupport(self) -> dict[str, str | None]:
         c = self.config
-        return {
+        tokens: dict[str, str | None] = {
             "AWAYLEN": str(c.awaylen),
+            "BOT": "B",
             "CASEMAPPING": "rfc1459",
             "CHANLIMIT": f"#:{c.chanlimit}",
             "CHANMODES": "b,k,l,imnst",
@@ -92,14 +94,20 @@ class Server:
             "KICKLEN": str(c.kicklen),
             "MAXLIST": f"b:{c.maxlist}",
             "MODES": str(c.modes),
+            "MONITOR": str(c.monitor_max),
             "MSGREFTYPES": "msgid,timestamp",
+            "NAMELEN": str(c.namelen),
             "NETWORK": c.network,
             "NICKLEN": str(c.nicklen),
             "PREFIX": "(ov)@+",
             "TARGMAX": f"JOIN:,KICK:1,NAMES:1,NOTICE:{c.targmax},PART:,PRIVMSG:{c.targmax},WHOIS:1",
             "TOPICLEN": str(c.topiclen),
             "USERLEN": str(c.userlen),
+            "WHOX": None,
         }
+        if c.utf8_only:
+            tokens["UTF8ONLY"] = None
+        return tokens
 
     # -- entry points for the network layer ------------------------------------------------
 
@@ -128,7 +136,13 @@ class Server:
         if len(raw) - body_start > MAX_BODY:
             self.outbox.numeric(session, ERR_INPUTTOOLONG, "Input line was too long")
             return
-        text = decode(raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = decode(raw)  # the latin-1 fallback
+            if self.config.utf8_only:
+                self._refuse_non_utf8(session, text)
+                return
         if "\x00" in text:
             self.outbox.numeric(session, ERR_UNKNOWNERROR, "*", "Line contains a NUL byte")
             return
@@ -136,7 +150,31 @@ class Server:
             msg = parse(text)
         except ParseError:
             return
+        label = msg.tags.get("label") if "labeled-response" in session.caps else None
+        if label is None:
+            dispatch.dispatch(self, session, msg)
+            return
+        start, jobs_before = len(session.outq), len(self.jobs)
         dispatch.dispatch(self, session, msg)
+        if len(self.jobs) > jobs_before:
+            # The answer comes when the job is done: hold what was said so far until then.
+            job = self.jobs[-1]
+            job.label, job.held = label, session.outq[start:]
+            del session.outq[start:]
+        else:
+            self.outbox.label(session, start, label)
+
+    def _refuse_non_utf8(self, session: Session, text: str) -> None:
+        """UTF8ONLY: a line that is not UTF-8 is refused, never relayed (IRCv3 utf8only)."""
+        try:
+            verb = parse(text).verb
+        except ParseError:
+            return
+        if verb not in ("NOTICE", "PONG"):
+            self.outbox.from_server(
+                session, "FAIL", verb, "INVALID_UTF8",
+                "Message rejected, your IRC software MUST use UTF-8 encoding on this network",
+            )  # fmt: skip
 
     def connection_lost(self, session: Session, reason: str, now: float) -> None:
         """The socket is gone (or must go): remove the session and tell its peers."""
@@ -180,7 +218,12 @@ class Server:
         session = job.session
         session.busy -= 1
         if session.id in self.sessions and not session.closing:
+            start = len(session.outq)
+            for line in job.held:
+                self.outbox.raw(session, line)
             dispatch.guarded(self, session, "*", lambda: job.then(job.result))
+            if job.label is not None:
+                self.outbox.label(session, start, job.label)
             if not session.registered and not session.closing:
                 # registration may have been held for this job (CAP END during SASL)
                 registration.try_register(self, session)
@@ -257,6 +300,10 @@ class Server:
             self.remember_nick(session)
         session.nick = new
         nickserv.protect_nick(self, session)
+        if session.registered:
+            if old is not None and fold(old) != fold(new):
+                monitor.signed_off(self, old)
+            monitor.signed_on(self, session)
 
     def nick_owner_changed(self, name: str) -> None:
         """An account named `name` was created or dropped: whoever holds that nick may now
@@ -275,6 +322,9 @@ class Server:
         self.whowas.appendleft(WhowasEntry(session, self.now))
 
     def _forget(self, session: Session) -> None:
+        monitor.forget(self, session)
+        if session.registered and session.nick:
+            monitor.signed_off(self, session.nick)
         if session.registered:
             self.remember_nick(session)
             self.registered_count -= 1

@@ -29,6 +29,7 @@ class Session:
         "last_active",
         "last_seen",
         "modes",
+        "monitoring",
         "nick",
         "nick_deadline",
         "outq",
@@ -58,6 +59,7 @@ class Session:
         self.away: str | None = None
         self.modes: set[str] = set()
         self.channels: dict[str, Channel] = {}
+        self.monitoring: dict[str, str] = {}  # MONITOR list: folded nick -> nick as given
         self.connected_at = now
         self.last_seen = now
         self.last_active = now

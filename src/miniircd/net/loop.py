@@ -244,6 +244,9 @@ class EventLoop:
 
     def _shutdown(self) -> None:
         """Send every client the shutdown ERROR, flush for a moment, close everything."""
+        now = time.time()
+        for listener in self.listeners:  # connections still in the backlog are told too
+            self._accept(listener, now)
         log.info("shutting down: %d connections", len(self.connections))
         self.server.shutdown()
         self._flush(time.time())

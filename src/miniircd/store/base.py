@@ -1,4 +1,5 @@
-"""The store interface the core uses: accounts, registered rooms, history and the inbox.
+"""The store interface the core uses: accounts, registered rooms, history, the inbox and
+read markers.
 
 Writes made while handling a loop turn belong to one transaction; the network layer calls
 `commit` at the end of the turn, before anything is sent, so nothing a client has seen can
@@ -113,12 +114,27 @@ class Store(Protocol):
 
     def mark_read(self, ids: list[int]) -> None: ...
 
+    def mark_read_until(self, account: str, conversation: str, time_ms: int) -> int:
+        """Mark the unread messages to `account` in `conversation` sent at or before
+        `time_ms` as read; return how many were."""
+        ...
+
     def personal(self, account: str, limit: int) -> list[StoredMessage]:
         """The `limit` newest private messages to `account`, oldest first."""
         ...
 
     def prune(self, max_per_conversation: int, older_than_ms: int) -> int:
         """Drop messages past the retention limits; return how many went."""
+        ...
+
+    def read_marker(self, account: str, target: str) -> int | None:
+        """When `account` last read `target` (ms since the epoch), or None if never said.
+        `target` is a key as the history forms them: a folded room name, or the other
+        party of a private conversation (see `core.history.party`)."""
+        ...
+
+    def set_read_marker(self, account: str, target: str, time_ms: int) -> None:
+        """Store the read marker (the caller keeps it moving forward only)."""
         ...
 
     def commit(self) -> None: ...

@@ -61,6 +61,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_by_time ON messages (conversation, time_ms);
     CREATE INDEX messages_by_recipient ON messages (recipient, unread) WHERE recipient IS NOT NULL;
     """,
+    """
+    CREATE TABLE read_markers (
+        account TEXT NOT NULL,
+        target TEXT NOT NULL,
+        time_ms INTEGER NOT NULL,
+        PRIMARY KEY (account, target)
+    ) WITHOUT ROWID;
+    """,
 )
 
 _MESSAGE_COLUMNS = (
@@ -125,6 +133,8 @@ class SqliteStore:
 
     def delete_account(self, name: str) -> None:
         self._write("DELETE FROM accounts WHERE folded = ?", (fold(name),))
+        # what a dropped account had read must not pass to whoever takes the name next
+        self._write("DELETE FROM read_markers WHERE account = ?", (fold(name),))
 
     # -- rooms ------------------------------------------------------------------------------------
 
@@ -229,6 +239,13 @@ class SqliteStore:
         for message_id in ids:
             self._write("UPDATE messages SET unread = 0 WHERE id = ?", (message_id,))
 
+    def mark_read_until(self, account: str, conversation: str, time_ms: int) -> int:
+        return self._write(
+            "UPDATE messages SET unread = 0 WHERE recipient = ? AND unread = 1"
+            " AND conversation = ? AND time_ms <= ?",
+            (fold(account), conversation, time_ms),
+        ).rowcount
+
     def personal(self, account: str, limit: int) -> list[StoredMessage]:
         rows = self.db.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE recipient = ? ORDER BY id DESC LIMIT ?",
@@ -252,6 +269,22 @@ class SqliteStore:
                 (conversation, conversation, max_per_conversation),
             ).rowcount
         return dropped
+
+    # -- read markers -----------------------------------------------------------------------------
+
+    def read_marker(self, account: str, target: str) -> int | None:
+        row = self.db.execute(
+            "SELECT time_ms FROM read_markers WHERE account = ? AND target = ?",
+            (fold(account), target),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def set_read_marker(self, account: str, target: str, time_ms: int) -> None:
+        self._write(
+            "INSERT INTO read_markers (account, target, time_ms) VALUES (?, ?, ?)"
+            " ON CONFLICT (account, target) DO UPDATE SET time_ms = excluded.time_ms",
+            (fold(account), target, time_ms),
+        )
 
     # -- transactions --------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
+from miniircd.core.commands import readmarker
 from miniircd.core.commands.messages import require_account
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.history import replay
@@ -113,6 +114,7 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
     channel.invited.discard(fold(session.name))
     server.add_member(session, channel, ranks)
     announce_join(server, session, channel)
+    readmarker.on_join(server, session, channel)
     if channel.topic:
         send_topic(server, session, channel)
     send_names(server, session, channel)
@@ -125,7 +127,8 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
 
 
 def announce_join(server: Server, session: Session, channel: Channel) -> None:
-    """JOIN to every member; those with extended-join also get the account and realname."""
+    """JOIN to every member; those with extended-join also get the account and realname,
+    and those with away-notify an AWAY line after it if the joiner is away."""
     plain: list[Session] = []
     extended: list[Session] = []
     for member in channel.members:
@@ -135,6 +138,9 @@ def announce_join(server: Server, session: Session, channel: Channel) -> None:
     if extended:
         params = [channel.name, session.account or "*", session.realname]
         out.send_many(extended, Message("JOIN", params, session.prefix), session)
+    if session.away is not None:
+        watchers = [m for m in channel.members if m is not session and "away-notify" in m.caps]
+        out.send_many(watchers, Message("AWAY", [session.away], session.prefix), session)
 
 
 def _check_admission(channel: Channel, session: Session, key: str) -> None:
@@ -219,7 +225,10 @@ def send_names(server: Server, session: Session, channel: Channel, end: bool = T
     out = server.outbox
     symbol = "@" if "s" in channel.modes else "="
     multi = "multi-prefix" in session.caps
-    words = (channel.prefix(member, multi) + member.name for member in channel.members)
+    if "userhost-in-names" in session.caps:
+        words = (channel.prefix(member, multi) + member.prefix for member in channel.members)
+    else:
+        words = (channel.prefix(member, multi) + member.name for member in channel.members)
     out.numeric_words(session, RPL_NAMREPLY, [symbol, channel.name], words)
     if end:
         out.numeric(session, RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
@@ -272,3 +281,6 @@ def invite(server: Server, session: Session, msg: Message) -> None:
     server.outbox.numeric(session, RPL_INVITING, target.name, channel.name)
     invite_msg = Message("INVITE", [target.name, channel.name], session.prefix)
     server.outbox.send(target, invite_msg, session)
+    # invite-notify: the channel's other members with the cap hear of it too
+    others = [m for m in channel.members if m is not session and "invite-notify" in m.caps]
+    server.outbox.send_many(others, invite_msg, session)

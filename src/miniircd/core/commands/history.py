@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from miniircd.core.commands import readmarker
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.history import party, private_conversation, replay
 from miniircd.core.session import Session
@@ -83,3 +84,4 @@ def deliver_unread(server: Server, session: Session) -> None:
     )
     replay(server, session, session.name, unread, "unread messages")
     server.store.mark_read([message.id for message in unread])
+    readmarker.delivered(server, session, unread)

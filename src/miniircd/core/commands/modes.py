@@ -52,7 +52,8 @@ LIMIT_MODES = "l"  # parameter when set only
 FLAG_MODES = "imnst"
 PREFIX_MODES = "ov"
 CHANNEL_MODES = LIST_MODES + KEY_MODES + LIMIT_MODES + FLAG_MODES + PREFIX_MODES
-USER_MODES = "io"  # +o only through OPER
+CHANNEL_MODES_WITH_PARAM = LIST_MODES + KEY_MODES + LIMIT_MODES + PREFIX_MODES
+USER_MODES = "Bio"  # +o only through OPER; +B marks a bot (IRCv3 bot mode, BOT=B)
 
 MODE_NAMES = {"b": "ban", "k": "key", "l": "limit", "o": "op", "v": "voice"}
 

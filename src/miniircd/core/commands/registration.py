@@ -10,8 +10,8 @@ import hmac
 from typing import TYPE_CHECKING
 
 from miniircd.core import capabilities
-from miniircd.core.commands import accounts, history, nickserv, server_queries
-from miniircd.core.errors import IrcError
+from miniircd.core.commands import accounts, history, modes, monitor, nickserv, server_queries
+from miniircd.core.errors import Fail, IrcError
 from miniircd.core.outbox import TAG_CAPS
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
@@ -35,9 +35,6 @@ from miniircd.protocol.numerics import (
 if TYPE_CHECKING:
     from miniircd.core.server import Server
 
-USER_MODES = "io"
-CHANNEL_MODES = "biklmnostv"
-CHANNEL_MODES_WITH_PARAM = "bklov"
 CAP_LS_LINE_BUDGET = 400  # room left for capability names in one CAP LS line
 
 
@@ -128,8 +125,18 @@ def user(server: Server, session: Session, msg: Message) -> None:
         raise IrcError(ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
     # No ident lookup is done, so the user name is marked as unverified with '~'.
     session.user = "~" + username[: server.config.userlen - 1]
-    session.realname = msg.params[3]
+    session.realname = msg.params[3][: server.config.namelen]
     try_register(server, session)
+
+
+# SETNAME :<realname>   (IRCv3 setname)
+def setname(server: Server, session: Session, msg: Message) -> None:
+    realname = msg.params[0]
+    if not realname or len(realname) > server.config.namelen:
+        raise Fail("SETNAME", "INVALID_REALNAME", "Realname is not valid")
+    session.realname = realname
+    watchers = [s for s in server.peers(session) | {session} if "setname" in s.caps]
+    server.outbox.send_many(watchers, Message("SETNAME", [realname], session.prefix), session)
 
 
 # PING <token>
@@ -182,12 +189,13 @@ def welcome(server: Server, session: Session) -> None:
         RPL_MYINFO,
         server.name,
         server.version,
-        USER_MODES,
-        CHANNEL_MODES,
-        CHANNEL_MODES_WITH_PARAM,
+        "".join(sorted(modes.USER_MODES)),
+        "".join(sorted(modes.CHANNEL_MODES)),
+        "".join(sorted(modes.CHANNEL_MODES_WITH_PARAM)),
     )
     server_queries.send_isupport(server, session)
     server_queries.send_lusers(server, session)
     server_queries.send_motd(server, session)
+    monitor.signed_on(server, session)
     nickserv.protect_nick(server, session)
     history.deliver_unread(server, session)

@@ -4,10 +4,14 @@ Visibility: a secret (+s) channel is shown only to its members (`Channel.visible
 an invisible (+i) user is found by WHO only by themselves and by those who share a channel
 with them; WHOIS, ISON and USERHOST name one nick exactly, so they answer for anyone.
 `away_reply` is shared with PRIVMSG, which answers a message to an away user with 301.
+
+WHOX (`WHO <mask> %<fields>[,<token>]`, IRCv3): each match is one 354 carrying exactly the
+fields asked for, in the fixed order of `WHOX_ORDER` whatever order they were asked in.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -31,12 +35,14 @@ from miniircd.protocol.numerics import (
     RPL_UNAWAY,
     RPL_USERHOST,
     RPL_WHOISACCOUNT,
+    RPL_WHOISBOT,
     RPL_WHOISCHANNELS,
     RPL_WHOISIDLE,
     RPL_WHOISOPERATOR,
     RPL_WHOISSERVER,
     RPL_WHOISUSER,
     RPL_WHOREPLY,
+    RPL_WHOSPCRPL,
     RPL_WHOWASUSER,
 )
 
@@ -45,6 +51,8 @@ if TYPE_CHECKING:
 
 USERHOST_MAX = 5
 WHO_EVERYONE = ("", "0", "*")
+# WHOX fields in the order replies give them (the token first, the realname last).
+WHOX_ORDER = "tcuihsnfdlaor"
 
 
 def away_reply(server: Server, asker: Session, target: Session) -> None:
@@ -65,11 +73,13 @@ def _first_nick(msg: Message, index: int) -> str:
     return nick
 
 
-# WHO <mask> [o]
+# WHO <mask> [o][%<fields>[,<token>]]
 def who(server: Server, session: Session, msg: Message) -> None:
     mask = msg.params[0]
-    # "o" among the flags (before any WHOX '%fields') asks for operators only.
-    opers_only = len(msg.params) > 1 and "o" in msg.params[1].split("%")[0]
+    # The second parameter holds selection flags, then (WHOX) '%', the fields and a token;
+    # "o" among the flags asks for operators only.
+    selectors, whox, spec = (msg.params[1] if len(msg.params) > 1 else "").partition("%")
+    opers_only = "o" in selectors
     channel = server.find_channel(mask) if is_channel_name(mask) else None
     members: Iterator[Session]
     if channel is not None:
@@ -79,14 +89,23 @@ def who(server: Server, session: Session, msg: Message) -> None:
     else:
         members = _mask_who(server, session, mask)
     out = server.outbox
+    fields, _, token = spec.partition(",")
+    token = _whox_token(token)
+    wanted = [field for field in WHOX_ORDER if field in fields]  # unknown letters are ignored
     for member in members:
         if opers_only and "o" not in member.modes:
             continue
         flags = "H" if member.away is None else "G"
         if "o" in member.modes:
             flags += "*"
+        if "B" in member.modes:
+            flags += "B"  # IRCv3 bot mode
         if channel is not None:
             flags += channel.prefix(member, _multi(session))
+        if whox:
+            values = _whox_values(server, member, channel, flags, token)
+            out.numeric(session, RPL_WHOSPCRPL, *(values[field] for field in wanted))
+            continue
         out.numeric(
             session,
             RPL_WHOREPLY,
@@ -99,6 +118,42 @@ def who(server: Server, session: Session, msg: Message) -> None:
             f"0 {member.realname}",
         )
     out.numeric(session, RPL_ENDOFWHO, mask, "End of WHO list")
+
+
+def _whox_token(token: str) -> str:
+    """The client's query token: one to three digits, echoed as given; `0` for anything
+    else (a token that could not be echoed safely is no token)."""
+    return token if 0 < len(token) <= 3 and token.isascii() and token.isdigit() else "0"
+
+
+def _whox_values(
+    server: Server, member: Session, channel: Channel | None, flags: str, token: str
+) -> dict[str, str]:
+    """Every WHOX field of one reply, by its letter."""
+    return {
+        "t": token,
+        "c": channel.name if channel is not None else "*",
+        "u": member.user or "*",
+        "i": _ip(member.host),
+        "h": member.host,
+        "s": server.name,
+        "n": member.name,
+        "f": flags,
+        "d": "0",  # hop count: every user is on this server
+        "l": str(int(server.now - member.last_active)),
+        "a": member.account or "0",
+        "o": "n/a",  # channel op level: there are no op levels here (ircu's +A/+U)
+        "r": member.realname,
+    }
+
+
+def _ip(host: str) -> str:
+    """The user's IP address; the spec's placeholder when the host is not one."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return "255.255.255.255"
+    return host
 
 
 def _channel_who(channel: Channel, asker: Session) -> Iterator[Session]:
@@ -155,6 +210,8 @@ def whois(server: Server, session: Session, msg: Message) -> None:
     out.numeric(session, RPL_WHOISSERVER, name, server.name, f"{server.config.network} IRC server")
     if "o" in target.modes:
         out.numeric(session, RPL_WHOISOPERATOR, name, "is an IRC operator")
+    if "B" in target.modes:
+        out.numeric(session, RPL_WHOISBOT, name, "is a bot")
     if target.account is not None:
         out.numeric(session, RPL_WHOISACCOUNT, name, target.account, "is logged in as")
     away_reply(server, session, target)
@@ -217,3 +274,7 @@ def away(server: Server, session: Session, msg: Message) -> None:
     else:
         session.away = None
         server.outbox.numeric(session, RPL_UNAWAY, "You are no longer marked as being away")
+    # away-notify: peers that asked are told, `AWAY :text` or a bare `AWAY` when back
+    watchers = [peer for peer in server.peers(session) if "away-notify" in peer.caps]
+    params = [session.away] if session.away is not None else []
+    server.outbox.send_many(watchers, Message("AWAY", params, session.prefix), session)

@@ -1,0 +1,154 @@
+"""MONITOR: clients watch nicks and are told when they come and go (730-734).
+
+State lives in two places kept in step: each session's `monitoring` (folded nick -> the
+nick as the client gave it, in the order added) and the server's reverse index `watchers`
+(folded nick -> the sessions monitoring it; a nick nobody monitors has no entry). A sign-on
+or sign-off touches only the watchers of that one nick, never every session.
+
+A target is "online" when a registered user holds the nick; a nick merely claimed by a
+client still registering is offline until its registration completes. Lists in replies are
+comma-separated and split over as many lines as it takes to keep each within 512 bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from miniircd.core.errors import IrcError
+from miniircd.core.outbox import MAX_LINE
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold, is_valid_nick
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import (
+    ERR_MONLISTFULL,
+    ERR_NEEDMOREPARAMS,
+    ERR_UNKNOWNERROR,
+    RPL_ENDOFMONLIST,
+    RPL_MONLIST,
+    RPL_MONOFFLINE,
+    RPL_MONONLINE,
+)
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+FULL_TEXT = "Monitor list is full."
+
+
+# MONITOR <+|-> <target>{,<target>}  |  MONITOR <C|L|S>
+def monitor(server: Server, session: Session, msg: Message) -> None:
+    modifier = msg.params[0].upper()
+    if modifier in ("+", "-"):
+        targets = msg.params[1] if len(msg.params) > 1 else ""
+        if not targets:
+            raise IrcError(ERR_NEEDMOREPARAMS, "MONITOR", "Not enough parameters")
+        if modifier == "+":
+            _add(server, session, targets.split(","))
+        else:
+            _remove(server, session, targets.split(","))
+    elif modifier == "C":
+        forget(server, session)
+    elif modifier == "L":
+        _list_lines(server, session, RPL_MONLIST, session.monitoring.values())
+        server.outbox.numeric(session, RPL_ENDOFMONLIST, "End of MONITOR list")
+    elif modifier == "S":
+        _status(server, session, session.monitoring.values())
+    else:
+        raise IrcError(ERR_UNKNOWNERROR, "MONITOR", msg.params[0], "Unknown MONITOR subcommand")
+
+
+def _add(server: Server, session: Session, targets: list[str]) -> None:
+    """Add the valid targets not yet monitored, up to the limit; report the ones added as
+    online or offline, then the ones that did not fit (734)."""
+    limit = server.config.monitor_max
+    added: list[str] = []
+    overflow: dict[str, str] = {}
+    for target in targets:
+        key = fold(target)
+        if not is_valid_nick(target, server.config.nicklen) or key in session.monitoring:
+            continue  # invalid nicks are ignored; a target is never added twice
+        if len(session.monitoring) >= limit:
+            overflow.setdefault(key, target)
+            continue
+        session.monitoring[key] = target
+        server.watchers.setdefault(key, set()).add(session)
+        added.append(target)
+    _status(server, session, added)
+    if overflow:
+        head = f":{server.name} {ERR_MONLISTFULL} {session.name} {limit}  :{FULL_TEXT}"
+        for chunk in _comma_chunks(overflow.values(), MAX_LINE - len(head.encode())):
+            server.outbox.numeric(session, ERR_MONLISTFULL, str(limit), chunk, FULL_TEXT)
+
+
+def _remove(server: Server, session: Session, targets: list[str]) -> None:
+    for target in targets:
+        key = fold(target)
+        if session.monitoring.pop(key, None) is not None:
+            _unwatch(server, session, key)
+
+
+def _status(server: Server, session: Session, targets: Iterable[str]) -> None:
+    """730 for the targets online (as nick!user@host), then 731 for those offline."""
+    online: list[str] = []
+    offline: list[str] = []
+    for target in targets:
+        user = server.find_user(target)
+        if user is None:
+            offline.append(target)
+        else:
+            online.append(user.prefix)
+    _list_lines(server, session, RPL_MONONLINE, online)
+    _list_lines(server, session, RPL_MONOFFLINE, offline)
+
+
+def _list_lines(server: Server, session: Session, numeric: str, items: Iterable[str]) -> None:
+    """`numeric` with a comma-separated trailing list, over as many lines as it takes."""
+    head = f":{server.name} {numeric} {session.name} :"
+    for chunk in _comma_chunks(items, MAX_LINE - len(head.encode())):
+        server.outbox.numeric(session, numeric, chunk)
+
+
+def _comma_chunks(items: Iterable[str], room: int) -> Iterator[str]:
+    """The items joined by commas, cut into strings of at most `room` bytes each (an item
+    is never split; one longer than `room` alone goes on a line of its own)."""
+    chunk: list[str] = []
+    used = -1  # no comma before the first item
+    for item in items:
+        size = len(item.encode()) + 1
+        if chunk and used + size > room:
+            yield ",".join(chunk)
+            chunk, used = [], -1
+        chunk.append(item)
+        used += size
+    if chunk:
+        yield ",".join(chunk)
+
+
+def _unwatch(server: Server, session: Session, key: str) -> None:
+    watchers = server.watchers.get(key)
+    if watchers is not None:
+        watchers.discard(session)
+        if not watchers:
+            del server.watchers[key]
+
+
+def signed_on(server: Server, session: Session) -> None:
+    """`session` now uses its nick (registered, or changed to it): tell its watchers."""
+    if session.nick is None:
+        return
+    for watcher in server.watchers.get(fold(session.nick), ()):
+        server.outbox.numeric(watcher, RPL_MONONLINE, session.prefix)
+
+
+def signed_off(server: Server, nick: str) -> None:
+    """Nobody uses `nick` any more (quit, or changed away from it): tell its watchers."""
+    for watcher in server.watchers.get(fold(nick), ()):
+        server.outbox.numeric(watcher, RPL_MONOFFLINE, nick)
+
+
+def forget(server: Server, session: Session) -> None:
+    """`session` is leaving: drop everything it monitors."""
+    for key in session.monitoring:
+        _unwatch(server, session, key)
+    session.monitoring.clear()
