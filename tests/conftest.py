@@ -11,6 +11,14 @@ from harness import CoreHarness
 from liveserver import LiveServer
 
 
+@pytest.fixture(autouse=True)
+def no_server_left_behind() -> Iterator[None]:
+    """Whatever a test started is stopped, even when the test failed half-way."""
+    yield
+    for server in list(LiveServer.running):
+        server.stop()
+
+
 @pytest.fixture
 def core() -> CoreHarness:
     return CoreHarness()

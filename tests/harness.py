@@ -41,6 +41,9 @@ class CoreClient:
 
 class CoreHarness:
     def __init__(self, store: SqliteStore | None = None, **config: Any) -> None:
+        # Transcript tests send many lines at one fake instant; flood control has its own
+        # tests (test_flood.py) and is off here unless a test turns it on.
+        config.setdefault("flood_enabled", False)
         self.clock = FakeClock()
         self.store = store or SqliteStore(":memory:")  # the real SQLite engine, in memory
         self.server = Server(Config(server_name=SERVER_NAME, **config), self.store, self.clock.now)

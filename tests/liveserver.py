@@ -6,10 +6,12 @@ file in the test's temp dir so a full pipe can never stall it.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -19,7 +21,17 @@ DEADLINE = 10.0
 SERVER_NAME = "irc.test"
 
 
+def unlimited_config(directory: Path, more: str = "") -> Path:
+    """A config file that turns flood control off, for tests whose point is a flood;
+    `more` is appended (TOML)."""
+    path = directory / "unlimited.toml"
+    path.write_text("[flood]\nenabled = false\n" + more)
+    return path
+
+
 class LiveServer:
+    running: set[LiveServer] = set()  # stopped after every test by conftest's fixture
+
     def __init__(self, tmp_path: Path, *extra_args: str) -> None:
         self.tmp_path = tmp_path
         self.data_dir = tmp_path / "data"
@@ -27,6 +39,7 @@ class LiveServer:
         self.extra_args = list(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self._offset = 0  # where this run's lines start in the log
 
     def start(self, *extra_args: str) -> None:
         args = [
@@ -35,8 +48,9 @@ class LiveServer:
             *self.extra_args, *extra_args,
         ]  # fmt: skip
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        offset = self._log.tell()  # a restart appends to the same log: skip the old lines
+        offset = self._offset = self._log.tell()  # a restart appends to the same log
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=self._log)
+        LiveServer.running.add(self)
         deadline = time.monotonic() + DEADLINE
         while time.monotonic() < deadline:
             written = self.log_path.read_bytes()[offset:]
@@ -52,6 +66,22 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    @property
+    def tls_port(self) -> int:
+        """The TLS listener's port, from its log line (logged right after the plain one)."""
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            written = self.log_path.read_bytes()[self._offset :]
+            match = re.search(rb"listening on 127\.0\.0\.1:(\d+) \(TLS\)", written)
+            if match:
+                return int(match.group(1))
+            time.sleep(0.02)
+        raise TimeoutError("no TLS listener in the log")
+
+    def alive(self) -> bool:
+        """The server process is running (started and not yet exited)."""
+        return self.proc is not None and self.proc.poll() is None
+
     def stop(self) -> int | None:
         """SIGTERM, wait; SIGKILL if it does not exit. Returns the exit code."""
         if self.proc is None:
@@ -66,6 +96,7 @@ class LiveServer:
                 code = self.proc.wait(DEADLINE)
         self._log.close()
         self.proc = None
+        LiveServer.running.discard(self)
         return code
 
     def kill9(self) -> None:
@@ -74,6 +105,7 @@ class LiveServer:
         self.proc.wait(DEADLINE)
         self._log.close()
         self.proc = None
+        LiveServer.running.discard(self)
 
     def client(self, nick: str | None = None) -> LineClient:
         """A connected client; registered as `nick` when one is given."""
@@ -84,8 +116,13 @@ class LiveServer:
 
 
 class LineClient:
-    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+    ) -> None:
+        """Connect; with `tls`, also complete a TLS handshake checked against "localhost"."""
         self.sock = socket.create_connection((host, port), timeout=DEADLINE)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="localhost")
         self.buffer = b""
         self.seen: list[str] = []
 
@@ -148,3 +185,16 @@ class LineClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def sasl_login_works(port: int, account: str, password: str) -> bool:
+    """Whether a new connection can log in to `account` with SASL PLAIN (903, not 904)."""
+    client = LineClient(port)
+    try:
+        payload = base64.b64encode(f"\0{account}\0{password}".encode()).decode()
+        client.send("CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
+        client.expect("^AUTHENTICATE")
+        client.send(f"AUTHENTICATE {payload}")
+        return " 903 " in client.expect(" 90[34] ")
+    finally:
+        client.close()

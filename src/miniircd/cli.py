@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import logging
 import os
@@ -12,12 +13,13 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from miniircd import __version__
+from miniircd import __version__, logs
 from miniircd.config import LOG_LEVELS, Config, ConfigError, from_toml, read_motd, validate
 from miniircd.core.server import Server
 from miniircd.net.loop import EventLoop
+from miniircd.net.tls import TlsError
 from miniircd.store.passwords import hash_password
-from miniircd.store.sqlite import SqliteStore
+from miniircd.store.sqlite import SqliteStore, backup
 
 log = logging.getLogger("miniircd")
 
@@ -29,7 +31,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="miniircd", description="A small, fast, dependable IRC server.")
+    parser = _Parser(
+        prog="miniircd",
+        description="A small, fast, dependable IRC server.",
+        epilog="miniircd backup DEST [--data-dir D] [--config F]: copy the database, live",
+    )
     parser.add_argument("--version", action="version", version=f"miniircd {__version__}")
     parser.add_argument("--host", help="address to listen on (default 0.0.0.0)")
     parser.add_argument("--port", type=int, help="port to listen on (default 6667)")
@@ -38,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--password", help="server password clients must send with PASS")
     parser.add_argument("--motd", type=Path, help="file with the message of the day")
     parser.add_argument("--config", type=Path, help="TOML configuration file")
+    parser.add_argument(
+        "--tls-port", type=int, help="port for TLS clients (default 6697 with --tls-cert; 0: any)"
+    )
+    parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain; enables TLS")
+    parser.add_argument("--tls-key", type=Path, help="PEM private key (default: in --tls-cert)")
     parser.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, help="log level (default INFO)"
     )
@@ -73,12 +84,62 @@ def load_config(args: argparse.Namespace) -> Config:
         "password": args.password,
         "log_level": args.log_level,
         "motd": read_motd(args.motd) if args.motd else None,
+        "tls_port": args.tls_port,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
     }
     values.update({key: value for key, value in flags.items() if value is not None})
     return validate(Config().replace(**values))
 
 
+def reload_config(args: argparse.Namespace) -> tuple[Config | str, str]:
+    """For SIGHUP and REHASH: the configuration read afresh, or why it could not be."""
+    source = str(args.config) if args.config else "command line"
+    try:
+        return load_config(args), source
+    except (ConfigError, OSError) as exc:
+        return str(exc), source
+
+
+def build_backup_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="miniircd backup",
+        description="Copy the database to DEST, a new file, while the server may be running.",
+    )
+    parser.add_argument("dest", type=Path, metavar="DEST", help="backup file; must not exist")
+    parser.add_argument("--data-dir", type=Path, help="the server's data dir (./miniircd-data)")
+    parser.add_argument("--config", type=Path, help="TOML configuration file naming the data dir")
+    return parser
+
+
+def run_backup(argv: list[str]) -> int:
+    """`miniircd backup DEST`: SQLite's online backup of the data dir's database.
+
+    The data dir is --data-dir, else the config file's, else the default. An existing DEST
+    is never overwritten (exit 2): an old backup is worth more than a typo."""
+    args = build_backup_parser().parse_args(argv)
+    try:
+        values = from_toml(args.config) if args.config else {}
+    except ConfigError as exc:
+        print(f"miniircd: {exc}", file=sys.stderr)
+        return 2
+    data_dir: Path = args.data_dir or values.get("data_dir") or Config().data_dir
+    try:
+        pages = backup(data_dir, args.dest)
+    except (FileNotFoundError, FileExistsError) as exc:
+        print(f"miniircd: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:
+        print(f"miniircd: backup of {data_dir} failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"miniircd: backed up {data_dir} to {args.dest} ({pages} pages)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["backup"]:
+        return run_backup(argv[1:])
     args = build_parser().parse_args(argv)
     if args.hash_password:
         return print_password_hash()
@@ -93,23 +154,33 @@ def main(argv: list[str] | None = None) -> int:
         reason = exc.strerror
         print(f"miniircd: cannot create data dir {config.data_dir}: {reason}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.setup(config.log_level)
     try:
         store = SqliteStore.in_dir(config.data_dir)
     except (sqlite3.Error, RuntimeError) as exc:
         print(f"miniircd: cannot open the database in {config.data_dir}: {exc}", file=sys.stderr)
         return 2
     server = Server(config, store, time.time())
-    loop = EventLoop(config, server)
+    loop = EventLoop(server, functools.partial(reload_config, args))
     try:
         host, port = loop.listen(config.host, config.port)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         print(f"miniircd: cannot listen on {config.host}:{config.port}: {reason}", file=sys.stderr)
         return 1
+    tls_address = None
+    if config.tls_cert is not None and config.tls_port is not None:
+        try:
+            tls_address = loop.listen_tls(config.host, config.tls_port)
+        except TlsError as exc:
+            print(f"miniircd: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            where = f"{config.host}:{config.tls_port}"
+            print(f"miniircd: cannot listen on {where}: {reason}", file=sys.stderr)
+            return 1
     log.info("%s listening on %s:%d as %s", server.version, host, port, config.server_name)
+    if tls_address is not None:
+        log.info("listening on %s:%d (TLS)", *tls_address)
     return loop.run()

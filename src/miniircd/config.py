@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MOTD = ("Welcome to miniircd.", "Be kind to each other.")
+DEFAULT_TLS_PORT = 6697
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -49,6 +50,11 @@ class Config:
     # [listen]
     host: str = "0.0.0.0"
     port: int = 6667
+    # [tls]
+    tls_port: int | None = None  # None: DEFAULT_TLS_PORT if there is a certificate (0: any)
+    tls_cert: Path | None = None  # PEM certificate chain; no certificate, no TLS listener
+    tls_key: Path | None = None  # PEM private key; None: it is in the certificate file
+    tls_handshake_timeout: float = 10.0  # a client still mid-handshake then is dropped
     # [timeouts] (seconds)
     registration_timeout: float = 60.0
     ping_interval: float = 90.0
@@ -69,12 +75,19 @@ class Config:
     whowas_history: int = 100
     sendq: int = 1 << 20
     max_line_pending: int = 8192
+    max_connections: int = 10000  # open sockets in all, TLS handshakes included
+    max_connections_per_ip: int = 20
     # [history]
     history_replay: int = 50  # messages replayed on join to clients without chathistory
     history_max: int = 10000  # messages kept per room or private conversation
     history_days: float = 365.0  # messages older than this are dropped
     chathistory_max: int = 100  # the most one CHATHISTORY request returns
     inbox_show: int = 20  # how many messages INBOX shows by default
+    # [flood]
+    flood_enabled: bool = True
+    flood_burst: int = 20  # lines a client may send back to back ...
+    flood_rate: float = 4.0  # ... then this many a second; more wait their turn ...
+    flood_backlog: int = 100  # ... and past this many waiting lines: "Excess Flood"
     # [accounts]
     require_account: bool = False
     password_min_length: int = 8
@@ -89,6 +102,10 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
+# What a running server cannot take from a reloaded file: its listeners and its storage.
+NOT_RELOADABLE = ("server_name", "host", "port", "tls_port", "data_dir")
+
+
 def _same(*names: str) -> dict[str, str]:
     return {name: name for name in names}
 
@@ -99,15 +116,27 @@ SECTIONS: dict[str, dict[str, str]] = {
         "server_name", "network", "password", "motd", "data_dir", "log_level", "utf8_only"
     ),
     "listen": _same("host", "port"),
+    "tls": {
+        "port": "tls_port",
+        "cert": "tls_cert",
+        "key": "tls_key",
+        "handshake_timeout": "tls_handshake_timeout",
+    },
     "timeouts": _same("registration_timeout", "ping_interval", "ping_timeout"),
     "limits": _same(
         "nicklen", "userlen", "namelen", "channellen", "topiclen", "kicklen", "awaylen",
         "chanlimit", "targmax", "modes", "maxlist", "monitor_max", "whowas_history", "sendq",
-        "max_line_pending",
+        "max_line_pending", "max_connections", "max_connections_per_ip",
     ),
     "history": _same(
         "history_replay", "history_max", "history_days", "chathistory_max", "inbox_show"
     ),
+    "flood": {
+        "enabled": "flood_enabled",
+        "burst": "flood_burst",
+        "rate": "flood_rate",
+        "backlog": "flood_backlog",
+    },
     "accounts": {
         "required": "require_account",
         **_same(
@@ -129,8 +158,14 @@ def _coerce(name: str, value: Any, base: Path) -> Any:
     """Turn a TOML value into the field's type, or raise ConfigError. Relative paths are
     taken from `base`, the config file's folder."""
     default = getattr(Config(), name)
-    if name == "data_dir":
+    if name in ("data_dir", "tls_cert", "tls_key"):
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} must be a file path")
         return base / value
+    if name == "tls_port":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError("tls_port must be of type int")
+        return value
     if name == "motd":
         if isinstance(value, str):
             return read_motd(base / value)
@@ -186,6 +221,30 @@ def validate(config: Config) -> Config:
         raise ConfigError(f"server name {config.server_name!r} is not a valid name")
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    if config.chathistory_max < 1:
+        raise ConfigError("chathistory_max must be at least 1")
+    if config.flood_rate <= 0 or config.flood_burst < 1:
+        raise ConfigError("flood rate must be positive and burst at least 1")
     if config.ping_timeout <= config.ping_interval:
         raise ConfigError("ping_timeout must be longer than ping_interval")
+    if config.max_connections < 1 or config.max_connections_per_ip < 1:
+        raise ConfigError("max_connections and max_connections_per_ip must be at least 1")
+    return _validate_tls(config)
+
+
+def _validate_tls(config: Config) -> Config:
+    """Check the TLS settings; fill in the default TLS port when a certificate is given."""
+    if config.tls_cert is None:
+        if config.tls_port is not None or config.tls_key is not None:
+            raise ConfigError("tls_port and tls_key need tls_cert")
+        return config
+    if config.tls_port is None:
+        config = config.replace(tls_port=DEFAULT_TLS_PORT)
+    assert config.tls_port is not None
+    if not 0 <= config.tls_port <= 65535:
+        raise ConfigError(f"tls_port {config.tls_port} is out of range")
+    if config.tls_port == config.port != 0:
+        raise ConfigError(f"tls_port and port are both {config.port}")
+    if config.tls_handshake_timeout <= 0:
+        raise ConfigError("tls handshake_timeout must be positive")
     return config

@@ -60,7 +60,9 @@ def test_restart_keeps_rooms_history_and_inbox(tmp_path: Path) -> None:
 
 
 def test_kill_9_during_a_message_storm_loses_nothing_seen(tmp_path: Path) -> None:
-    server = LiveServer(tmp_path)
+    unlimited = tmp_path / "storm.toml"
+    unlimited.write_text("[flood]\nenabled = false\n")  # the storm is the point here
+    server = LiveServer(tmp_path, "--config", str(unlimited))
     server.start()
     listener = server.client("listener")
     listener.send("JOIN #storm")
@@ -98,7 +100,7 @@ def test_kill_9_during_a_message_storm_loses_nothing_seen(tmp_path: Path) -> Non
         pass
 
     db_path = server.data_dir / "miniircd.sqlite3"
-    server = LiveServer(tmp_path)
+    server = LiveServer(tmp_path, "--config", str(unlimited))
     server.start()  # recovery runs on open
     server.stop()
     db = sqlite3.connect(db_path)

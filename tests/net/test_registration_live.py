@@ -153,8 +153,19 @@ def test_sigterm_sends_error_and_exits_zero(live: LiveServer) -> None:
     assert live.stop() == 0
 
 
-def test_more_connections_than_select_allows(live: LiveServer) -> None:
+def test_more_connections_than_select_allows(tmp_path: Path) -> None:
     """1,100 registered clients: past select()'s 1,024-descriptor ceiling."""
+    config = tmp_path / "many.toml"  # all from one address: lift the per-address limit
+    config.write_text("[limits]\nmax_connections_per_ip = 2000\n")
+    live = LiveServer(tmp_path, "--config", str(config))
+    live.start()
+    try:
+        _many_clients(live)
+    finally:
+        live.stop()
+
+
+def _many_clients(live: LiveServer) -> None:
     clients = []
     for i in range(1100):
         client = LineClient(live.port)

@@ -82,6 +82,7 @@ COMMANDS: dict[str, Command] = {
     "MODE": Command(modes.mode, 1),
     "OPER": Command(oper.oper, 2),
     "KILL": Command(oper.kill, 2, oper_only=True),
+    "REHASH": Command(oper.rehash, oper_only=True),
     "WHO": Command(user_queries.who, 1),
     "WHOIS": Command(user_queries.whois),
     "WHOWAS": Command(user_queries.whowas),

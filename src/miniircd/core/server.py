@@ -20,18 +20,20 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from miniircd import __version__
-from miniircd.config import Config
+from miniircd.config import NOT_RELOADABLE, Config
 from miniircd.core import dispatch
 from miniircd.core.channel import Channel
 from miniircd.core.commands import history, monitor, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
+from miniircd.core.flood import FloodControl
 from miniircd.core.jobs import Job
 from miniircd.core.outbox import Outbox
 from miniircd.core.session import Session
+from miniircd.logs import fields
 from miniircd.protocol import isupport
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message, ParseError, decode, parse
-from miniircd.protocol.numerics import ERR_INPUTTOOLONG, ERR_UNKNOWNERROR
+from miniircd.protocol.numerics import ERR_INPUTTOOLONG, ERR_UNKNOWNERROR, RPL_REHASHING
 from miniircd.store.base import Store
 
 log = logging.getLogger("miniircd.core")
@@ -59,7 +61,9 @@ class Server:
         self.store = store
         self.jobs: list[Job[Any]] = []
         self.login_throttle = LoginThrottle(config)
+        self.flood = FloodControl(config)
         self.nick_deadlines: set[Session] = set()
+        self.rehash_requests: list[Session] = []  # REHASH by operators, for the loop
         self.next_prune = now
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"
@@ -117,16 +121,34 @@ class Server:
         if host.startswith(":"):
             host = "0" + host  # an IPv6 host must not start with ':' inside a message
         session = Session(self._next_id, host, now)
+        session.flood_tokens = float(self.config.flood_burst)
         self.sessions[session.id] = session
         return session
 
     def receive(self, session: Session, raw: bytes, now: float) -> None:
-        """Handle one complete line (without its line ending)."""
+        """Take one complete line (without its line ending): handle it now, or later if
+        flood control holds it back."""
         if session.closing:
             return
         self.now = now
         session.last_seen = now
         session.ping_pending = False
+        admitted = self.flood.admit(session, raw, now)
+        if admitted:
+            self._handle(session, raw)
+        elif admitted is None:
+            self.quit(session, "Excess Flood")
+
+    def release_held(self, now: float) -> float | None:
+        """Handle the lines flood control held back whose turn has come; return the
+        seconds until the next one is due (None: nothing waits). Call every loop turn."""
+        self.now = now
+        for session, raw in self.flood.due(now):
+            if not session.closing and session.id in self.sessions:
+                self._handle(session, raw)
+        return self.flood.next_due(now)
+
+    def _handle(self, session: Session, raw: bytes) -> None:
         body_start = 0
         if raw.startswith(b"@"):
             body_start = raw.find(b" ") + 1
@@ -207,6 +229,31 @@ class Server:
             if dropped:
                 log.info("history retention dropped %d messages", dropped)
 
+    def rehash(self, new: Config | str, source: str, now: float) -> None:
+        """The network layer reloaded the configuration (SIGHUP or REHASH): `new` is the
+        result, or why it could not be read. Settings apply at once, but for those in
+        NOT_RELOADABLE, which need a restart; operators who asked are told either way."""
+        self.now = now
+        requesters, self.rehash_requests = self.rehash_requests, []
+        out = self.outbox
+        for session in requesters:
+            out.numeric(session, RPL_REHASHING, source, "Rehashing")
+        if isinstance(new, str):
+            log.error("configuration not reloaded: %s", new)
+            for session in requesters:
+                out.from_server(session, "FAIL", "REHASH", "CONFIG_BAD", new)
+            return
+        kept = {name: getattr(self.config, name) for name in NOT_RELOADABLE}
+        stuck = [name for name, value in kept.items() if getattr(new, name) != value]
+        self.config = new.replace(**kept)
+        self.flood.configure(self.config)
+        self.login_throttle.configure(self.config)
+        self.isupport_lines = list(isupport.chunks(isupport.format_tokens(self.isupport())))
+        note = "needs a restart: " + ", ".join(stuck) if stuck else "all settings applied"
+        log.info("configuration reloaded from %s; %s", source, note)
+        for session in requesters:
+            out.from_server(session, "NOTICE", session.name, f"Configuration reloaded; {note}")
+
     def take_jobs(self) -> list[Job[Any]]:
         """The jobs queued this turn, for the network layer to run off the loop."""
         jobs, self.jobs = self.jobs, []
@@ -218,12 +265,17 @@ class Server:
         session = job.session
         session.busy -= 1
         if session.id in self.sessions and not session.closing:
-            start = len(session.outq)
+            start, jobs_before = len(session.outq), len(self.jobs)
             for line in job.held:
                 self.outbox.raw(session, line)
             dispatch.guarded(self, session, "*", lambda: job.then(job.result))
             if job.label is not None:
-                self.outbox.label(session, start, job.label)
+                if len(self.jobs) > jobs_before:  # the answer needs yet another job
+                    follow_up = self.jobs[-1]
+                    follow_up.label, follow_up.held = job.label, session.outq[start:]
+                    del session.outq[start:]
+                else:
+                    self.outbox.label(session, start, job.label)
             if not session.registered and not session.closing:
                 # registration may have been held for this job (CAP END during SASL)
                 registration.try_register(self, session)
@@ -275,6 +327,9 @@ class Server:
         """Tell the session's peers it quit, send it ERROR and drop it from every table."""
         if session.id not in self.sessions:
             return
+        log.debug(
+            "client left", extra=fields(nick=session.name, host=session.host, reason=reason)
+        )
         if session.registered:
             quit_msg = Message("QUIT", [reason], session.prefix)
             self.outbox.send_many(self.peers(session), quit_msg, session)
@@ -322,6 +377,7 @@ class Server:
         self.whowas.appendleft(WhowasEntry(session, self.now))
 
     def _forget(self, session: Session) -> None:
+        self.flood.forget(session)
         monitor.forget(self, session)
         if session.registered and session.nick:
             monitor.signed_off(self, session.nick)

@@ -7,6 +7,7 @@ goes back; `outq` holds serialized lines not yet handed to the network layer.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ class Session:
     __slots__ = (
         "account",
         "away",
+        "backlog",
         "busy",
         "cap_negotiating",
         "cap_version",
@@ -24,6 +26,8 @@ class Session:
         "channels",
         "closing",
         "connected_at",
+        "flood_stamp",
+        "flood_tokens",
         "host",
         "id",
         "last_active",
@@ -66,6 +70,9 @@ class Session:
         self.ping_pending = False
         self.closing = False
         self.busy = 0  # jobs outstanding (see core.jobs)
+        self.flood_tokens = 0.0  # see core.flood
+        self.flood_stamp = now
+        self.backlog: deque[bytes] | None = None  # lines held back by flood control
         self.nick_deadline: float | None = None  # when a protected nick must be identified
         self.sasl_mechanism: str | None = None
         self.sasl_buffer = ""

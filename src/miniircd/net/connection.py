@@ -1,48 +1,107 @@
-"""One client socket: line framing on the way in, a write buffer on the way out."""
+"""One client socket: line framing on the way in, a write buffer on the way out.
+
+The socket may be plain or TLS (an `ssl.SSLSocket` whose handshake is done). TLS adds three
+twists, all handled here so the loop treats every connection alike:
+- OpenSSL may need to write in order to read (a key update) or to read in order to write.
+  `read` and `flush` then return as if the socket were not ready and set `read_wants_write`
+  or `write_wants_read`; the loop retries the stalled side when the other readiness comes.
+- A TLS socket can hold decrypted bytes that epoll never reports (`pending()`), so `read`
+  keeps reading while any are buffered.
+- A TLS send takes all it is given or nothing, and one that could not finish must be
+  retried with the same bytes; `flush` sends in bounded pieces from the buffer's start.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 
 from miniircd.core.session import Session
 from miniircd.protocol.framing import LineBuffer
 
 READ_SIZE = 65536
+TLS_SEND_SIZE = 65536  # plaintext bytes per TLS send: four full records
+# What a socket raises when it cannot go on right now; for TLS, which side it waits for
+# is told apart in read() and flush().
+_NOT_READY = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 class Connection:
-    __slots__ = ("lines", "outbuf", "session", "sock", "watching_write")
+    __slots__ = (
+        "lines", "outbuf", "peer", "read_wants_write", "session", "sock", "tls",
+        "watching_write", "write_wants_read",
+    )  # fmt: skip
 
-    def __init__(self, sock: socket.socket, session: Session, max_line_pending: int) -> None:
+    def __init__(
+        self, sock: socket.socket, session: Session, max_line_pending: int, peer: str
+    ) -> None:
         self.sock = sock
         self.session = session
+        self.peer = peer  # the IP address as accepted, for the per-address connection count
+        self.tls = isinstance(sock, ssl.SSLSocket)
         self.lines = LineBuffer(max_line_pending)
         self.outbuf = bytearray()
         self.watching_write = False
+        self.read_wants_write = False
+        self.write_wants_read = False
 
     def fileno(self) -> int:
         return self.sock.fileno()
 
+    def wants_write(self) -> bool:
+        """Whether the loop should watch this socket for write readiness."""
+        return bool(self.outbuf) or self.read_wants_write
+
     def read(self) -> bytes | None:
         """Bytes received, b"" at end of stream, None if nothing is there after all.
 
-        Raises OSError when the socket has failed.
+        Raises OSError when the socket has failed (for TLS: ssl.SSLError, a subclass).
         """
+        self.read_wants_write = False
         try:
-            return self.sock.recv(READ_SIZE)
-        except (BlockingIOError, InterruptedError):
+            data = self.sock.recv(READ_SIZE)
+        except ssl.SSLWantWriteError:
+            self.read_wants_write = True
             return None
+        except _NOT_READY:
+            return None
+        if self.tls and data:
+            sock: ssl.SSLSocket = self.sock  # type: ignore[assignment]
+            chunks = [data]
+            with contextlib.suppress(*_NOT_READY):
+                while sock.pending() > 0:
+                    more = sock.recv(READ_SIZE)
+                    if not more:
+                        break
+                    chunks.append(more)
+            data = b"".join(chunks) if len(chunks) > 1 else data
+        return data
 
     def flush(self) -> None:
-        """Send as much of the buffer as the socket takes now; raises OSError if it is dead."""
+        """Send as much of the buffer as the socket takes now; raises OSError if it is dead.
+
+        A TLS send that could not finish is retried later with the same bytes at the start
+        of the buffer, as OpenSSL requires (the buffer may only have grown meanwhile).
+        """
+        self.write_wants_read = False
         if not self.outbuf:
             return
         try:
-            sent = self.sock.send(self.outbuf)
-        except (BlockingIOError, InterruptedError):
-            return
-        del self.outbuf[:sent]
+            if not self.tls:
+                sent = self.sock.send(self.outbuf)
+                del self.outbuf[:sent]
+                return
+            # A TLS send is all or nothing: go a few records at a time, so that the buffer
+            # shrinks as the peer reads, as it does for a plain socket (and the send queue
+            # counts what is really still waiting).
+            while self.outbuf:
+                sent = self.sock.send(self.outbuf[:TLS_SEND_SIZE])
+                del self.outbuf[:sent]
+        except ssl.SSLWantReadError:
+            self.write_wants_read = True
+        except _NOT_READY:
+            pass
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

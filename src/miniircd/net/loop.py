@@ -4,7 +4,14 @@ Each turn it reads what is ready (one large recv per readable socket), feeds eve
 line to the core, runs the core's timers once a second, and then flushes each touched
 connection with one send. Write readiness is watched only while a buffer stays non-empty.
 A client whose unsent data passes the send-queue cap is disconnected ("SendQ exceeded").
-SIGTERM and SIGINT send every client `ERROR :Server shutting down` and end the loop.
+SIGTERM and SIGINT send every client `ERROR :Server shutting down` and end the loop;
+SIGHUP, like an operator's REHASH, rereads the configuration and the TLS certificate
+(`_reload`, through the `reload` callable the command line gives).
+
+Selector keys carry what the socket is: a `Connection` (a client with a session), a
+`Handshake` (a TLS client not yet past its handshake, unknown to the core), a `Listener`,
+or None for the wake-up socket. Listeners, connection limits and handshakes belong to the
+`Acceptor` (net/listeners); it hands the loop sockets that are ready for IRC.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import selectors
 import signal
 import socket
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import FrameType
 from typing import Any
@@ -26,6 +34,8 @@ from miniircd.core.jobs import Job
 from miniircd.core.server import Server
 from miniircd.core.session import Session
 from miniircd.net.connection import Connection
+from miniircd.net.listeners import Acceptor, Listener
+from miniircd.net.tls import Handshake, TlsError, describe, server_context
 from miniircd.protocol.framing import LineOverflow
 
 log = logging.getLogger("miniircd.net")
@@ -33,19 +43,22 @@ log = logging.getLogger("miniircd.net")
 TICK_SECONDS = 1.0
 CLOSE_GRACE_SECONDS = 5.0  # how long a closing link may take to flush its last lines
 SHUTDOWN_FLUSH_SECONDS = 2.0
-BACKLOG = 4096
 WORKERS = 2  # threads for scrypt; hashlib releases the GIL while it works
 
 
+Reload = Callable[[], tuple[Config | str, str]]  # -> (new config or why not, its source)
+
+
 class EventLoop:
-    def __init__(self, config: Config, server: Server) -> None:
-        self.config = config
+    def __init__(self, server: Server, reload: Reload | None = None) -> None:
         self.server = server
+        self.reload = reload or (lambda: (server.config, "the running configuration"))
         self.selector = selectors.DefaultSelector()
         self.connections: dict[int, Connection] = {}
         self.closing: dict[Connection, float] = {}  # connection -> deadline to flush by
-        self.listeners: list[socket.socket] = []
+        self.acceptor = Acceptor(self.selector, self._connected)
         self.stopping = False
+        self.hangup = False  # SIGHUP arrived; handled at the end of the loop turn
         self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="miniircd-worker")
         self.finished: queue.SimpleQueue[Job[Any]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -54,35 +67,65 @@ class EventLoop:
         self.selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._install_signals()  # before listening, so no signal finds default handlers
 
+    @property
+    def config(self) -> Config:
+        """The server's configuration, as last reloaded."""
+        return self.server.config
+
     def listen(self, host: str, port: int) -> tuple[str, int]:
-        """Bind a listener; raises OSError if the address cannot be used."""
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
-        sock.setblocking(False)
-        self.listeners.append(sock)
-        self.selector.register(sock, selectors.EVENT_READ, None)
-        bound: tuple[str, int] = sock.getsockname()[:2]
-        return bound
+        """Bind a plain listener; raises OSError if the address cannot be used."""
+        return self.acceptor.listen(host, port, tls=False)
+
+    def listen_tls(self, host: str, port: int) -> tuple[str, int]:
+        """Load the configured certificate and bind a TLS listener. Raises TlsError if the
+        certificate or key cannot be used, OSError if the address cannot."""
+        assert self.config.tls_cert is not None
+        self.acceptor.tls_context = server_context(self.config.tls_cert, self.config.tls_key)
+        return self.acceptor.listen(host, port, tls=True)
+
+    def reload_tls(self) -> bool:
+        """Build a new context from the configured files; new connections use it, open ones
+        keep theirs. On failure log one line and keep the old context."""
+        cert, key = self.config.tls_cert, self.config.tls_key
+        if self.acceptor.tls_context is None or cert is None:
+            return False
+        try:
+            self.acceptor.tls_context = server_context(cert, key)
+        except TlsError as exc:
+            log.error("TLS reload failed, keeping the old certificate: %s", exc)
+            return False
+        log.info("TLS certificate reloaded from %s", cert)
+        return True
 
     def run(self) -> int:
         next_tick = time.monotonic() + TICK_SECONDS
+        held_due: float | None = None  # seconds until flood control releases a line
         while not self.stopping:
             timeout = max(0.0, next_tick - time.monotonic())
+            if held_due is not None:
+                timeout = min(timeout, held_due)
             events = self.selector.select(timeout)
             now = time.time()
             for key, mask in events:
-                conn = key.data
-                if conn is not None:
-                    self._on_ready(conn, mask, now)
-                elif key.fileobj is self._wake_r:
+                data = key.data
+                if isinstance(data, Connection):
+                    self._on_ready(data, mask, now)
+                elif isinstance(data, Handshake):
+                    self.acceptor.on_handshake(data, now)
+                elif isinstance(data, Listener):
+                    self.acceptor.accept(data, self.config, now)
+                else:
                     self._drain_wakeups()
                     self._finish_jobs(now)
-                else:
-                    self._accept(key.fileobj, now)  # type: ignore[arg-type]
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + TICK_SECONDS
                 self.server.tick(now)
                 self._expire_closing(time.monotonic())
+                self.acceptor.expire_handshakes(time.monotonic())
+            if self.hangup or self.server.rehash_requests:
+                self.hangup = False
+                self._reload(now)
+            held_due = self.server.release_held(now)
             self._start_jobs()
             self.server.store.commit()  # durable before visible: commit, then send
             self._flush(now)
@@ -95,9 +138,21 @@ class EventLoop:
         signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, self._on_stop_signal)
         signal.signal(signal.SIGINT, self._on_stop_signal)
+        signal.signal(signal.SIGHUP, self._on_hangup_signal)
 
     def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
+
+    def _on_hangup_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.hangup = True  # the wake-up fd ends the select; the loop turn does the work
+
+    def _reload(self, now: float) -> None:
+        """SIGHUP or REHASH, on the loop: reread the configuration and the certificate."""
+        new, source = self.reload()
+        self.server.rehash(new, source, now)
+        if not isinstance(new, str):
+            logging.getLogger().setLevel(self.config.log_level.upper())
+            self.reload_tls()
 
     # -- jobs off the loop -------------------------------------------------------------------
 
@@ -132,36 +187,42 @@ class EventLoop:
 
     # -- sockets ---------------------------------------------------------------------------
 
-    def _accept(self, listener: socket.socket, now: float) -> None:
-        while True:
-            try:
-                sock, addr = listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # e.g. EMFILE: leave the rest in the backlog for now
-                log.warning("accept failed: %s", exc)
-                return
-            sock.setblocking(False)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            session = self.server.connect(addr[0], now)
-            conn = Connection(sock, session, self.config.max_line_pending)
-            self.connections[session.id] = conn
-            self.selector.register(sock, selectors.EVENT_READ, conn)
+    def _connected(self, sock: socket.socket, ip: str, now: float) -> None:
+        """The acceptor has a socket ready for IRC: give it a session in the core."""
+        session = self.server.connect(ip, now)
+        conn = Connection(sock, session, self.config.max_line_pending, ip)
+        self.connections[session.id] = conn
+        self.selector.register(sock, selectors.EVENT_READ, conn)
+        if conn.tls:
+            # Lines sent right behind the handshake may already sit in the TLS layer,
+            # where epoll cannot see them: read now rather than wait for readiness.
+            self._on_ready(conn, selectors.EVENT_READ, now)
 
     def _on_ready(self, conn: Connection, mask: int, now: float) -> None:
-        if mask & selectors.EVENT_WRITE:
+        if self.connections.get(conn.session.id) is not conn:
+            return  # closed earlier in this turn
+        if mask & selectors.EVENT_WRITE or (conn.write_wants_read and mask & selectors.EVENT_READ):
             try:
                 conn.flush()
             except OSError as exc:
-                self._drop(conn, f"Write error: {exc.strerror}", now)
+                self._drop(conn, f"Write error: {describe(exc)}", now)
                 return
+            if conn in self.closing:  # its last lines are out: no need to wait for the tick
+                if not conn.outbuf:
+                    self._close(conn)
+                return
+            if conn.read_wants_write:
+                mask |= selectors.EVENT_READ  # a TLS read waited for this write readiness
+        if mask & selectors.EVENT_READ and not conn.session.closing:
+            self._read(conn, now)
+        if self.connections.get(conn.session.id) is conn:
             self._watch_write(conn)
-        if not mask & selectors.EVENT_READ or conn.session.closing:
-            return
+
+    def _read(self, conn: Connection, now: float) -> None:
         try:
             data = conn.read()
         except OSError as exc:
-            self._drop(conn, f"Read error: {exc.strerror}", now)
+            self._drop(conn, f"Read error: {describe(exc)}", now)
             return
         if data is None:
             return
@@ -201,7 +262,7 @@ class EventLoop:
         try:
             conn.flush()
         except OSError as exc:
-            self._drop(conn, f"Write error: {exc.strerror}", now)
+            self._drop(conn, f"Write error: {describe(exc)}", now)
             return
         if session.closing:
             self._start_closing(conn)
@@ -209,7 +270,9 @@ class EventLoop:
             self._watch_write(conn)
 
     def _watch_write(self, conn: Connection) -> None:
-        want = bool(conn.outbuf)
+        if conn in self.closing:
+            return  # only write readiness matters now (see _start_closing)
+        want = conn.wants_write()
         if want != conn.watching_write:
             conn.watching_write = want
             events = selectors.EVENT_READ | (selectors.EVENT_WRITE if want else 0)
@@ -241,12 +304,14 @@ class EventLoop:
             return
         self.selector.unregister(conn.sock)
         conn.close()
+        self.acceptor.release(conn.peer)
 
     def _shutdown(self) -> None:
         """Send every client the shutdown ERROR, flush for a moment, close everything."""
         now = time.time()
-        for listener in self.listeners:  # connections still in the backlog are told too
-            self._accept(listener, now)
+        for listener in self.acceptor.listeners:  # those in the backlog are told too ...
+            if not listener.tls:  # ... (a TLS client could not read it before a handshake)
+                self.acceptor.accept(listener, self.config, now)
         log.info("shutting down: %d connections", len(self.connections))
         self.server.shutdown()
         self._flush(time.time())
@@ -262,9 +327,7 @@ class EventLoop:
             self._expire_closing(time.monotonic())
         for conn in list(self.connections.values()):
             self._close(conn)
-        for sock in self.listeners:
-            self.selector.unregister(sock)
-            sock.close()
+        self.acceptor.close()
         self.selector.close()
         self.workers.shutdown(wait=True, cancel_futures=True)
         self.server.store.close()

@@ -297,5 +297,49 @@ class SqliteStore:
         self.db.close()
 
 
+def backup(data_dir: Path, dest: Path, pages_per_step: int = 1024) -> int:
+    """Copy the database in `data_dir` to `dest`, a new file, while the server may be running.
+
+    It uses SQLite's online backup API on a read-only connection that holds one read
+    transaction throughout: in WAL mode that snapshot never blocks the server's writes, and
+    the copy is consistent as of its start and is not restarted by writes made meanwhile.
+    Pages go over `pages_per_step` at a time. The copy is written next to `dest`, switched
+    to a rollback journal (one self-contained file) and renamed into place only when
+    complete. Returns the number of pages copied. Raises FileNotFoundError if there is no
+    database, FileExistsError if `dest` exists (a backup never overwrites) and
+    sqlite3.Error if SQLite fails.
+    """
+    source_path = data_dir / DB_NAME
+    if not source_path.is_file():
+        raise FileNotFoundError(f"no database at {source_path}")
+    if dest.exists():
+        raise FileExistsError(f"{dest} already exists; a backup never overwrites")
+    if not dest.parent.is_dir():
+        raise FileNotFoundError(f"no folder {dest.parent} to write the backup in")
+    partial = dest.with_name(f".{dest.name}.partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(
+        f"{source_path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+    )
+    try:
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts
+        target = sqlite3.connect(str(partial), isolation_level=None)
+        try:
+            source.backup(target, pages=pages_per_step)
+            target.execute("PRAGMA journal_mode=DELETE")
+            pages: int = target.execute("PRAGMA page_count").fetchone()[0]
+        finally:
+            target.close()
+        source.execute("COMMIT")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        source.close()
+    partial.replace(dest)
+    return pages
+
+
 def _statements(script: str) -> list[str]:
     return [statement.strip() for statement in script.split(";") if statement.strip()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from miniircd.config import Config
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
+from miniircd.logs import fields
 from miniircd.protocol.casemap import fold, is_valid_nick
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -36,6 +38,7 @@ from miniircd.store.passwords import hash_password, verify_password
 if TYPE_CHECKING:
     from miniircd.core.server import Server
 
+log = logging.getLogger("miniircd.accounts")
 SASL_CHUNK = 400
 SASL_MAX = 4 * SASL_CHUNK  # more than enough for PLAIN
 SASL_MECHANISMS = "PLAIN"
@@ -47,9 +50,13 @@ class LoginThrottle:
     """Recent failed logins by account and by IP."""
 
     def __init__(self, config: Config) -> None:
+        self.failures: dict[str, deque[float]] = {}
+        self.configure(config)
+
+    def configure(self, config: Config) -> None:
+        """Take (new) limits; recent failures are kept."""
         self.attempts = config.login_attempts
         self.window = config.login_window
-        self.failures: dict[str, deque[float]] = {}
 
     def _recent(self, key: str, now: float) -> deque[float]:
         times = self.failures.get(key)
@@ -102,8 +109,10 @@ def check_password(
 
     def done(ok: bool) -> None:
         if ok and account is not None:
+            log.info("login", extra=fields(account=account.name, host=session.host))
             then(account)
         else:
+            log.info("login failed", extra=fields(account=name, host=session.host))
             throttle.failed(name, session.host, server.now)
             then(None)
 

@@ -25,7 +25,7 @@ def _count(server: Server, msg: Message, index: int, default: int) -> int:
     if len(msg.params) <= index:
         return default
     text = msg.params[index]
-    if not text.isdigit() or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
         raise Fail(msg.verb, "INVALID_PARAMS", text, "The count must be a positive number")
     return min(int(text), server.config.chathistory_max)
 
@@ -52,7 +52,7 @@ def conversation_of(server: Server, session: Session, target: str, verb: str) ->
 # HISTORY <target> [<count>]
 def history(server: Server, session: Session, msg: Message) -> None:
     target = msg.params[0]
-    count = _count(server, msg, 1, server.config.history_replay)
+    count = _count(server, msg, 1, server.config.history_replay or server.config.chathistory_max)
     conversation = conversation_of(server, session, target, "HISTORY")
     messages = server.store.messages(conversation, limit=count, ascending=False)
     replay(server, session, target, messages, "history")

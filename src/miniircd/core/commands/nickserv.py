@@ -189,7 +189,8 @@ def _inbox(server: Server, session: Session, args: list[str]) -> None:
     if session.account is None:
         _say(server, session, "You are not logged in.")
         return
-    wanted = int(args[0]) if args and args[0].isdigit() and int(args[0]) > 0 else 0
+    text = args[0] if args else ""
+    wanted = int(text) if text.isascii() and text.isdigit() else 0
     count = min(wanted or server.config.inbox_show, server.config.chathistory_max)
     show_inbox(server, session, count)
 

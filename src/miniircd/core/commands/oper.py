@@ -45,6 +45,13 @@ def oper(server: Server, session: Session, msg: Message) -> None:
     server.defer(session, lambda: verify_password(password, operator.password_hash), checked)
 
 
+# REHASH
+def rehash(server: Server, session: Session, msg: Message) -> None:
+    """The network layer rereads the configuration at the end of the turn (it is I/O);
+    `Server.rehash` then answers the operator."""
+    server.rehash_requests.append(session)
+
+
 # KILL <nickname> <comment>
 def kill(server: Server, session: Session, msg: Message) -> None:
     nick, comment = msg.params[0], msg.params[1]

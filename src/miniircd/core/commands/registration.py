@@ -7,6 +7,7 @@ user and is not in the middle of CAP negotiation.
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import TYPE_CHECKING
 
 from miniircd.core import capabilities
@@ -15,6 +16,7 @@ from miniircd.core.errors import Fail, IrcError
 from miniircd.core.outbox import TAG_CAPS
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
+from miniircd.logs import fields
 from miniircd.protocol.casemap import is_valid_nick
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -35,6 +37,8 @@ from miniircd.protocol.numerics import (
 if TYPE_CHECKING:
     from miniircd.core.server import Server
 
+log = logging.getLogger("miniircd.core")
+
 CAP_LS_LINE_BUDGET = 400  # room left for capability names in one CAP LS line
 
 
@@ -45,8 +49,9 @@ def cap(server: Server, session: Session, msg: Message) -> None:
     if subcommand == "LS":
         if not session.registered:
             session.cap_negotiating = True
-        if len(msg.params) > 1 and msg.params[1].isdigit():
-            session.cap_version = max(session.cap_version, int(msg.params[1]))
+        version = msg.params[1] if len(msg.params) > 1 else ""
+        if version.isascii() and version.isdigit():  # "²".isdigit(), but int("²") fails
+            session.cap_version = max(session.cap_version, int(version))
         _cap_ls(server, session, capabilities.ls_tokens(session.cap_version))
     elif subcommand == "LIST":
         out.from_server(session, "CAP", session.name, "LIST", " ".join(sorted(session.caps)))
@@ -171,6 +176,7 @@ def try_register(server: Server, session: Session) -> None:
             server.quit(session, "Bad password")
             return
     session.registered = True
+    log.info("client registered", extra=fields(nick=session.nick, host=session.host))
     server.registered_count += 1
     server.max_users = max(server.max_users, server.registered_count)
     welcome(server, session)

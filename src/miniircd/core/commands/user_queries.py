@@ -92,6 +92,7 @@ def who(server: Server, session: Session, msg: Message) -> None:
     fields, _, token = spec.partition(",")
     token = _whox_token(token)
     wanted = [field for field in WHOX_ORDER if field in fields]  # unknown letters are ignored
+    whox = whox if wanted else ""  # `%` with no known field: an ordinary WHO
     for member in members:
         if opers_only and "o" not in member.modes:
             continue
@@ -224,7 +225,8 @@ def whois(server: Server, session: Session, msg: Message) -> None:
 # WHOWAS <nick> [<count>]
 def whowas(server: Server, session: Session, msg: Message) -> None:
     nick = _first_nick(msg, 0)
-    count = int(msg.params[1]) if len(msg.params) > 1 and msg.params[1].isdigit() else 0
+    wanted = msg.params[1] if len(msg.params) > 1 else ""
+    count = int(wanted) if wanted.isascii() and wanted.isdigit() else 0
     out = server.outbox
     folded = fold(nick)
     entries = [entry for entry in server.whowas if fold(entry.nick) == folded]
