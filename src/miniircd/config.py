@@ -83,6 +83,7 @@ class Config:
     history_days: float = 365.0  # messages older than this are dropped
     chathistory_max: int = 100  # the most one CHATHISTORY request returns
     inbox_show: int = 20  # how many messages INBOX shows by default
+    inbox_max: int = 1000  # undelivered messages an offline account holds; more are refused
     # [flood]
     flood_enabled: bool = True
     flood_burst: int = 20  # lines a client may send back to back ...
@@ -129,7 +130,8 @@ SECTIONS: dict[str, dict[str, str]] = {
         "max_line_pending", "max_connections", "max_connections_per_ip",
     ),
     "history": _same(
-        "history_replay", "history_max", "history_days", "chathistory_max", "inbox_show"
+        "history_replay", "history_max", "history_days", "chathistory_max", "inbox_show",
+        "inbox_max",
     ),
     "flood": {
         "enabled": "flood_enabled",

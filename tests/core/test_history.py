@@ -272,3 +272,19 @@ def test_chanserv_info_and_drop(core: CoreHarness) -> None:
     alice.send("PART #club")
     bob.send("PART #club")
     assert core.server.find_channel("#club") is None
+
+
+def test_a_full_inbox_refuses_more_and_changes_nothing() -> None:
+    core = CoreHarness(inbox_max=2)
+    account(core, "alice").send("QUIT")
+    bob = core.register("bob")
+    bob.send("PRIVMSG alice :one", "PRIVMSG alice :two")
+    # standard-replies not negotiated: the FAIL falls back to a NOTICE
+    assert bob.send("PRIVMSG alice :three") == [
+        ":irc.test NOTICE bob :PRIVMSG failed: alice's inbox is full; try later"
+    ]
+    assert core.server.store.unread_count("alice") == 2
+    back = core.connect()
+    back.send("PASS alice:password1", "NICK alice", "USER a 0 * :a")
+    assert core.server.store.unread_count("alice") == 0
+    assert bob.send("PRIVMSG alice :now there is room") == []

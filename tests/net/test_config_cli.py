@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from liveserver import LiveServer
+from miniircd.config import SECTIONS, Config, from_toml, validate
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,3 +48,16 @@ def test_relative_paths_are_taken_from_the_config_folder(tmp_path: Path) -> None
         assert client.expect(" 372 ") == ":irc.test 372 m :- Hello from the config folder"
     finally:
         server.stop()
+
+
+def test_the_complete_example_in_the_docs_loads_and_covers_every_setting(tmp_path: Path) -> None:
+    guide = (Path(__file__).parents[2] / "docs" / "running.md").read_text(encoding="utf-8")
+    example = guide.split("### A complete example", 1)[1].split("```toml\n", 1)[1]
+    path = tmp_path / "example.toml"
+    path.write_text(example.split("```", 1)[0], encoding="utf-8")
+    values = from_toml(path)
+    validate(Config().replace(**values))
+    commented = {line.split("=")[0].strip("# ") for line in example.splitlines() if "=" in line}
+    for fields in SECTIONS.values():
+        for key in fields:
+            assert key in commented, f"the example leaves out {key}"

@@ -112,6 +112,10 @@ class Store(Protocol):
         """Private messages to `account` not yet delivered, oldest first."""
         ...
 
+    def unread_count(self, account: str) -> int:
+        """How many private messages to `account` wait undelivered."""
+        ...
+
     def mark_read(self, ids: list[int]) -> None: ...
 
     def mark_read_until(self, account: str, conversation: str, time_ms: int) -> int:

@@ -235,6 +235,12 @@ class SqliteStore:
         ).fetchall()
         return [StoredMessage(*row) for row in rows]
 
+    def unread_count(self, account: str) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM messages WHERE recipient = ? AND unread = 1", (fold(account),)
+        ).fetchone()
+        return int(row[0])
+
     def mark_read(self, ids: list[int]) -> None:
         for message_id in ids:
             self._write("UPDATE messages SET unread = 0 WHERE id = ?", (message_id,))
