@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from miniircd.core.commands import (
     accounts,
@@ -111,14 +111,16 @@ def dispatch(server: Server, session: Session, msg: Message) -> None:
     if len(msg.params) < command.min_params:
         out.numeric(session, ERR_NEEDMOREPARAMS, msg.verb, "Not enough parameters")
         return
-    guarded(server, session, msg.verb, lambda: command.handler(server, session, msg))
+    guarded(server, session, msg.verb, command.handler, server, session, msg)
 
 
-def guarded(server: Server, session: Session, verb: str, action: Callable[[], None]) -> None:
-    """Run `action`, turning refusals into replies and bugs into a logged 400."""
+def guarded(
+    server: Server, session: Session, verb: str, action: Callable[..., None], *args: Any
+) -> None:
+    """Run `action(*args)`, turning refusals into replies and bugs into a logged 400."""
     out = server.outbox
     try:
-        action()
+        action(*args)
     except (IrcError, Fail) as refusal:
         out.refuse(session, refusal)
     except Exception:

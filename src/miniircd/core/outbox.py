@@ -79,8 +79,14 @@ class Outbox:
                 self.raw(session, same)
             return
         cache: dict[frozenset[str], bytes] = {}
+        plain: bytes | None = None  # for the many recipients without tag capabilities
         for session in sessions:
             key = session.tag_caps
+            if not key:
+                if plain is None:
+                    plain = encode(Message(msg.verb, msg.params, msg.source))
+                self.raw(session, plain)
+                continue
             data = cache.get(key)
             if data is None:
                 data = cache[key] = encode(_with_tags(msg, key, sender))

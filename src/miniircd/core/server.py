@@ -268,7 +268,7 @@ class Server:
             start, jobs_before = len(session.outq), len(self.jobs)
             for line in job.held:
                 self.outbox.raw(session, line)
-            dispatch.guarded(self, session, "*", lambda: job.then(job.result))
+            dispatch.guarded(self, session, "*", job.then, job.result)
             if job.label is not None:
                 if len(self.jobs) > jobs_before:  # the answer needs yet another job
                     follow_up = self.jobs[-1]

@@ -6,6 +6,8 @@ the same nick. Every lookup by name goes through `fold`.
 
 from __future__ import annotations
 
+import functools
+
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~"
 _LOWER = "abcdefghijklmnopqrstuvwxyz{}|^"
 _FOLD = str.maketrans(_UPPER, _LOWER)
@@ -17,6 +19,7 @@ CHANNEL_TYPES = "#"
 _CHANNEL_FORBIDDEN = set(" ,\x07\x00\r\n:")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # translate() goes char by char; most names recur
 def fold(name: str) -> str:
     """The rfc1459 case-folded form of a nick or channel name."""
     return name.translate(_FOLD)

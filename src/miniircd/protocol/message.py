@@ -121,26 +121,27 @@ def parse(line: str) -> Message:
     """Parse one line (no CR-LF). Runs of spaces separate parameters."""
     rest = line
     tags: dict[str, str] = {}
-    if rest.startswith("@"):
-        tag_text, _, rest = rest[1:].partition(" ")
-        tags = parse_tags(tag_text)
-    rest = rest.lstrip(" ")
     source = None
-    if rest.startswith(":"):
-        source, _, rest = rest[1:].partition(" ")
+    if rest[:1] in ("@", ":", " "):  # most client lines have none of these: skip the work
+        if rest.startswith("@"):
+            tag_text, _, rest = rest[1:].partition(" ")
+            tags = parse_tags(tag_text)
         rest = rest.lstrip(" ")
-    trailing: str | None = None
-    head, sep, tail = rest.partition(" :")
-    if sep:
-        trailing = tail
-    elif rest.startswith(":"):
-        head, trailing = "", rest[1:]
+        if rest.startswith(":"):
+            source, _, rest = rest[1:].partition(" ")
+            rest = rest.lstrip(" ")
+    head, sep, trailing = rest.partition(" :")
+    if not sep and rest.startswith(":"):
+        head, sep, trailing = "", ":", rest[1:]
     # Only ASCII space separates words: str.split() would also split on tabs and Unicode spaces.
-    words = [word for word in head.split(" ") if word]
-    if not words:
-        raise ParseError("no command")
-    verb, *params = words
-    if trailing is not None:
+    words = head.split(" ")
+    if "" in words:
+        words = [word for word in words if word]
+        if not words:
+            raise ParseError("no command")
+    verb = words[0]
+    params = words[1:]
+    if sep:
         params.append(trailing)
     return Message(verb.upper(), params, source, tags)
 

@@ -107,9 +107,13 @@ def _deliver(
         account = found.name
         recipients = [s for s in server.sessions.values() if s.account == account]
     offline = not recipients
-    if offline and verb == "PRIVMSG" and account is not None:
-        if server.store.unread_count(account) >= server.config.inbox_max:
-            raise Fail("PRIVMSG", "INBOX_FULL", account, f"{account}'s inbox is full; try later")
+    if (
+        offline
+        and verb == "PRIVMSG"
+        and account is not None
+        and server.store.unread_count(account) >= server.config.inbox_max
+    ):
+        raise Fail("PRIVMSG", "INBOX_FULL", account, f"{account}'s inbox is full; try later")
     shown = recipient.name if recipient is not None else account or target
     if verb == "TAGMSG":
         line_tags = live_tags(server, tags)
