@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import getpass
 import logging
 import os
+import resource
 import sqlite3
 import sys
 import time
@@ -136,6 +138,14 @@ def run_backup(argv: list[str]) -> int:
     return 0
 
 
+def raise_fd_limit() -> None:
+    """Each client is a file descriptor: allow as many as the hard limit does."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["backup"]:
@@ -155,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"miniircd: cannot create data dir {config.data_dir}: {reason}", file=sys.stderr)
         return 2
     logs.setup(config.log_level)
+    raise_fd_limit()
     try:
         store = SqliteStore.in_dir(config.data_dir)
     except (sqlite3.Error, RuntimeError) as exc:
