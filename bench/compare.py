@@ -1,4 +1,5 @@
-"""Run the load scenarios against miniircd and, when installed, ngIRCd and the PyPI miniircd.
+"""Run the load scenarios against miniircd and, when installed, ngIRCd, InspIRCd and the
+PyPI miniircd.
 
 Prints one Markdown table (medians of --reps runs; every run on a fresh server):
   fanout  500 clients in one channel, 10 of them sending flat out: deliveries/s, lost
@@ -11,7 +12,9 @@ The server runs on CPU 0 (taskset -c 0), the load generator (bench/loadgen.py) o
 Our server runs with its defaults (history and accounts on: every channel message is
 stored in SQLite) plus bench/unlimited.toml (no flood control, no connection caps);
 ngIRCd gets its limits lifted as far as its config allows (see NGIRCD_CONF) and its
-senders become operators with user mode +F (relaxed flood protection).
+senders become operators with user mode +F (relaxed flood protection); InspIRCd gets
+fakelag off, huge send/receive queues, and senders that are operators with
+users/flood/no-throttle (INSPIRCD_CONF).
 
 Usage:
   python bench/compare.py                     # everything, 3 runs each (about 15 minutes)
@@ -270,6 +273,43 @@ class Ngircd(Target):
     def version(self) -> str:
         out = subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout
         return out.splitlines()[0].split("-")[0] if out else "ngIRCd"
+
+
+INSPIRCD_CONF = """\
+<server name="bench.test" description="benchmark" network="bench">
+<admin name="bench" nick="bench" email="bench@bench.test">
+<bind address="127.0.0.1" port="{port}" type="clients">
+<connect allow="*" timeout="600" pingfreq="600" threshold="1000000" commandrate="1000000000"
+         fakelag="no" hardsendq="67108864" softsendq="67108864" recvq="67108864"
+         localmax="100000" globalmax="100000" maxconnwarn="no" limit="100000"
+         maxchans="1000" resolvehostnames="no" useident="no">
+<class name="bench" commands="*" privs="users/flood/no-throttle users/flood/increased-buffers"
+       usermodes="*" chanmodes="*">
+<type name="bench" classes="bench">
+<oper name="bench" password="benchpass" host="*@*" type="bench">
+<performance somaxconn="4096" softlimit="100000" clonesonconnect="no" quietbursts="yes">
+<limits maxnick="30" maxchan="64">
+<pid file="{dir}/inspircd.pid">
+<log method="file" type="* -USERINPUT -USEROUTPUT" level="default" target="{dir}/ircd.log">
+"""
+
+
+class Inspircd(Target):
+    label = "inspircd"
+    sender_setup = ("OPER bench benchpass",)  # opers with users/flood/no-throttle
+
+    def __init__(self, binary: str) -> None:
+        super().__init__()
+        self.binary = binary
+
+    def command(self, tmp: Path) -> tuple[list[str], dict[str, str]]:
+        self.port = free_port()
+        (tmp / "inspircd.conf").write_text(INSPIRCD_CONF.format(port=self.port, dir=tmp))
+        return [self.binary, "--nofork", "--runasroot", f"--config={tmp / 'inspircd.conf'}"], {}
+
+    def version(self) -> str:
+        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout
+        return out.strip().split("-debian")[0] or "InspIRCd"
 
 
 class OldMiniircd(Target):
@@ -593,6 +633,13 @@ def available_targets(names: list[str]) -> list[Target]:
                 targets.append(Ngircd(binary))
             else:
                 print("ngircd is not installed (apt-get install ngircd): skipped", file=sys.stderr)
+        elif name == "inspircd":
+            binary = shutil.which("inspircd") or shutil.which("inspircd", path="/usr/sbin")
+            if binary:
+                targets.append(Inspircd(binary))
+            else:
+                print("inspircd is not installed (apt-get install inspircd): skipped",
+                      file=sys.stderr)  # fmt: skip
         elif name == "pypi":
             if (OLD_VENV / "bin" / "miniircd").exists():
                 targets.append(OldMiniircd())
@@ -608,8 +655,8 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 run, 2 s of load")
     parser.add_argument("--only", help="comma-separated: fanout,pm,paced,memory,storm")
-    parser.add_argument("--servers", default="miniircd,ngircd,pypi",
-                        help="which of miniircd,ngircd,pypi (default: all installed)")  # fmt: skip
+    parser.add_argument("--servers", default="miniircd,ngircd,inspircd,pypi",
+                        help="any of miniircd,ngircd,inspircd,pypi (default: all installed)")
     parser.add_argument("--commits", nargs=2, metavar=("A", "B"),
                         help="compare our server at two commits instead")  # fmt: skip
     parser.add_argument("--scaling", action="store_true", help="also print the scaling table")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from liveserver import LiveServer
+from liveserver import LineClient, LiveServer
 from miniircd.store.passwords import hash_password
 
 OPERATOR = f'[[operators]]\nname = "admin"\npassword_hash = "{hash_password("s3cret")}"\n'
@@ -19,14 +19,20 @@ def write_config(path: Path, general: str) -> None:
     path.write_text(f"[server]\n{general}\n{OPERATOR}", encoding="utf-8")
 
 
-def test_rehash_applies_the_new_file(tmp_path: Path) -> None:
+def start_with_operator(tmp_path: Path, general: str) -> tuple[LiveServer, LineClient, Path]:
+    """A server on a config file, and a client that is an operator on it."""
     config = tmp_path / "miniircd.toml"
-    write_config(config, 'motd = ["first motd"]')
+    write_config(config, general)
     server = LiveServer(tmp_path, "--config", str(config))
     server.start()
     admin = server.client("admin")
     admin.send("OPER admin s3cret")
     admin.expect(" 381 ")
+    return server, admin, config
+
+
+def test_rehash_applies_the_new_file(tmp_path: Path) -> None:
+    server, admin, config = start_with_operator(tmp_path, 'motd = ["first motd"]')
     write_config(config, 'motd = ["second motd"]\nnetwork = "NewNet"\nserver_name = "other.test"')
     admin.send("REHASH")
     assert admin.expect(" 382 ") == f":irc.test 382 admin {config} :Rehashing"
@@ -45,13 +51,7 @@ def test_rehash_applies_the_new_file(tmp_path: Path) -> None:
 
 
 def test_a_broken_file_changes_nothing_and_says_why(tmp_path: Path) -> None:
-    config = tmp_path / "miniircd.toml"
-    write_config(config, 'motd = ["kept motd"]')
-    server = LiveServer(tmp_path, "--config", str(config))
-    server.start()
-    admin = server.client("admin")
-    admin.send("OPER admin s3cret")
-    admin.expect(" 381 ")
+    server, admin, config = start_with_operator(tmp_path, 'motd = ["kept motd"]')
     write_config(config, "bogus_key = 1")
     admin.send("REHASH")
     admin.expect(" 382 ")
