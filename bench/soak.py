@@ -561,7 +561,7 @@ class Worker:
             return
         h.sessions += 1
         h.registered = h.caps_ok = h.logged_in = False
-        nick = h.nick
+        nick = h.nick = b"h%d" % h.idx
         user = b"NICK %s\r\nUSER %s 0 * :honest %s\r\n" % (nick, nick, nick)
         cap = b"CAP LS 302\r\n"
         req = b"CAP REQ :%s\r\nCAP END\r\n" % CAPS
@@ -857,13 +857,11 @@ class Worker:
         new = params[0]
         if source == h.nick:
             self.honest_error(h, "own nick changed", b"NICK " + new)
+            h.nick = new  # to know its own JOIN and PART echoes (a failure all the same)
             return
-        for j, members in h.channels.items():
+        for members in h.channels.values():
             if source in members:
-                self.close_view(h, j, members.pop(source))
-                r = self.honest_index(new)
-                members[new] = r
-                self.open_view(h, j, r)
+                members[new] = members.pop(source)  # the same client: its view goes on
 
     # -- honest clients: messages ----------------------------------------------------------
 
@@ -1566,7 +1564,8 @@ def build_report(
     server_side_drops = {k: v for k, v in log["left_honest"].items() if k != "Quit"}
     checks: dict[str, bool | None] = {
         "no honest client disconnected": honest_disconnects == 0 and not server_side_drops,
-        "no honest message lost": lost == 0 and m["mismatched_recipients"] == 0,
+        # with --trace the count is exact; without, a hash mismatch may hide a loss
+        "no honest message lost": lost == 0 and (plan.trace or m["mismatched_recipients"] == 0),
         "no duplicate or unexpected delivery": m["duplicates"] == 0 and m["unexpected"] == 0,
         "every honest client registered and joined": joined_all == plan.honest,
         "no honest login or command refused": not m["honest_errors"],
