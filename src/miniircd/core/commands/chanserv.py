@@ -6,11 +6,10 @@ A room created by a logged-in user is registered to that account automatically (
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from miniircd.core.services import notice
+from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold
 
@@ -33,19 +32,7 @@ def _say(server: Server, session: Session, text: str) -> None:
 
 # PRIVMSG ChanServ :<command> [<args>...]
 def handle(server: Server, session: Session, text: str) -> None:
-    words = text.split()
-    if not words:
-        return
-    action = COMMANDS.get(words[0].upper())
-    if action is None:
-        _say(server, session, f"Unknown command {words[0].upper()}. Try HELP.")
-        return
-    action(server, session, words[1:])
-
-
-def _help(server: Server, session: Session, args: list[str]) -> None:
-    for line in HELP:
-        _say(server, session, line)
+    run_command(server, session, NICK, text, COMMANDS, HELP)
 
 
 def _info(server: Server, session: Session, args: list[str]) -> None:
@@ -78,8 +65,7 @@ def _drop(server: Server, session: Session, args: list[str]) -> None:
     _say(server, session, f"{channel.name} is no longer registered.")
 
 
-COMMANDS: dict[str, Callable[[Server, Session, list[str]], None]] = {
-    "HELP": _help,
+COMMANDS: dict[str, ServiceCommand] = {
     "INFO": _info,
     "DROP": _drop,
 }

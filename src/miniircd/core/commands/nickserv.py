@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core.commands import accounts
 from miniircd.core.commands.history import show_inbox
-from miniircd.core.services import notice
+from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold
 from miniircd.store.base import Account
@@ -44,20 +44,7 @@ def _say(server: Server, session: Session, text: str) -> None:
 
 # PRIVMSG NickServ :<command> [<args>...]
 def handle(server: Server, session: Session, text: str) -> None:
-    words = text.split()
-    if not words:
-        return
-    command, args = words[0].upper(), words[1:]
-    action = COMMANDS.get(command)
-    if action is None:
-        _say(server, session, f"Unknown command {command}. Try HELP.")
-        return
-    action(server, session, args)
-
-
-def _help(server: Server, session: Session, args: list[str]) -> None:
-    for line in HELP:
-        _say(server, session, line)
+    run_command(server, session, NICK, text, COMMANDS, HELP)
 
 
 def _register(server: Server, session: Session, args: list[str]) -> None:
@@ -195,8 +182,7 @@ def _inbox(server: Server, session: Session, args: list[str]) -> None:
     show_inbox(server, session, count)
 
 
-COMMANDS: dict[str, Callable[[Server, Session, list[str]], None]] = {
-    "HELP": _help,
+COMMANDS: dict[str, ServiceCommand] = {
     "REGISTER": _register,
     "IDENTIFY": _identify,
     "LOGIN": _identify,
