@@ -48,12 +48,13 @@ from typing import Any
 
 import loadgen
 
+from common import cpu_seconds, raise_fd_limit, rss_kib
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 SERVER_CPU = "0"
 GEN_CPUS = {1}
 OLD_VENV = Path("/tmp/oldminiircd")
-TICK = os.sysconf("SC_CLK_TCK")
 
 NGIRCD_CONF = """\
 [Global]
@@ -79,10 +80,6 @@ NGIRCD_CONF = """\
 	Name = bench
 	Password = benchpass
 """
-
-
-def _raise_limit() -> None:
-    loadgen.raise_fd_limit()
 
 
 def free_port() -> int:
@@ -114,7 +111,7 @@ class Target:
         log = open(tmp / "server.log", "wb")  # noqa: SIM115 - the child holds it
         self.proc = subprocess.Popen(
             ["taskset", "-c", SERVER_CPU, *argv], stdout=log, stderr=log, cwd=tmp,
-            env={**os.environ, **env}, preexec_fn=_raise_limit,
+            env={**os.environ, **env}, preexec_fn=raise_fd_limit,
         )  # fmt: skip
         log.close()
         self.port = self.wait_ready(tmp / "server.log")
@@ -138,14 +135,10 @@ class Target:
         return self.proc is not None and self.proc.poll() is None
 
     def rss_kib(self) -> int:
-        return loadgen._pid_rss(self.proc.pid)() if self.proc else 0
+        return rss_kib(self.proc.pid) if self.proc else 0
 
     def cpu_s(self) -> float:
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, AttributeError):
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+        return cpu_seconds(self.proc.pid) if self.proc else 0.0
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -670,7 +663,7 @@ def main() -> int:
     args.reps = args.reps or (1 if args.quick else 3)
     args.duration = args.duration or (2.0 if args.quick else 10.0)
     args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 1.0)
-    loadgen.raise_fd_limit()
+    raise_fd_limit()
     os.sched_setaffinity(0, GEN_CPUS)  # keep this process off the server's core
 
     scenarios = scenario_table(args.quick)

@@ -43,11 +43,11 @@ import argparse
 import array
 import contextlib
 import errno
+import functools
 import json
 import multiprocessing
 import os
 import re
-import resource
 import selectors
 import socket
 import statistics
@@ -58,6 +58,8 @@ from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
 
+from common import raise_fd_limit, rss_kib
+
 NS = 1_000_000_000
 SETUP_CONCURRENCY = 2  # registrations in flight per worker outside the storm scenario
 MARK = b":~M "
@@ -67,18 +69,6 @@ RECV_SIZE = 1 << 18
 MAX_OUT = 1 << 16  # paced load: skip a sender whose unsent bytes pass this
 READ_EVENTS = selectors.EVENT_READ
 BOTH_EVENTS = selectors.EVENT_READ | selectors.EVENT_WRITE
-
-
-def raise_fd_limit(want: int = 200_000) -> int:
-    """Raise RLIMIT_NOFILE as far as allowed (root may raise the hard limit too)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    for limits in ((max(soft, want), max(hard, want)), (hard, hard)):
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
-            break
-        except (ValueError, OSError):
-            continue
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def nick_of(index: int) -> str:
@@ -828,19 +818,6 @@ def memory(gen: LoadGen, clients: int, rss_kib: Callable[[], int]) -> dict[str, 
     }
 
 
-def _pid_rss(pid: int) -> Callable[[], int]:
-    def read() -> int:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
-
-    return read
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -888,7 +865,7 @@ def main() -> None:
         elif args.scenario == "storm":
             result = storm(gen, args.clients)
         else:
-            result = memory(gen, args.clients, _pid_rss(args.pid))
+            result = memory(gen, args.clients, functools.partial(rss_kib, args.pid))
         gen.close()
     print(json.dumps(result, indent=2))
 

@@ -97,7 +97,6 @@ import selectors
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -107,6 +106,8 @@ from multiprocessing.connection import Connection as Pipe
 from multiprocessing.connection import wait as wait_pipes
 from pathlib import Path
 from typing import Any
+
+from common import ServerProcess, proc_status, raise_fd_limit
 
 REPO = Path(__file__).resolve().parent.parent
 NS = 1_000_000_000
@@ -1197,77 +1198,26 @@ def worker_main(wid: int, plan: Plan, ctl: Pipe) -> None:
 # -- the parent: server, phases, measurement, report ----------------------------------------
 
 
-class Server:
-    def __init__(self, tmp: Path, pin: bool) -> None:
-        self.tmp = tmp
-        config = tmp / "soak.toml"
-        config.write_text(
-            '[server]\nlog_level = "DEBUG"\n'
-            "[timeouts]\nregistration_timeout = 20\n"
-            "[limits]\nmax_connections_per_ip = 5000\n"
-            "[flood]\nenabled = true\n"
-        )  # fmt: skip
-        self.log_path = tmp / "server.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        cmd = [
-            str(REPO / ".venv" / "bin" / "python"), "-m", "miniircd", "--host", "127.0.0.1",
-            "--port", "0", "--data-dir", str(tmp / "data"), "--server-name", "soak.test",
-            "--config", str(config),
-        ]  # fmt: skip
-        taskset = shutil.which("taskset")
-        if pin and taskset:
-            cmd = [taskset, "-c", "0", *cmd]
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=tmp)
-        self.pid = self.proc.pid
-        self.port = self._wait_for_port()
+SOAK_CONFIG = (
+    '[server]\nlog_level = "DEBUG"\n'
+    "[timeouts]\nregistration_timeout = 20\n"
+    "[limits]\nmax_connections_per_ip = 5000\n"
+    "[flood]\nenabled = true\n"
+)
 
-    def _wait_for_port(self) -> int:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            found = re.search(rb"listening on 127\.0\.0\.1:(\d+)", self.log_path.read_bytes())
-            if found:
-                return int(found.group(1))
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise RuntimeError(f"server did not start; see {self.log_path}")
 
-    def rss_kib(self) -> int:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+def memory(pid: int) -> dict[str, int]:
+    """What makes up the RSS (KiB): anonymous memory, mapped files, shared memory."""
+    status = proc_status(pid)
+    keys = ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")
+    return {key: status[key] for key in keys if key in status}
 
-    def memory(self) -> dict[str, int]:
-        """What makes up the RSS (KiB): anonymous memory, mapped files, shared memory."""
-        keys = ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM")
-        found: dict[str, int] = {}
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                name, _, value = line.partition(":")
-                if name in keys:
-                    found[name] = int(value.split()[0])
-        return found
 
-    def cpu_s(self) -> float:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return 0.0
-
-    def stop(self) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-                self.log.close()
-                return None
-        self.log.close()
-        return self.proc.returncode
+def start_server(tmp: Path, pin: bool) -> ServerProcess:
+    """The server under test, logging at DEBUG (a line per departure, with its reason)."""
+    config = tmp / "soak.toml"
+    config.write_text(SOAK_CONFIG)
+    return ServerProcess("--config", str(config), tmp=tmp, pin=pin, name="soak.test")
 
 
 def talk(port: int, lines: bytes, until: bytes, timeout: float = 30, ip: str = "") -> bytes:
@@ -1410,12 +1360,10 @@ def run(args: argparse.Namespace) -> int:
     ncpu = os.cpu_count() or 1
     pin = ncpu >= 2 and not args.no_pin
     tmp = Path(tempfile.mkdtemp(prefix="miniircd-soak-"))
-    server = Server(tmp, pin)
+    server = start_server(tmp, pin)
     if pin:
         os.sched_setaffinity(0, set(range(1, ncpu)))
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+    raise_fd_limit(65536)
     print(f"server pid {server.pid} on port {server.port}, log {server.log_path}", file=sys.stderr)
     make_decoys(server.port)
     trace = args.trace or args.clients <= 300
@@ -1480,7 +1428,7 @@ def run(args: argparse.Namespace) -> int:
         joined_all = total("joined")
         load_start = time.monotonic()
         rss_start, cpu_start = server.rss_kib(), server.cpu_s()
-        memory_start = server.memory()
+        memory_start = memory(server.pid)
         for pipe in pipes:
             pipe.send("load")
         print(
@@ -1501,7 +1449,7 @@ def run(args: argparse.Namespace) -> int:
                       f"{total('received')}, honest disconnects {total('honest_disconnects')}, "
                       f"abusive drops {total('abuse_closed')}", file=sys.stderr)  # fmt: skip
         rss_end, cpu_end = server.rss_kib(), server.cpu_s()
-        memory_end = server.memory()
+        memory_end = memory(server.pid)
         samples.append((round(time.monotonic() - started, 1), 1, rss_end, cpu_end))
         for phase_cmd, phase in (("stop", 1), ("drain2", 2)):
             for pipe in pipes:
