@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from harness import CoreClient, CoreHarness
+from miniircd.core.server import PRUNE_EVERY
 
 PW = "correct-horse"
 A = "alice!~alice@127.0.0.1"
@@ -481,6 +482,17 @@ def test_throttle_counts_failures_per_host_across_accounts() -> None:
         ":irc.test 900 bob bob!~bob@10.0.0.3 alice :You are now logged in as alice",
         SASL_OK.format("bob"),
     ]
+
+
+def test_throttle_forgets_names_and_addresses_once_their_window_is_over() -> None:
+    core = CoreHarness(login_attempts=2, login_window=60)
+    mallory = connect(core, "mallory", "Mallory", "10.6.6.6")
+    for n in range(2):  # unknown names nobody will ever try again
+        sasl(mallory, plain(f"random{n}", "guess-guess"))
+    throttle = core.server.login_throttle
+    assert len(throttle.failures) == 3  # two names and one address
+    core.tick(PRUNE_EVERY)  # the hourly retention pass
+    assert throttle.failures == {}
 
 
 def test_throttle_applies_to_pass_logins() -> None:

@@ -224,6 +224,7 @@ class Server:
             nickserv.enforce(self)
         if now >= self.next_prune:
             self.next_prune = now + PRUNE_EVERY
+            self.login_throttle.forget_stale(now)
             cutoff_ms = int((now - c.history_days * 86400) * 1000)
             dropped = self.store.prune(c.history_max, cutoff_ms)
             if dropped:

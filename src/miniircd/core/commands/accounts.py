@@ -76,6 +76,12 @@ class LoginThrottle:
         for key in ("account:" + fold(account), "ip:" + host):
             self.failures.setdefault(key, deque()).append(now)
 
+    def forget_stale(self, now: float) -> None:
+        """Drop the names and addresses with no failure in the window: a key is otherwise
+        only cleaned when it is tried again, and random names would pile up for ever."""
+        for key in [k for k, times in self.failures.items() if now - times[-1] > self.window]:
+            del self.failures[key]
+
 
 def is_valid_account_name(server: Server, name: str) -> bool:
     """Account names follow the nick rules, so that an account's name can be its nick."""
