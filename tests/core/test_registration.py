@@ -190,6 +190,12 @@ def test_invalid_utf8_is_refused_under_utf8only(core: CoreHarness) -> None:
         " UTF-8 encoding on this network"
     ]
     assert "UTF8ONLY" in " ".join(core.server.isupport())
+    core.server.receive(client.session, b"\xff\xfe bad bytes", core.clock.now)
+    core.deliver()
+    assert client.take() == [
+        ":irc.test FAIL * INVALID_UTF8 :Message rejected, your IRC software MUST use"
+        " UTF-8 encoding on this network"
+    ]
 
 
 def test_invalid_utf8_falls_back_to_latin1_when_allowed() -> None:

@@ -193,8 +193,10 @@ class Server:
         except ParseError:
             return
         if verb not in ("NOTICE", "PONG"):
+            # the command itself may be the undecodable part: never echo that back
+            shown = verb if verb.isascii() and verb.isalnum() else "*"
             self.outbox.from_server(
-                session, "FAIL", verb, "INVALID_UTF8",
+                session, "FAIL", shown, "INVALID_UTF8",
                 "Message rejected, your IRC software MUST use UTF-8 encoding on this network",
             )  # fmt: skip
 
