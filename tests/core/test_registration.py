@@ -249,3 +249,13 @@ def test_version_and_time(core: CoreHarness) -> None:
     ]
     (time_line,) = client.send("TIME")
     assert time_line.startswith(":irc.test 391 alice irc.test 1700000000 0 :")
+
+
+def test_a_client_is_always_pinged_before_a_ping_timeout() -> None:
+    # the loop ticks about once a second: a tick may land after both deadlines at once
+    core = CoreHarness(ping_interval=1, ping_timeout=1.5)
+    client = core.register("sleepy")
+    core.tick(2)
+    assert client.take() == ["PING :irc.test"]
+    core.tick(1)
+    assert client.take()[-1] == "ERROR :Closing link: sleepy[127.0.0.1] (Ping timeout: 1 seconds)"

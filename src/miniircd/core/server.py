@@ -217,7 +217,9 @@ class Server:
                     self.quit(session, "Registration timed out")
                 continue
             silent = now - session.last_seen
-            if silent >= c.ping_timeout:
+            # Only a client that was sent a PING can time out: with this once-a-second
+            # tick, a short gap between the two settings could otherwise skip the PING.
+            if session.ping_pending and silent >= c.ping_timeout:
                 self.quit(session, f"Ping timeout: {int(c.ping_timeout)} seconds")
             elif silent >= c.ping_interval and not session.ping_pending:
                 session.ping_pending = True
