@@ -66,6 +66,14 @@ def test_fold_ignores_rfc1459_case(name: str) -> None:
     assert fold(upper) == fold(name) == name
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=30) | st.text(alphabet="AZaz[]\\~{}|^09-É", max_size=30))
+def test_fold_is_exactly_the_rfc1459_table(name: str) -> None:
+    """The ASCII shortcut (str.lower) must agree with the table, character for character."""
+    table = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~", "abcdefghijklmnopqrstuvwxyz{}|^")
+    assert fold(name) == name.translate(table)
+
+
 # --- nicks --------------------------------------------------------------------------------
 
 
