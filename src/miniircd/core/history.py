@@ -91,7 +91,10 @@ def record(
 
 def live_tags(server: Server, tags: dict[str, str]) -> dict[str, str]:
     """Tags for a message that is not stored (between guests): time and a msgid all the same."""
-    return {"time": iso_time(int(server.now * 1000)), "msgid": new_msgid(), **tags}
+    line_tags = {"time": iso_time(int(server.now * 1000)), "msgid": new_msgid()}
+    if tags:
+        line_tags.update(tags)
+    return line_tags
 
 
 def as_message(stored: StoredMessage, timestamp_text: bool) -> Message:

@@ -84,7 +84,7 @@ class Outbox:
             key = session.tag_caps
             if not key:
                 if plain is None:
-                    plain = encode(Message(msg.verb, msg.params, msg.source))
+                    plain = encode(msg, with_tags=False)
                 self.raw(session, plain)
                 continue
             data = cache.get(key)
@@ -193,11 +193,11 @@ def _add_tags(line: bytes, tags: dict[str, str], keep: bool = False) -> bytes:
     return encode(msg)
 
 
-def encode(msg: Message) -> bytes:
+def encode(msg: Message, with_tags: bool = True) -> bytes:
     # extended-join's third parameter is the realname: text too
     force = (
         msg.verb in TEXT_VERBS
         or msg.verb[0].isdigit()
         or (msg.verb == "JOIN" and len(msg.params) == 3)
     )
-    return msg.serialize(force).encode("utf-8", "surrogateescape") + b"\r\n"
+    return (msg.serialize(force, with_tags) + "\r\n").encode("utf-8", "surrogateescape")

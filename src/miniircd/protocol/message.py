@@ -40,7 +40,7 @@ class Message:
         tags: dict[str, str] | None = None,
     ) -> None:
         self.verb = verb
-        self.params = list(params)
+        self.params = params if type(params) is list else list(params)  # never mutated
         self.source = source
         self.tags = tags if tags is not None else {}
 
@@ -57,14 +57,20 @@ class Message:
     def __repr__(self) -> str:
         return f"Message({self.verb!r}, {self.params!r}, {self.source!r}, {self.tags!r})"
 
-    def serialize(self, force_trailing: bool = False) -> str:
-        """The wire form without the line ending.
+    def serialize(self, force_trailing: bool = False, with_tags: bool = True) -> str:
+        """The wire form without the line ending; without the tags if `with_tags` is false.
 
         `force_trailing` puts a ':' before the last parameter even where none is needed, as
         servers conventionally do for human text (some clients split on " :").
         """
+        params = self.params
+        if force_trailing and len(params) == 2 and self.source and not (with_tags and self.tags):
+            # the shape of most lines a server sends (a PRIVMSG, a NOTICE): one format
+            target = params[0]
+            if target and " " not in target and target[0] != ":":
+                return f":{self.source} {self.verb} {target} :{params[1]}"
         parts: list[str] = []
-        if self.tags:
+        if with_tags and self.tags:
             parts.append("@" + format_tags(self.tags))
         if self.source:
             parts.append(":" + self.source)

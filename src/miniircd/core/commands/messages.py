@@ -40,10 +40,8 @@ SERVICES: dict[str, Callable[[Server, Session, str], None]] = {
 
 # PRIVMSG <target>{,<target>} <text to be sent>
 def privmsg(server: Server, session: Session, msg: Message) -> None:
-    try:
-        _relay(server, session, msg, report=True)
-    finally:
-        session.last_active = server.now
+    session.last_active = server.now  # WHOIS idle time counts from the last PRIVMSG
+    _relay(server, session, msg, report=True)
 
 
 # NOTICE <target>{,<target>} <text to be sent>
@@ -89,7 +87,8 @@ def _deliver(
     if is_channel_name(target):
         _to_channel(server, session, verb, target, text, tags)
         return
-    service = SERVICES.get(fold(target))
+    folded = fold(target)
+    service = SERVICES.get(folded)
     if service is not None:
         if verb == "PRIVMSG":
             service(server, session, text)
