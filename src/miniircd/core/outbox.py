@@ -73,24 +73,30 @@ class Outbox:
         `sender` is the user the message comes from; recipients that negotiated a tag
         capability get the tags it calls for (`account-tag`: the sender's account).
         """
+        touched = self.touched  # what raw() does, inlined: this loop runs per recipient
         if not msg.tags and (sender is None or (sender.account is None and not sender.modes)):
             same = encode(msg)  # the same for everyone
             for session in sessions:
-                self.raw(session, same)
+                if not session.closing:
+                    session.outq.append(same)
+                    touched[session.id] = session
             return
         cache: dict[frozenset[str], bytes] = {}
         plain: bytes | None = None  # for the many recipients without tag capabilities
         for session in sessions:
+            if session.closing:
+                continue
             key = session.tag_caps
             if not key:
                 if plain is None:
                     plain = encode(msg, with_tags=False)
-                self.raw(session, plain)
-                continue
-            data = cache.get(key)
-            if data is None:
+                data = plain
+            elif (cached := cache.get(key)) is not None:
+                data = cached
+            else:
                 data = cache[key] = encode(_with_tags(msg, key, sender))
-            self.raw(session, data)
+            session.outq.append(data)
+            touched[session.id] = session
 
     def numeric(self, session: Session, numeric: str, *params: str) -> None:
         """`:server <numeric> <client> <params...>`; the last param is the human text.
