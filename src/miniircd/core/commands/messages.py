@@ -87,8 +87,7 @@ def _deliver(
     if is_channel_name(target):
         _to_channel(server, session, verb, target, text, tags)
         return
-    folded = fold(target)
-    service = SERVICES.get(folded)
+    service = SERVICES.get(fold(target))
     if service is not None:
         if verb == "PRIVMSG":
             service(server, session, text)
