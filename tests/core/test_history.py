@@ -214,6 +214,22 @@ def test_echo_message_and_message_tags(core: CoreHarness) -> None:
     assert plain.take() == [":m!~m@127.0.0.1 PRIVMSG #t :hi"]
 
 
+def test_guest_private_message_tags_only_where_seen(core: CoreHarness) -> None:
+    modern = core.connect()
+    modern.send("CAP REQ :echo-message message-tags", "NICK m", "USER m 0 * :m", "CAP END")
+    timed = core.connect()
+    timed.send("CAP REQ :server-time", "NICK t", "USER t 0 * :t", "CAP END")
+    plain = core.register("plain")
+    (echo,) = modern.send("PRIVMSG plain :to a plain client")
+    assert plain.take() == [":m!~m@127.0.0.1 PRIVMSG plain :to a plain client"]
+    assert re.fullmatch(r"@msgid=[\w-]+ :m!~m@127\.0\.0\.1 PRIVMSG plain :to a plain client", echo)
+    assert plain.send("PRIVMSG t :to a server-time client") == []
+    (line,) = timed.take()
+    assert re.fullmatch(r"@time=\S+Z :plain!\S+ PRIVMSG t :to a server-time client", line)
+    to_self = ":plain!~plain@127.0.0.1 PRIVMSG plain :to myself"
+    assert plain.send("PRIVMSG plain :to myself") == [to_self]
+
+
 def test_tagmsg_only_to_message_tags_clients(core: CoreHarness) -> None:
     one, two = core.connect(), core.connect()
     for client, nick in ((one, "one"), (two, "two")):

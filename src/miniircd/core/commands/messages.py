@@ -121,8 +121,10 @@ def _deliver(
         line_tags = record(
             server, session, verb, shown, conversation, text, tags, account, unread=offline
         )
-    else:
+    elif _tags_seen(session, recipients):
         line_tags = live_tags(server, tags)
+    else:
+        line_tags = {}  # not stored, and no one would see a msgid or time: skip making them
     params = [shown] if verb == "TAGMSG" else [shown, text]
     line = Message(verb, params, session.prefix, line_tags)
     _send(server, session, verb, recipients, line)
@@ -161,6 +163,13 @@ def _send(
     if verb == "TAGMSG":
         recipients = [r for r in recipients if "message-tags" in r.caps]
     server.outbox.send_many(recipients, line, session)
+
+
+def _tags_seen(sender: Session, recipients: list[Session]) -> bool:
+    """Whether any recipient (or the sender, through echo-message) gets tags at all."""
+    if sender.tag_caps and "echo-message" in sender.caps:
+        return True
+    return any(recipient.tag_caps for recipient in recipients)
 
 
 def require_account(server: Server, session: Session, verb: str, target: str) -> None:
