@@ -515,9 +515,15 @@ class LoadGen:
     """The parent: starts the workers and runs phases on all of them at once."""
 
     def __init__(
-        self, port: int, host: str = "127.0.0.1", workers: int = 4, cpus: set[int] | None = None
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        workers: int = 4,
+        cpus: set[int] | None = None,
+        setup_concurrency: int = SETUP_CONCURRENCY,
     ) -> None:
         raise_fd_limit()
+        self.setup_concurrency = setup_concurrency  # registrations in flight per worker
         ctx = multiprocessing.get_context("fork")
         self.workers = workers
         self.pipes: list[Pipe] = []
@@ -724,7 +730,7 @@ def fanout(
     **load: Any,
 ) -> dict[str, Any]:
     """`clients` in one channel; the first `senders` of them send flat out."""
-    reg = gen.connect(range(clients), concurrency=SETUP_CONCURRENCY)
+    reg = gen.connect(range(clients), concurrency=gen.setup_concurrency)
     setup_lines = list(sender_setup)
     plan = {i: ("#fan", setup_lines if i < senders else []) for i in reg["registered"]}
     joined = gen.setup(plan)["joined"]
@@ -740,7 +746,7 @@ def private(
     gen: LoadGen, pairs: int = 500, sender_setup: Iterable[str] = (), **load: Any
 ) -> dict[str, Any]:
     """2*pairs clients; client 2k and 2k+1 message each other flat out."""
-    reg = gen.connect(range(2 * pairs), concurrency=SETUP_CONCURRENCY)
+    reg = gen.connect(range(2 * pairs), concurrency=gen.setup_concurrency)
     alive = set(reg["registered"])
     setup_lines = list(sender_setup)
     gen.setup({i: (None, setup_lines) for i in alive})
@@ -759,7 +765,7 @@ def paced(
     **load: Any,
 ) -> dict[str, Any]:
     """`clients` spread over `channels`; all of them send, `rate` messages/s in total."""
-    reg = gen.connect(range(clients), concurrency=SETUP_CONCURRENCY)
+    reg = gen.connect(range(clients), concurrency=gen.setup_concurrency)
     setup_lines = list(sender_setup)
     plan = {i: (f"#ch{i % channels}", setup_lines) for i in reg["registered"]}
     joined = gen.setup(plan)["joined"]
@@ -803,7 +809,7 @@ def storm(gen: LoadGen, clients: int = 1000, timeout: float = 30) -> dict[str, A
 def memory(gen: LoadGen, clients: int, rss_kib: Callable[[], int]) -> dict[str, Any]:
     """RSS of the server before and after `clients` connect and register."""
     before = rss_kib()
-    reg = gen.connect(range(clients), concurrency=SETUP_CONCURRENCY, timeout=120)
+    reg = gen.connect(range(clients), concurrency=gen.setup_concurrency, timeout=120)
     time.sleep(1.0)
     after = rss_kib()
     count = len(reg["registered"])
