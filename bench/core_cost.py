@@ -55,19 +55,16 @@ class Core:
         assert session.registered and (session.account is not None or not account)
         return session
 
-    def turn(self) -> int:
-        """Run jobs, commit, take every queued line as the flush would; return bytes out."""
+    def turn(self) -> None:
+        """Run jobs, commit, and take every queued line as the flush would."""
         server = self.server
         while jobs := server.take_jobs():
             for job in jobs:
                 job.run()
                 server.finish_job(job, NOW)
         self.store.commit()
-        out = 0
         for session in server.outbox.drain():
-            out += sum(map(len, session.outq))
             session.outq.clear()
-        return out
 
 
 def run(core: Core, senders: list[tuple[Session, bytes]], messages: int) -> float:

@@ -113,6 +113,7 @@ def _deliver(
     ):
         raise Fail("PRIVMSG", "INBOX_FULL", account, f"{account}'s inbox is full; try later")
     shown = recipient.name if recipient is not None else account or target
+    audience = _audience(session, verb, recipients)
     if verb == "TAGMSG":
         line_tags = live_tags(server, tags)
     elif session.account is not None or account is not None:
@@ -121,13 +122,13 @@ def _deliver(
         line_tags = record(
             server, session, verb, shown, conversation, text, tags, account, unread=offline
         )
-    elif _tags_seen(session, recipients):
+    elif any(member.tag_caps for member in audience):
         line_tags = live_tags(server, tags)
     else:
         line_tags = {}  # not stored, and no one would see a msgid or time: skip making them
     params = [shown] if verb == "TAGMSG" else [shown, text]
     line = Message(verb, params, session.prefix, line_tags)
-    _send(server, session, verb, recipients, line)
+    server.outbox.send_many(audience, line, session)
     if offline and verb == "PRIVMSG":
         note = f"{account} is offline; your message will be delivered when they log in"
         server.outbox.from_server(session, "NOTICE", session.name, note)
@@ -151,25 +152,17 @@ def _to_channel(
         line_tags = record(server, session, verb, channel.name, fold(channel.name), text, tags)
         params = [channel.name, text]
     line = Message(verb, params, session.prefix, line_tags)
-    _send(server, session, verb, [m for m in channel.members if m is not session], line)
+    others = [m for m in channel.members if m is not session]
+    server.outbox.send_many(_audience(session, verb, others), line, session)
 
 
-def _send(
-    server: Server, session: Session, verb: str, recipients: list[Session], line: Message
-) -> None:
-    """To the recipients, and back to the sender if it asked for echo-message."""
-    if "echo-message" in session.caps:
-        recipients = [*recipients, session]
+def _audience(sender: Session, verb: str, recipients: list[Session]) -> list[Session]:
+    """Who gets the line: the recipients, and the sender too if it asked for echo-message."""
+    if "echo-message" in sender.caps:
+        recipients = [*recipients, sender]
     if verb == "TAGMSG":
         recipients = [r for r in recipients if "message-tags" in r.caps]
-    server.outbox.send_many(recipients, line, session)
-
-
-def _tags_seen(sender: Session, recipients: list[Session]) -> bool:
-    """Whether any recipient (or the sender, through echo-message) gets tags at all."""
-    if sender.tag_caps and "echo-message" in sender.caps:
-        return True
-    return any(recipient.tag_caps for recipient in recipients)
+    return recipients
 
 
 def require_account(server: Server, session: Session, verb: str, target: str) -> None:
