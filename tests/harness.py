@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from miniircd.config import Config
+from miniircd.core.jobs import Job
 from miniircd.core.server import Server
 from miniircd.core.session import Session
 from miniircd.store.sqlite import SqliteStore
@@ -48,6 +49,11 @@ class CoreHarness:
         self.store = store or SqliteStore(":memory:")  # the real SQLite engine, in memory
         self.server = Server(Config(server_name=SERVER_NAME, **config), self.store, self.clock.now)
         self.clients: dict[int, CoreClient] = {}
+        # With hold_jobs, work off the loop (password checks) waits until the test calls
+        # finish_jobs, as it waits for a worker thread in the real loop; otherwise it is
+        # done at the end of each send, after every line was received.
+        self.hold_jobs = False
+        self.pending_jobs: list[Job[Any]] = []
 
     @classmethod
     def on_store(cls, store: SqliteStore, **config: Any) -> CoreHarness:
@@ -70,6 +76,9 @@ class CoreHarness:
     def deliver(self) -> None:
         """Run queued jobs (as the loop's worker threads would), commit, hand out lines."""
         while jobs := self.server.take_jobs():
+            if self.hold_jobs:
+                self.pending_jobs.extend(jobs)
+                break
             for job in jobs:
                 job.run()
                 self.server.finish_job(job, self.clock.now)
@@ -78,6 +87,14 @@ class CoreHarness:
             client = self.clients[session.id]
             client.received.extend(raw.decode().rstrip("\r\n") for raw in session.outq)
             session.outq.clear()
+
+    def finish_jobs(self) -> None:
+        """The held jobs' work is done: hand them back, as the loop does, and deliver."""
+        jobs, self.pending_jobs = self.pending_jobs, []
+        for job in jobs:
+            job.run()
+            self.server.finish_job(job, self.clock.now)
+        self.deliver()
 
     def tick(self, seconds: float) -> None:
         self.clock.now += seconds

@@ -94,7 +94,9 @@ def test_register_before_user_then_registration_completes(core: CoreHarness) -> 
 def test_register_pipelined_between_nick_and_user(core: CoreHarness) -> None:
     client = core.connect()
     lines = client.send("NICK alice", f"REGISTER * * {PW}", "USER alice 0 * :Alice Liddell")
-    assert lines[:2] == [LOGGED_IN_ALICE, SUCCESS_ALICE]  # USER arrived before the hash was done
+    # USER waits for REGISTER's hash, so the login is told before the user name is known
+    assert lines[0] == ":irc.test 900 alice * alice :You are now logged in as alice"
+    assert lines[1] == SUCCESS_ALICE
     assert lines[2] == f":irc.test 001 alice :Welcome to the miniircd Network, {A}"
     assert client.session.registered
 

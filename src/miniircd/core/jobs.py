@@ -3,7 +3,8 @@
 A handler calls `Server.defer(session, work, then)`: `work` is a pure function the network
 layer runs on a worker thread; when it is done the loop hands the job back through
 `Server.finish_job`, which calls `then(result)` on the loop, if the session still exists.
-While a session has jobs outstanding its registration waits (`Session.busy`).
+While a session has a job outstanding (`Session.busy`), its registration and its later
+lines wait (core.flood), so a client's replies come in the order it sent its lines.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ T = TypeVar("T")
 
 
 class Job(Generic[T]):
-    __slots__ = ("held", "label", "result", "session", "then", "work")
+    __slots__ = ("result", "session", "then", "work")
 
     def __init__(self, session: Session, work: Callable[[], T], then: Callable[[T], None]) -> None:
         self.session = session
         self.work = work
         self.then = then
         self.result: Any = None
-        self.label: str | None = None  # labeled-response: the label of the command that
-        self.held: list[bytes] = []  # started the job, and the lines it sent before it
 
     def run(self) -> None:
         """On a worker thread: compute the result; touches no server state."""

@@ -13,6 +13,7 @@ time); `channels` holds every channel with at least one member, under its folded
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -126,13 +127,17 @@ class Server:
         return session
 
     def receive(self, session: Session, raw: bytes, now: float) -> None:
-        """Take one complete line (without its line ending): handle it now, or later if
-        flood control holds it back."""
+        """Take one complete line (without its line ending): handle it now, or queue it
+        behind the session's earlier lines (see core.flood); QUIT is never queued."""
         if session.closing:
             return
         self.now = now
         session.last_seen = now
         session.ping_pending = False
+        waiting = session.backlog is not None or session.busy
+        if waiting and _is_quit(raw):  # a client that waits may still leave at once
+            self._handle(session, raw)
+            return
         admitted = self.flood.admit(session, raw, now)
         if admitted:
             self._handle(session, raw)
@@ -140,13 +145,17 @@ class Server:
             self.quit(session, "Excess Flood")
 
     def release_held(self, now: float) -> float | None:
-        """Handle the lines flood control held back whose turn has come; return the
-        seconds until the next one is due (None: nothing waits). Call every loop turn."""
+        """Handle the queued lines whose turn has come; return the seconds until the next
+        one is due (None: nothing waits, or only for a job). Call every loop turn."""
         self.now = now
-        for session, raw in self.flood.due(now):
-            if not session.closing and session.id in self.sessions:
-                self._handle(session, raw)
+        for session in self.flood.ready():
+            self._run_backlog(session)
         return self.flood.next_due(now)
+
+    def _run_backlog(self, session: Session) -> None:
+        """Handle the session's queued lines, in order, until one must wait again."""
+        while not session.closing and (raw := self.flood.next_line(session, self.now)) is not None:
+            self._handle(session, raw)
 
     def _handle(self, session: Session, raw: bytes) -> None:
         body_start = 0
@@ -176,15 +185,36 @@ class Server:
         if label is None:
             dispatch.dispatch(self, session, msg)
             return
-        start, jobs_before = len(session.outq), len(self.jobs)
+        start = len(session.outq)
         dispatch.dispatch(self, session, msg)
-        if len(self.jobs) > jobs_before:
-            # The answer comes when the job is done: hold what was said so far until then.
-            job = self.jobs[-1]
-            job.label, job.held = label, session.outq[start:]
+        self._end_answer(session, start, label)
+
+    def _end_answer(self, session: Session, start: int, label: str) -> None:
+        """labeled-response: the lines queued since `start` answer the command labelled
+        `label`; while the session waits on work, the answer is not complete, so they are
+        held back with the label until it is (`_resume`)."""
+        if session.busy:
+            session.answer_label = label
+            session.answer_lines = session.outq[start:]
             del session.outq[start:]
         else:
             self.outbox.label(session, start, label)
+
+    def _resume(self, session: Session, answer: Callable[[], None]) -> None:
+        """Work the session waited on is done: `answer` finishes the command, then the
+        lines that queued up meanwhile run."""
+        label, held = session.answer_label, session.answer_lines
+        session.answer_label, session.answer_lines = None, []
+        start = len(session.outq)
+        for line in held:
+            self.outbox.raw(session, line)
+        answer()
+        if label is not None:
+            self._end_answer(session, start, label)
+        if not session.registered and not session.closing:
+            # registration may have waited for this work (a PASS login)
+            registration.try_register(self, session)
+        self._run_backlog(session)
 
     def _refuse_non_utf8(self, session: Session, text: str) -> None:
         """UTF8ONLY: a line that is not UTF-8 is refused, never relayed (IRCv3 utf8only)."""
@@ -234,30 +264,42 @@ class Server:
             if dropped:
                 log.info("history retention dropped %d messages", dropped)
 
+    def request_rehash(self, session: Session) -> None:
+        """An operator's REHASH: the network layer rereads the configuration at the end of
+        the turn (it is I/O) and calls `rehash`; the operator's later lines wait for it."""
+        session.busy += 1
+        self.rehash_requests.append(session)
+
     def rehash(self, new: Config | str, source: str, now: float) -> None:
         """The network layer reloaded the configuration (SIGHUP or REHASH): `new` is the
         result, or why it could not be read. Settings apply at once, but for those in
         NOT_RELOADABLE, which need a restart; operators who asked are told either way."""
         self.now = now
         requesters, self.rehash_requests = self.rehash_requests, []
-        out = self.outbox
-        for session in requesters:
-            out.numeric(session, RPL_REHASHING, source, "Rehashing")
         if isinstance(new, str):
             log.error("configuration not reloaded: %s", new)
-            for session in requesters:
+        else:
+            kept = {name: getattr(self.config, name) for name in NOT_RELOADABLE}
+            stuck = [name for name, value in kept.items() if getattr(new, name) != value]
+            self.config = new.replace(**kept)
+            self.flood.configure(self.config)
+            self.login_throttle.configure(self.config)
+            self.isupport_lines = list(isupport.chunks(isupport.format_tokens(self.isupport())))
+            note = "needs a restart: " + ", ".join(stuck) if stuck else "all settings applied"
+            log.info("configuration reloaded from %s; %s", source, note)
+
+        def answer(session: Session) -> None:
+            out = self.outbox
+            out.numeric(session, RPL_REHASHING, source, "Rehashing")
+            if isinstance(new, str):
                 out.from_server(session, "FAIL", "REHASH", "CONFIG_BAD", new)
-            return
-        kept = {name: getattr(self.config, name) for name in NOT_RELOADABLE}
-        stuck = [name for name, value in kept.items() if getattr(new, name) != value]
-        self.config = new.replace(**kept)
-        self.flood.configure(self.config)
-        self.login_throttle.configure(self.config)
-        self.isupport_lines = list(isupport.chunks(isupport.format_tokens(self.isupport())))
-        note = "needs a restart: " + ", ".join(stuck) if stuck else "all settings applied"
-        log.info("configuration reloaded from %s; %s", source, note)
+            else:
+                out.from_server(session, "NOTICE", session.name, f"Configuration reloaded; {note}")
+
         for session in requesters:
-            out.from_server(session, "NOTICE", session.name, f"Configuration reloaded; {note}")
+            session.busy -= 1
+            if session.id in self.sessions and not session.closing:
+                self._resume(session, functools.partial(answer, session))
 
     def take_jobs(self) -> list[Job[Any]]:
         """The jobs queued this turn, for the network layer to run off the loop."""
@@ -270,20 +312,8 @@ class Server:
         session = job.session
         session.busy -= 1
         if session.id in self.sessions and not session.closing:
-            start, jobs_before = len(session.outq), len(self.jobs)
-            for line in job.held:
-                self.outbox.raw(session, line)
-            dispatch.guarded(self, session, "*", job.then, job.result)
-            if job.label is not None:
-                if len(self.jobs) > jobs_before:  # the answer needs yet another job
-                    follow_up = self.jobs[-1]
-                    follow_up.label, follow_up.held = job.label, session.outq[start:]
-                    del session.outq[start:]
-                else:
-                    self.outbox.label(session, start, job.label)
-            if not session.registered and not session.closing:
-                # registration may have been held for this job (CAP END during SASL)
-                registration.try_register(self, session)
+            answer = functools.partial(dispatch.guarded, self, session, "*", job.then, job.result)
+            self._resume(session, answer)
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         for session in list(self.sessions.values()):
@@ -397,3 +427,11 @@ class Server:
             del self.nicks[fold(session.nick)]
         self.nick_deadlines.discard(session)
         self.sessions.pop(session.id, None)
+
+
+def _is_quit(raw: bytes) -> bool:
+    """Whether a raw line is a QUIT (tags and a source skipped), without parsing it."""
+    words = raw.split()
+    while words and words[0][:1] in (b"@", b":"):
+        del words[0]
+    return bool(words) and words[0].upper() == b"QUIT"

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 class Session:
     __slots__ = (
         "account",
+        "answer_label",
+        "answer_lines",
         "away",
         "backlog",
         "busy",
@@ -69,10 +71,12 @@ class Session:
         self.last_active = now
         self.ping_pending = False
         self.closing = False
-        self.busy = 0  # jobs outstanding (see core.jobs)
+        self.busy = 0  # work off the loop it waits on; its later lines wait too (core.flood)
+        self.answer_label: str | None = None  # labeled-response: the label, and the lines
+        self.answer_lines: list[bytes] = []  # sent so far, of the command that waits
         self.flood_tokens = 0.0  # see core.flood
         self.flood_stamp = now
-        self.backlog: deque[bytes] | None = None  # lines held back by flood control
+        self.backlog: deque[bytes] | None = None  # lines not yet handled (core.flood)
         self.nick_deadline: float | None = None  # when a protected nick must be identified
         self.sasl_mechanism: str | None = None
         self.sasl_buffer = ""

@@ -47,9 +47,7 @@ def oper(server: Server, session: Session, msg: Message) -> None:
 
 # REHASH
 def rehash(server: Server, session: Session, msg: Message) -> None:
-    """The network layer rereads the configuration at the end of the turn (it is I/O);
-    `Server.rehash` then answers the operator."""
-    server.rehash_requests.append(session)
+    server.request_rehash(session)
 
 
 # KILL <nickname> <comment>
