@@ -10,6 +10,7 @@ from miniircd.core.history import iso_time
 A = "alice!~alice@127.0.0.1"
 START = 1_700_000_000  # the harness clock's start: 2023-11-14T22:13:20.000Z
 CAPS = "CAP REQ :draft/chathistory batch server-time message-tags"
+NOT_RETRIEVED = "Messages could not be retrieved"
 
 
 def modern(core: CoreHarness, nick: str, password: str | None = None) -> CoreClient:
@@ -255,8 +256,10 @@ def test_private_history_follows_accounts_not_nicks(core: CoreHarness) -> None:
     bob.send("QUIT")
     assert texts(alice, "CHATHISTORY LATEST bob * 10") == ["hello bob", "hi alice"]  # by account
     carol = modern(core, "carol", "password3")
-    assert texts(carol, "CHATHISTORY LATEST bob * 10") == []
-    assert texts(carol, "CHATHISTORY LATEST alice * 10") == []
+    for other in ("bob", "alice"):  # theirs is not hers: to her they are no correspondents
+        assert carol.send(f"CHATHISTORY LATEST {other} * 10") == [
+            f":irc.test FAIL CHATHISTORY INVALID_TARGET LATEST {other} :{NOT_RETRIEVED}"
+        ]
 
 
 def test_targets_lists_channels_and_correspondents(core: CoreHarness) -> None:
@@ -318,3 +321,57 @@ def test_targets_names_a_correspondent_that_went_offline_by_account(core: CoreHa
     lines = alice.send(f"CHATHISTORY TARGETS {stamp(0)} {stamp(60)} 9")
     assert names_of(lines) == ["bob"]  # "bobby" is nobody now; the account still answers
     assert texts(alice, "CHATHISTORY LATEST bob * 9") == ["from bobby"]
+
+
+def test_private_batch_names_the_other_party_as_spelled(core: CoreHarness) -> None:
+    alice = modern(core, "alice", "password1")
+    bob = modern(core, "Bob", "password2")
+    gus = modern(core, "Gus")  # a guest
+    say(core, alice, "Bob", "hi Bob")
+    say(core, gus, "alice", "from Gus")
+    say(core, alice, "Gus", "hi Gus")
+    bob.send("QUIT")
+    gus.send("QUIT")
+    alice.take()
+    # Bob by his account now, Gus by the messages exchanged with him: never as typed
+    assert batch(alice.send("CHATHISTORY LATEST BOB * 10"))[0] == "Bob"
+    lines = alice.send("CHATHISTORY LATEST gus * 10")
+    assert batch(lines)[0] == "Gus"
+    assert [line.split(" ", 1)[1] for line in lines[1:-1]] == [
+        ":Gus!~Gus@127.0.0.1 PRIVMSG alice :from Gus",
+        f":{A} PRIVMSG Gus :hi Gus",
+    ]
+
+
+def test_target_that_is_no_correspondent_is_invalid(core: CoreHarness) -> None:
+    alice = modern(core, "alice", "password1")
+    modern(core, "Carol", "password2")
+    modern(core, "dave")  # a guest
+    alice.send("JOIN #quiet")
+    invalid = ":irc.test FAIL CHATHISTORY INVALID_TARGET {} {} :Messages could not be retrieved"
+    for command, sub, target in (
+        ("CHATHISTORY LATEST carol * 10", "LATEST", "carol"),  # an account, never written to
+        (f"CHATHISTORY BEFORE Dave {stamp(9)} 10", "BEFORE", "Dave"),  # a guest, likewise
+        (f"CHATHISTORY AFTER alice {stamp(0)} 10", "AFTER", "alice"),  # no notes to self
+        (f"CHATHISTORY BETWEEN nobody {stamp(0)} {stamp(9)} 10", "BETWEEN", "nobody"),
+    ):
+        assert alice.send(command) == [invalid.format(sub, target)], command
+    assert batch(alice.send("CHATHISTORY LATEST #quiet * 10")) == ("#quiet", [])  # a channel
+    say(core, alice, "carol", "now we talk")
+    assert texts(alice, "CHATHISTORY LATEST carol * 10") == ["now we talk"]
+
+
+def test_messages_to_oneself_are_kept(core: CoreHarness) -> None:
+    alice = modern(core, "Alice", "password1")
+    say(core, alice, "alice", "note one")
+    say(core, alice, "ALICE", "note two")
+    lines = alice.send("CHATHISTORY LATEST alice * 10")
+    assert batch(lines)[0] == "Alice"
+    assert [line.split(" ", 1)[1] for line in lines[1:-1]] == [
+        ":Alice!~Alice@127.0.0.1 PRIVMSG Alice :note one",
+        ":Alice!~Alice@127.0.0.1 PRIVMSG Alice :note two",
+    ]
+    alice.send("NICK ally")  # the conversation is the account's, under any nick
+    assert texts(alice, f"CHATHISTORY BEFORE ally {stamp(2)} 10") == ["note one"]
+    lines = alice.send(f"CHATHISTORY TARGETS {stamp(0)} {stamp(60)} 10")
+    assert names_of(lines) == ["Alice"]  # the account: it finds the conversation again

@@ -122,6 +122,16 @@ def test_private_history_needs_an_account_and_follows_it(core: CoreHarness) -> N
     assert alice.send("HISTORY nobody") == [":irc.test 401 alice nobody :No such nick/channel"]
 
 
+def test_history_with_a_guest_that_left(core: CoreHarness) -> None:
+    alice, gus = account(core, "alice"), core.register("Gus")
+    talk(core, gus, "PRIVMSG alice :bye now", "QUIT")
+    alice.take()
+    assert alice.send("HISTORY gus")[1:] == [
+        ":Gus!~Gus@127.0.0.1 PRIVMSG alice :[2023-11-14 22:13:21] bye now",
+        ":irc.test NOTICE alice :*** end of history",
+    ]
+
+
 def test_offline_account_gets_messages_at_login(core: CoreHarness) -> None:
     account(core, "alice").send("QUIT")
     bob = core.register("bob")

@@ -307,3 +307,70 @@ def test_store_migration_and_dropped_accounts(tmp_path: Path) -> None:
     assert store.read_marker("alice", "#room") is None
     assert store.read_marker("bob", "#room") == 1
     store.close()
+
+
+def test_malformed_timestamp_is_refused_before_the_account_check(core: CoreHarness) -> None:
+    visitor = guest(core, "visitor")  # not logged in
+    visitor.send("JOIN #room")
+    for bad in BAD_TIMESTAMPS:
+        assert visitor.send(f"MARKREAD #room {bad}") == [
+            f":irc.test FAIL MARKREAD INVALID_PARAMS {bad} :Invalid timestamp"
+        ], bad
+    assert visitor.send("MARKREAD nobody *") == [
+        ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp"
+    ]
+    assert visitor.send(f"MARKREAD #room {stamp(0)}") == [  # well formed: now the account
+        ":irc.test FAIL MARKREAD ACCOUNT_REQUIRED #room :Log in to keep read markers"
+    ]
+
+
+def test_private_markers_by_nick(core: CoreHarness) -> None:
+    account(core, "alice").send("QUIT")
+    account(core, "Bob")
+    laptop, phone = login(core, "laptop"), login(core, "phone")
+    gus = core.register("Gus")  # a guest
+    core.clock.now += 10
+    gus.send("PRIVMSG laptop :hello from Gus")
+    laptop.take()
+    assert laptop.send(f"MARKREAD bob {stamp(4)}") == [f":irc.test MARKREAD Bob {stamp(4)}"]
+    assert phone.take() == [f":irc.test MARKREAD Bob {stamp(4)}"]
+    assert phone.send("MARKREAD BOB") == [f":irc.test MARKREAD Bob {stamp(4)}"]
+    assert laptop.send(f"MARKREAD gus {stamp(10)}") == [f":irc.test MARKREAD Gus {stamp(10)}"]
+    gus.send("QUIT")  # gone, but the messages exchanged with him still name him
+    phone.take()
+    assert phone.send("MARKREAD gus") == [f":irc.test MARKREAD Gus {stamp(10)}"]
+    assert core.store.read_marker("alice", "~gus") == (START + 10) * 1000
+    assert core.store.read_marker("alice", "bob") == (START + 4) * 1000
+
+
+def test_join_after_a_marker_was_stored_sends_it(core: CoreHarness) -> None:
+    account(core, "alice").send("QUIT")
+    phone = login(core, "phone")
+    phone.send("JOIN #a", "JOIN #b")
+    core.clock.now += 10
+    phone.send(f"MARKREAD #a {stamp(3)}")
+    laptop = login(core, "laptop")  # another session of the account, joining afterwards
+    lines = laptop.send("JOIN #A,#b")
+    assert [line.split()[1] for line in lines] == [
+        "JOIN", "MARKREAD", "353", "366", "JOIN", "MARKREAD", "353", "366",
+    ]  # fmt: skip
+    assert lines[1] == f":irc.test MARKREAD #a {stamp(3)}"
+    assert lines[5] == ":irc.test MARKREAD #b *"
+
+
+def test_marker_reaches_the_accounts_other_sessions_at_once(core: CoreHarness) -> None:
+    account(core, "bob").send("QUIT")
+    account(core, "alice").send("QUIT")
+    laptop, phone = login(core, "laptop"), login(core, "phone")
+    desktop = login(core, "desktop", caps="")  # no capability: not told
+    other = login(core, "bobby", name="bob")  # another account: never told
+    core.clock.now += 10
+    laptop.send("JOIN #room")
+    for client in (phone, desktop, other):
+        client.take()
+    for target, shown in (("#ROOM", "#room"), ("bob", "bob")):
+        assert laptop.send(f"MARKREAD {target} {stamp(5)}") == [
+            f":irc.test MARKREAD {shown} {stamp(5)}"
+        ]
+        assert phone.take() == [f":irc.test MARKREAD {shown} {stamp(5)}"]
+        assert desktop.take() == [] and other.take() == []

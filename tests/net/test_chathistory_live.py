@@ -47,3 +47,48 @@ def test_history_survives_a_restart(live: LiveServer, tmp_path: Path) -> None:
         assert lines[-1] == f":irc.test BATCH -{ref}"
     finally:
         again.stop()
+
+
+def registered(server: LiveServer, nick: str) -> LineClient:
+    """A modern client that registered (and so is logged in to) the account `nick`."""
+    client = modern(server, nick)
+    client.send(f"REGISTER * * password-of-{nick}")
+    client.expect("REGISTER SUCCESS")
+    return client
+
+
+def history_of(client: LineClient, target: str) -> tuple[str, list[str]]:
+    """`CHATHISTORY LATEST <target> * 10`: the batch's target and the lines in it, tags off."""
+    client.send(f"CHATHISTORY LATEST {target} * 10")
+    lines = client.lines_until(r"^:irc\.test (BATCH -|FAIL )")
+    opened = re.fullmatch(r":irc\.test BATCH \+\w+ chathistory (\S+)", lines[0])
+    assert opened is not None, lines
+    return opened.group(1), [line.split(" ", 1)[1] for line in lines[1:-1]]
+
+
+def test_private_batch_names_the_other_party_as_spelled(live: LiveServer) -> None:
+    alice = registered(live, "alice")
+    gus = modern(live, "Gus")  # a guest
+    gus.send("PRIVMSG alice :from Gus", "QUIT")
+    gus.expect_closed()
+    alice.expect("from Gus")
+    assert history_of(alice, "gus") == ("Gus", [":Gus!~Gus@127.0.0.1 PRIVMSG alice :from Gus"])
+
+
+def test_target_that_is_no_correspondent_is_invalid(live: LiveServer) -> None:
+    alice = registered(live, "alice")
+    registered(live, "Carol")
+    alice.send("CHATHISTORY LATEST carol * 10")
+    assert alice.expect("FAIL|BATCH") == (
+        ":irc.test FAIL CHATHISTORY INVALID_TARGET LATEST carol :Messages could not be retrieved"
+    )
+
+
+def test_messages_to_oneself_are_kept(live: LiveServer) -> None:
+    alice = registered(live, "Alice")
+    alice.send("PRIVMSG alice :note to self")
+    alice.expect("note to self")  # delivered to herself
+    assert history_of(alice, "ALICE") == (
+        "Alice",
+        [":Alice!~Alice@127.0.0.1 PRIVMSG Alice :note to self"],
+    )

@@ -53,3 +53,56 @@ def test_two_clients_share_a_marker_that_survives_a_restart(tmp_path: Path) -> N
         assert again.expect("MARKREAD") == f":irc.test MARKREAD #room {READ}"
     finally:
         server.stop()
+
+
+def test_malformed_timestamp_is_refused_before_the_account_check(live: LiveServer) -> None:
+    guest = LineClient(live.port)
+    guest.send("CAP REQ :draft/read-marker", "NICK visitor", "USER visitor 0 * :v", "CAP END")
+    guest.expect(" (376|422) ")
+    guest.send("JOIN #room", "MARKREAD #room timestamp=yesterday", "MARKREAD #room *")
+    assert guest.expect("FAIL") == (
+        ":irc.test FAIL MARKREAD INVALID_PARAMS timestamp=yesterday :Invalid timestamp"
+    )
+    assert guest.expect("FAIL") == ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp"
+
+
+def test_private_markers_by_nick(live: LiveServer) -> None:
+    first = live.client("alice")
+    first.send("REGISTER * * password1")
+    first.expect("REGISTER SUCCESS")
+    laptop, phone = logged_in(live, "laptop"), logged_in(live, "phone")
+    gus = live.client("Gus")  # a guest that writes, then leaves
+    gus.send("PRIVMSG laptop :hello", "QUIT")
+    gus.expect_closed()
+    laptop.expect("hello")
+    laptop.send(f"MARKREAD gus {READ}")
+    assert laptop.expect("MARKREAD|FAIL") == f":irc.test MARKREAD Gus {READ}"
+    assert phone.expect("MARKREAD") == f":irc.test MARKREAD Gus {READ}"
+    phone.send("MARKREAD GUS")
+    assert phone.expect("MARKREAD") == f":irc.test MARKREAD Gus {READ}"
+
+
+def test_join_after_a_marker_was_stored_sends_it(live: LiveServer) -> None:
+    first = live.client("alice")
+    first.send("REGISTER * * password1", "JOIN #room", f"MARKREAD #room {READ}")
+    first.expect(f"MARKREAD #room {READ}")
+    laptop = logged_in(live, "laptop")
+    laptop.send("JOIN #room,#other")
+    burst = laptop.lines_until(" 366 laptop #other ")
+    assert [line.split()[1] for line in burst] == [
+        "JOIN", "MARKREAD", "353", "366", "JOIN", "MARKREAD", "353", "366",
+    ]  # fmt: skip
+    assert burst[1] == f":irc.test MARKREAD #room {READ}"
+    assert burst[5] == ":irc.test MARKREAD #other *"
+
+
+def test_marker_reaches_the_accounts_other_sessions_at_once(live: LiveServer) -> None:
+    first = live.client("alice")
+    first.send("REGISTER * * password1")
+    first.expect("REGISTER SUCCESS")
+    laptop, phone = logged_in(live, "laptop"), logged_in(live, "phone")
+    laptop.send(f"MARKREAD alice {READ}")  # a private target: the account itself
+    assert laptop.expect("MARKREAD") == f":irc.test MARKREAD alice {READ}"
+    assert phone.expect("MARKREAD") == f":irc.test MARKREAD alice {READ}"
+    first.send("PING :sync")  # the session without the capability is not told
+    assert "MARKREAD" not in " ".join(first.lines_until("PONG"))

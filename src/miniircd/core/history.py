@@ -2,7 +2,9 @@
 
 A room's conversation is its folded name. A private conversation is keyed by its two
 parties, each an account (folded) or, for a guest, `~` and the folded nick, so that
-history between accounts follows the accounts, not the nicks they used.
+history between accounts follows the accounts, not the nicks they used. A private target
+(a nick or an account name) names its party through `correspondent`; a guest that has
+left is still named by its nick in the messages exchanged with it.
 
 Recording happens in the loop turn's open transaction before the message is handed to
 anyone (the loop commits before it flushes). Replays are bracketed: inside a `chathistory`
@@ -34,6 +36,34 @@ def party(session: Session) -> str:
 def private_conversation(one: str, other: str) -> str:
     """The key of the private conversation between two parties (see `party`)."""
     return " ".join(sorted((one, other)))
+
+
+def correspondent(server: Server, session: Session, target: str) -> tuple[str, str] | None:
+    """The party (see `party`) that `target` names in `session`'s private conversations,
+    and its name as spelled by its owner; None if it names no one.
+
+    A nick in use names its user, else an account name its account, else the nick of a
+    guest that has left names that guest as long as `session` exchanged messages with it
+    (spelled as in the latest of them).
+    """
+    user = server.find_user(target)
+    if user is not None:
+        return party(user), user.name
+    account = server.store.get_account(target)
+    if account is not None:
+        return fold(account.name), account.name
+    guest = "~" + fold(target)
+    conversation = private_conversation(party(session), guest)
+    latest = server.store.messages(conversation, limit=1, ascending=False)
+    return (guest, spelling(guest, latest[0])) if latest else None
+
+
+def spelling(other: str, stored: StoredMessage) -> str:
+    """How the private message `stored` spells its party `other`: the sender's nick if
+    `other` sent it, else the target it was sent to."""
+    nick = stored.source.split("!", 1)[0]
+    sender = fold(stored.account) if stored.account else "~" + fold(nick)
+    return nick if sender == other else stored.target
 
 
 _last_iso: tuple[int, str] = (-1, "")

@@ -15,6 +15,11 @@ Where the spec (ircv3.net/specs/extensions/chathistory) leaves room, this server
   the reference on (a msgid's own message first), up to `limit` in all; when one side
   runs short the other fills in;
 - lets non-members read a channel's history unless it is secret or bans them;
+- takes as a private target only a correspondent, someone the account has exchanged
+  messages with (by nick, by account name, or for a guest that has left by the nick in
+  the history); anyone else is INVALID_TARGET, even a user online;
+- names a private conversation's batch after the other party as it spells itself (its
+  nick, account name, or its nick in the history), never as the client typed it;
 - lists for TARGETS the channels the session is in and, when logged in, the private
   conversations of its account, each with the time of its latest message, when that falls
   between the two timestamps.
@@ -22,16 +27,15 @@ Where the spec (ircv3.net/specs/extensions/chathistory) leaves room, this server
 
 from __future__ import annotations
 
-import re
 import secrets
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from miniircd.core.commands.history import conversation_of
+from miniircd.core.commands.readmarker import parse_timestamp
 from miniircd.core.errors import Fail, IrcError
-from miniircd.core.history import iso_time, party, replay
+from miniircd.core.history import iso_time, party, replay, spelling
 from miniircd.core.session import Session
-from miniircd.protocol.casemap import fold, is_channel_name
+from miniircd.protocol.casemap import is_channel_name
 from miniircd.protocol.message import Message
 from miniircd.store.base import Bound, Store, StoredMessage
 
@@ -40,8 +44,6 @@ if TYPE_CHECKING:
 
 # subcommand -> how many parameters CHATHISTORY takes with it (the subcommand included)
 ARITY = {"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4}
-TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NOT_RETRIEVED = "Messages could not be retrieved"
 
 
@@ -160,14 +162,10 @@ def _limit(server: Server, sub: str, text: str) -> int:
 
 def _timestamp(sub: str, text: str) -> int:
     """`timestamp=YYYY-MM-DDThh:mm:ss.sssZ` in milliseconds since the epoch."""
-    kind, _, value = text.partition("=")
-    if kind != "timestamp" or not TIMESTAMP.fullmatch(value):
+    time_ms = parse_timestamp(text)
+    if time_ms is None:
         raise _fail("INVALID_PARAMS", sub, text, "Invalid timestamp")
-    try:
-        stamp = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    except ValueError:
-        raise _fail("INVALID_PARAMS", sub, text, "Invalid timestamp") from None
-    return (stamp - EPOCH) // timedelta(milliseconds=1)
+    return time_ms
 
 
 def _reference(sub: str, target: str, text: str, star: bool) -> Reference:
@@ -184,9 +182,10 @@ def _reference(sub: str, target: str, text: str, star: bool) -> Reference:
 
 
 def _open(server: Server, session: Session, sub: str, target: str) -> tuple[str, str]:
-    """The conversation `session` may read under `target`, and the target's canonical name."""
+    """The conversation `session` may read under `target`, and the target's canonical name:
+    a channel, or a correspondent (a party it has exchanged messages with)."""
     try:
-        conversation = conversation_of(server, session, target, "CHATHISTORY")
+        conversation, name = conversation_of(server, session, target, "CHATHISTORY")
     except (IrcError, Fail):
         raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED) from None
     if is_channel_name(target):
@@ -194,12 +193,9 @@ def _open(server: Server, session: Session, sub: str, target: str) -> tuple[str,
         assert channel is not None  # conversation_of found it
         if session not in channel.members and channel.is_banned(session):
             raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED)
-        return conversation, channel.name
-    user = server.find_user(target)
-    if user is not None:
-        return conversation, user.name
-    account = server.store.get_account(target)
-    return conversation, account.name if account is not None else target
+    elif not server.store.messages(conversation, limit=1):
+        raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED)
+    return conversation, name
 
 
 def _locate(
@@ -220,15 +216,13 @@ def _peer_name(server: Server, session: Session, latest: StoredMessage) -> str:
     mine = party(session)
     one, _, two = latest.conversation.partition(" ")
     other = two if one == mine else one
-    nick = latest.source.split("!", 1)[0]
-    sender = fold(latest.account) if latest.account else "~" + fold(nick)
-    names = [nick if sender == other else latest.target]
+    names = [spelling(other, latest)]
     account = None if other.startswith("~") else server.store.get_account(other)
     if account is not None:
         names.append(account.name)
     for name in names:
         try:
-            if conversation_of(server, session, name, "CHATHISTORY") == latest.conversation:
+            if conversation_of(server, session, name, "CHATHISTORY")[0] == latest.conversation:
                 return name
         except (IrcError, Fail):
             continue

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core.commands import readmarker
 from miniircd.core.errors import Fail, IrcError
-from miniircd.core.history import party, private_conversation, replay
+from miniircd.core.history import correspondent, party, private_conversation, replay
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
@@ -30,30 +30,28 @@ def _count(server: Server, msg: Message, index: int, default: int) -> int:
     return min(int(text), server.config.chathistory_max)
 
 
-def conversation_of(server: Server, session: Session, target: str, verb: str) -> str:
-    """The conversation `session` may read under `target`, or a refusal."""
+def conversation_of(server: Server, session: Session, target: str, verb: str) -> tuple[str, str]:
+    """The conversation `session` may read under `target` and the target's own spelling,
+    or a refusal. A private target is a user, an account or a guest that has left (see
+    `core.history.correspondent`)."""
     if is_channel_name(target):
         channel = server.find_channel(target)
         if channel is None or not channel.visible_to(session):
             raise IrcError(ERR_NOSUCHCHANNEL, target, "No such channel")
-        return fold(channel.name)
+        return fold(channel.name), channel.name
     if session.account is None:
         raise Fail(verb, "ACCOUNT_REQUIRED", target, "Log in to read private history")
-    user = server.find_user(target)
-    if user is not None:
-        other = party(user)
-    elif server.store.get_account(target) is not None:
-        other = fold(target)
-    else:
+    other = correspondent(server, session, target)
+    if other is None:
         raise IrcError(ERR_NOSUCHNICK, target, "No such nick/channel")
-    return private_conversation(party(session), other)
+    return private_conversation(party(session), other[0]), other[1]
 
 
 # HISTORY <target> [<count>]
 def history(server: Server, session: Session, msg: Message) -> None:
     target = msg.params[0]
     count = _count(server, msg, 1, server.config.history_replay or server.config.chathistory_max)
-    conversation = conversation_of(server, session, target, "HISTORY")
+    conversation, _ = conversation_of(server, session, target, "HISTORY")
     messages = server.store.messages(conversation, limit=count, ascending=False)
     replay(server, session, target, messages, "history")
 

@@ -9,15 +9,17 @@ nick of a guest). A marker on a nick follows the account behind it, not the nick
 Where the spec (ircv3.net/specs/extensions/read-marker) leaves room, this server:
 - refuses MARKREAD from a client that is not logged in (`FAIL MARKREAD ACCOUNT_REQUIRED`):
   markers are what the clients of one account share, and a guest has neither an account
-  nor stored private history. A guest with the capability still gets `MARKREAD <room> *`
+  nor stored private history. A malformed timestamp is refused before that, as
+  INVALID_PARAMS from anyone. A guest with the capability still gets `MARKREAD <room> *`
   on JOIN, as the spec requires of every client that negotiated it;
 - clamps a marker to the current time and only moves it forward: an older (or equal)
   timestamp changes nothing and the sender is answered with the stored one;
 - always answers the sender, capability or not; when the marker moved, it tells every
   registered session of the account that negotiated the capability (the sender once);
 - refuses a target it does not know (no such room, or a secret one the client is not in;
-  no such nick or account) with `FAIL MARKREAD INVALID_PARAMS <target>`, and a malformed
-  timestamp with `FAIL MARKREAD INVALID_PARAMS <that parameter>`.
+  no such nick or account, nor a guest that left and that the account exchanged messages
+  with; see `core.history.correspondent`) with `FAIL MARKREAD INVALID_PARAMS <target>`,
+  and a malformed timestamp with `FAIL MARKREAD INVALID_PARAMS <that parameter>`.
 
 The inbox's read state follows the markers both ways: moving a private marker marks that
 conversation's unread messages up to it as read, so they are not delivered again at the
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
 from miniircd.core.errors import Fail
-from miniircd.core.history import iso_time, party, private_conversation
+from miniircd.core.history import correspondent, iso_time, party, private_conversation
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
@@ -54,16 +56,18 @@ def markread(server: Server, session: Session, msg: Message) -> None:
     if not msg.params or not msg.params[0]:
         raise Fail("MARKREAD", "NEED_MORE_PARAMS", "Missing parameters")
     target = msg.params[0]
+    wanted = None
+    if len(msg.params) > 1:  # the set command; a malformed one is refused first of all
+        wanted = parse_timestamp(msg.params[1])
+        if wanted is None:
+            raise _fail("INVALID_PARAMS", msg.params[1], "Invalid timestamp")
     if session.account is None:
         raise _fail("ACCOUNT_REQUIRED", target, "Log in to keep read markers")
     key, name = _resolve(server, session, target)
-    if len(msg.params) == 1:  # the get command
+    if wanted is None:  # the get command
         stored = server.store.read_marker(session.account, key)
         _tell(server, [session], name, stored)
         return
-    wanted = parse_timestamp(msg.params[1])
-    if wanted is None:
-        raise _fail("INVALID_PARAMS", msg.params[1], "Invalid timestamp")
     advance(server, session.account, key, name, min(wanted, int(server.now * 1000)), session)
 
 
@@ -140,13 +144,10 @@ def _resolve(server: Server, session: Session, target: str) -> tuple[str, str]:
         if channel is None or not channel.visible_to(session):
             raise _fail("INVALID_PARAMS", target, "No such channel")
         return fold(channel.name), channel.name
-    user = server.find_user(target)
-    if user is not None:
-        return party(user), user.name
-    account = server.store.get_account(target)
-    if account is None:
+    other = correspondent(server, session, target)
+    if other is None:
         raise _fail("INVALID_PARAMS", target, "No such nick/channel")
-    return fold(account.name), account.name
+    return other
 
 
 def _sessions_of(server: Server, account: str) -> list[Session]:
