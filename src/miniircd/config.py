@@ -96,6 +96,8 @@ class Config:
     nick_grace: float = 30.0
     login_attempts: int = 5  # failed logins allowed per account and per IP ...
     login_window: float = 60.0  # ... within this many seconds
+    register_before_connect: bool = True  # REGISTER accepted before connection registration
+    register_email_required: bool = False  # must stay off: this server cannot send mail
     # [[operators]]
     operators: tuple[Operator, ...] = ()
 
@@ -143,7 +145,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "required": "require_account",
         **_same(
             "password_min_length", "password_max_length", "nick_grace", "login_attempts",
-            "login_window",
+            "login_window", "register_before_connect", "register_email_required",
         ),
     },
 }  # fmt: skip
@@ -231,6 +233,11 @@ def validate(config: Config) -> Config:
         raise ConfigError("ping_timeout must be longer than ping_interval")
     if config.max_connections < 1 or config.max_connections_per_ip < 1:
         raise ConfigError("max_connections and max_connections_per_ip must be at least 1")
+    if config.register_email_required:
+        raise ConfigError(
+            "register_email_required cannot be true: this server cannot send mail, so it"
+            " cannot require or verify an email address"
+        )
     return _validate_tls(config)
 
 

@@ -6,6 +6,8 @@ import base64
 
 from harness import CoreClient, CoreHarness
 from miniircd.core.server import PRUNE_EVERY
+from miniircd.store.base import Account
+from miniircd.store.passwords import hash_password
 
 PW = "correct-horse"
 A = "alice!~alice@127.0.0.1"
@@ -212,6 +214,121 @@ def test_register_is_refused_without_the_server_password() -> None:
     assert core.store.get_account("mallory") is None
 
 
+def cap_value(client: CoreClient, name: str) -> str | None:
+    """The value `CAP LS 302` gives capability `name` (None: offered without a value)."""
+    (line,) = client.send("CAP LS 302")
+    for token in line.split(" :", 1)[1].split():
+        key, _, value = token.partition("=")
+        if key == name:
+            return value or None
+    raise AssertionError(f"{name} not offered: {line}")
+
+
+EARLY_REFUSED = (
+    ":irc.test FAIL REGISTER COMPLETE_CONNECTION_REQUIRED {}"
+    " :You must complete connection registration first"
+)
+
+
+def test_register_policy_by_default_allows_registering_before_connect(core: CoreHarness) -> None:
+    client = core.connect()
+    value = cap_value(client, "draft/account-registration")
+    assert value == "before-connect,custom-account-name"  # never email-required: no mail
+    assert client.send("NICK alice", f"REGISTER * * {PW}")[-1] == SUCCESS_ALICE
+
+
+def test_register_before_connect_can_be_refused() -> None:
+    """`register_before_connect = false`: not advertised, and refused with the spec's FAIL
+    (with the account, as every REGISTER FAIL) until the welcome; afterwards it works."""
+    core = CoreHarness(register_before_connect=False)
+    client = core.connect()
+    assert cap_value(client, "draft/account-registration") == "custom-account-name"
+    assert client.send(f"REGISTER * * {PW}") == [EARLY_REFUSED.format("*")]  # before NICK
+    assert client.send("NICK alice", f"REGISTER * * {PW}") == [EARLY_REFUSED.format("alice")]
+    assert client.send(f"REGISTER robert * {PW}") == [EARLY_REFUSED.format("robert")]
+    assert client.session.account is None and core.store.get_account("alice") is None
+    lines = client.send("USER alice 0 * :Alice", "CAP END")
+    assert any(" 001 alice " in line for line in lines), lines
+    assert client.send(f"REGISTER * * {PW}") == [LOGGED_IN_ALICE, SUCCESS_ALICE]
+
+
+def test_register_before_connect_is_not_offered_with_a_server_password() -> None:
+    """REGISTER before PASS would get round the server password, so with one the server
+    neither offers `before-connect` nor takes REGISTER early, even after the right PASS."""
+    core = CoreHarness(password="letmein")
+    client = core.connect()
+    assert cap_value(client, "draft/account-registration") == "custom-account-name"
+    lines = client.send("PASS letmein", "NICK alice", f"REGISTER * * {PW}")
+    assert lines == [EARLY_REFUSED.format("alice")]
+    lines = client.send("USER alice 0 * :Alice", "CAP END")
+    assert any(" 001 alice " in line for line in lines), lines
+    assert client.send(f"REGISTER * * {PW}") == [LOGGED_IN_ALICE, SUCCESS_ALICE]
+
+
+def test_register_policy_follows_a_rehash(core: CoreHarness) -> None:
+    first = core.connect()
+    assert cap_value(first, "draft/account-registration") == "before-connect,custom-account-name"
+    config = core.server.config.replace(register_before_connect=False)
+    core.server.rehash(config, "test.toml", core.clock.now)
+    client = core.connect()
+    assert cap_value(client, "draft/account-registration") == "custom-account-name"
+    assert client.send("NICK alice", f"REGISTER * * {PW}") == [EARLY_REFUSED.format("alice")]
+
+
+def test_register_taken_name_before_and_after_nick(core: CoreHarness) -> None:
+    """A taken name is ACCOUNT_EXISTS whenever it is asked for, before NICK too, and before
+    USER, whatever the password."""
+    make_account(core, "alice")
+    client = core.connect()
+    taken = ":irc.test FAIL REGISTER ACCOUNT_EXISTS {} :That account name is already taken"
+    assert client.send(f"REGISTER alice * {PW}") == [taken.format("alice")]
+    assert client.send(f"REGISTER ALICE * {PW}") == [taken.format("ALICE")]
+    assert client.send("NICK bob", f"REGISTER alice * {PW}") == [taken.format("alice")]
+    assert client.send("REGISTER ALICE nope short") == [taken.format("ALICE")]
+    assert client.session.account is None and not client.session.registered
+
+
+def test_register_no_land_grabs(core: CoreHarness) -> None:
+    """No one may register an account named after someone else's nick (nick protection
+    would then take it from them); `REGISTER *` after a NICK refused as in use means that
+    nick."""
+    root = core.register("root")
+    client = core.connect()
+    assert client.send("NICK root") == [
+        ":irc.test 433 * root :Nickname is already in use"
+    ]
+    taken = ":irc.test FAIL REGISTER ACCOUNT_EXISTS root :That account name is already taken"
+    assert client.send(f"REGISTER * * {PW}") == [taken]
+    assert client.send(f"REGISTER ROOT * {PW}") == [taken.replace(" root ", " ROOT ")]
+    assert core.store.get_account("root") is None
+    assert root.send(f"REGISTER * * {PW}")[-1].startswith(":irc.test REGISTER SUCCESS root")
+
+
+def test_register_new_custom_name_before_nick(core: CoreHarness) -> None:
+    client = core.connect()
+    assert client.send(f"REGISTER robert * {PW}") == [
+        ":irc.test 900 * * robert :You are now logged in as robert",
+        ":irc.test REGISTER SUCCESS robert :Account successfully registered",
+    ]
+
+
+def test_register_email_is_optional_and_only_sanity_checked(core: CoreHarness) -> None:
+    """`*` means no address; an address is kept but never mailed (no mail is ever sent);
+    only what cannot be an address is INVALID_EMAIL."""
+    bad = ":irc.test FAIL REGISTER INVALID_EMAIL {} :That email address is not valid"
+    alice = core.register("alice")
+    for email in ("nope", "alice@", "@example.org", "a@" + "b" * 253):
+        assert alice.send(f"REGISTER * {email} {PW}") == [bad.format("alice")], email
+    assert alice.session.account is None
+    assert alice.send(f"REGISTER * alice@localhost {PW}") == [LOGGED_IN_ALICE, SUCCESS_ALICE]
+    account = core.store.get_account("alice")
+    assert account is not None and account.email == "alice@localhost"
+    bob = core.register("bob")
+    bob.send(f"REGISTER * * {PW}")
+    account = core.store.get_account("bob")
+    assert account is not None and account.email is None
+
+
 # -- SASL PLAIN --------------------------------------------------------------------------------
 
 
@@ -343,6 +460,73 @@ def test_sasl_too_long(core: CoreHarness) -> None:
         assert bob.send("AUTHENTICATE " + "A" * 400) == []
     assert bob.send("AUTHENTICATE AAAA") == [":irc.test 905 bob :SASL message too long"]
     assert bob.session.sasl_buffer == ""
+
+
+def chunks(payload: str) -> list[str]:
+    """A SASL message as a client sends it: 400-character chunks, then `+` if the last
+    chunk was a full one."""
+    parts = [payload[i : i + 400] for i in range(0, len(payload), 400)]
+    if len(parts[-1]) == 400:
+        parts.append("+")
+    return [f"AUTHENTICATE {part}" for part in parts]
+
+
+def stored_account(core: CoreHarness, name: str, password: str) -> None:
+    """An account put in the store directly, for passwords no REGISTER line could carry."""
+    assert core.store.create_account(Account(name, hash_password(password), None, 0.0))
+
+
+def test_sasl_300_character_password_in_a_full_chunk_and_a_short_one() -> None:
+    core = CoreHarness(password_max_length=300)
+    password = "p" * 300
+    alice = core.register("alice")
+    assert alice.send(f"REGISTER * * {password}") == [LOGGED_IN_ALICE, SUCCESS_ALICE]
+    payload = plain("alice", password)  # 307 bytes: 412 characters
+    assert len(payload) == 412
+    bob = core.register("bob")
+    assert bob.send("AUTHENTICATE PLAIN") == ["AUTHENTICATE +"]
+    lines = chunks(payload)
+    assert [len(line) - len("AUTHENTICATE ") for line in lines] == [400, 12]
+    assert bob.send(lines[0]) == []
+    assert bob.send(lines[1]) == [
+        f":irc.test 900 bob {B} alice :You are now logged in as alice",
+        SASL_OK.format("bob"),
+    ]
+
+
+def test_sasl_payload_of_two_full_chunks_ends_with_a_plus(core: CoreHarness) -> None:
+    password = "p" * 593  # "\0alice\0" + 593 = 600 bytes = 800 base64 characters
+    stored_account(core, "alice", password)
+    bob = core.register("bob")
+    assert bob.send("AUTHENTICATE PLAIN") == ["AUTHENTICATE +"]
+    lines = chunks(plain("alice", password))
+    assert lines[2:] == ["AUTHENTICATE +"] and len(lines) == 3
+    assert bob.send(*lines[:2]) == []
+    assert bob.send(lines[2]) == [
+        f":irc.test 900 bob {B} alice :You are now logged in as alice",
+        SASL_OK.format("bob"),
+    ]
+
+
+def test_sasl_buffer_limit_counts_data_not_the_final_plus(core: CoreHarness) -> None:
+    """1600 characters is the most one message may hold; the `+` after a message that
+    fills its last chunk carries no data and must not push it over."""
+    password = "p" * 1193  # "\0alice\0" + 1193 = 1200 bytes = 1600 characters
+    stored_account(core, "alice", password)
+    bob = core.register("bob")
+    bob.send("AUTHENTICATE PLAIN")
+    lines = chunks(plain("alice", password))
+    assert len(lines) == 5 and lines[-1] == "AUTHENTICATE +"
+    assert bob.send(*lines[:4]) == []
+    assert bob.send(lines[4]) == [
+        f":irc.test 900 bob {B} alice :You are now logged in as alice",
+        SASL_OK.format("bob"),
+    ]
+    carol = core.register("carol")
+    carol.send("AUTHENTICATE PLAIN")
+    assert carol.send(*lines[:4]) == []
+    assert carol.send("AUTHENTICATE " + "A" * 400) == [":irc.test 905 carol :SASL message too long"]
+    assert carol.session.sasl_mechanism is None and carol.session.sasl_buffer == ""
 
 
 def test_sasl_garbage_payloads(core: CoreHarness) -> None:

@@ -40,3 +40,75 @@ def test_registration_answer_is_one_labelled_batch(core: CoreHarness) -> None:
 def test_who_with_an_empty_field_list_is_an_ordinary_who(core: CoreHarness) -> None:
     client = core.register("carol")
     assert client.send("WHO carol %")[0].startswith(":irc.test 352 carol * ~carol ")
+
+
+# -- echo-message: the echo is the answer ----------------------------------------------
+
+
+def echo_client(core: CoreHarness, nick: str, *more_caps: str) -> CoreClient:
+    client = core.connect()
+    caps = " ".join(("labeled-response", "batch", "echo-message", *more_caps))
+    client.send(f"CAP REQ :{caps}", f"NICK {nick}", f"USER {nick} 0 * :x", "CAP END")
+    return client
+
+
+def test_message_to_oneself_is_the_delivery_then_the_labelled_echo(core: CoreHarness) -> None:
+    client = echo_client(core, "me")
+    for verb in ("PRIVMSG", "NOTICE"):
+        line = f":me!~me@127.0.0.1 {verb} me :hi"
+        # no batch: the delivery is a side effect, not part of the answer; the echo is
+        assert client.send(f"@label=s1 {verb} ME :hi") == [line, f"@label=s1 {line}"]
+
+
+def test_tagmsg_to_oneself_labels_only_the_echo(core: CoreHarness) -> None:
+    client = echo_client(core, "me", "message-tags")
+    lines = client.send("@label=t1;+typing=active TAGMSG me")
+    assert len(lines) == 2
+    assert not lines[0].startswith("@label=") and "label=" not in lines[0]
+    delivered = re.fullmatch(r"@(\S+) :me!~me@127\.0\.0\.1 TAGMSG me", lines[0])
+    assert delivered is not None
+    assert lines[1] == f"@{delivered.group(1)};label=t1 :me!~me@127.0.0.1 TAGMSG me"
+    assert not any(" BATCH " in line for line in lines)
+
+
+def test_message_to_oneself_without_echo_is_delivered_unlabelled_then_ack(
+    core: CoreHarness,
+) -> None:
+    client = labeled_client(core, "me")
+    assert client.send("@label=n1 PRIVMSG me :hi") == [
+        ":me!~me@127.0.0.1 PRIVMSG me :hi",
+        "@label=n1 :irc.test ACK",
+    ]
+
+
+def test_message_to_another_labels_its_echo(core: CoreHarness) -> None:
+    client = echo_client(core, "me")
+    other = core.register("bob")
+    assert client.send("@label=o1 PRIVMSG bob :hi") == [
+        "@label=o1 :me!~me@127.0.0.1 PRIVMSG bob :hi"
+    ]
+    assert other.take() == [":me!~me@127.0.0.1 PRIVMSG bob :hi"]  # never labelled
+
+
+def test_oneself_and_another_target_batch_only_the_echoes(core: CoreHarness) -> None:
+    client = echo_client(core, "me")
+    core.register("bob")
+    lines = client.send("@label=b1 PRIVMSG me,bob :hi")
+    assert lines[0] == ":me!~me@127.0.0.1 PRIVMSG me :hi"  # the delivery, outside the batch
+    opening = re.fullmatch(r"@label=b1 :irc\.test BATCH \+(\w+) labeled-response", lines[1])
+    assert opening is not None
+    ref = opening.group(1)
+    assert lines[2:] == [
+        f"@batch={ref} :me!~me@127.0.0.1 PRIVMSG me :hi",
+        f"@batch={ref} :me!~me@127.0.0.1 PRIVMSG bob :hi",
+        f":irc.test BATCH -{ref}",
+    ]
+
+
+def test_a_command_with_several_replies_keeps_its_batch(core: CoreHarness) -> None:
+    client = echo_client(core, "me")
+    lines = client.send("@label=w1 WHOIS me")
+    assert re.fullmatch(r"@label=w1 :irc\.test BATCH \+\w+ labeled-response", lines[0])
+    assert " 311 me me " in lines[1]
+    assert " 318 me me " in lines[-2]
+    assert lines[-1].startswith(":irc.test BATCH -")

@@ -222,8 +222,28 @@ def test_nick_change_signs_off_the_old_and_on_the_new(core: CoreHarness) -> None
         ":irc.test 730 alice :Robert!~bob@127.0.0.1",
     ]
     assert carol.take() == [":irc.test 730 carol :Robert!~bob@127.0.0.1"]
-    bob.send("NICK ROBERT")  # only the case changed: still online, with its new spelling
-    assert alice.take() == [":irc.test 730 alice :ROBERT!~bob@127.0.0.1"]
+    bob.send("NICK ROBERT")  # only the case changed: the nick is the same, nothing to tell
+    assert alice.take() == []
+    assert carol.take() == []
+
+
+def test_case_only_change_tells_nobody_and_731_spells_the_old_nick_as_used(
+    core: CoreHarness,
+) -> None:
+    watcher = core.register("watcher")
+    watcher.send("MONITOR + ALICE,Alicia")
+    alice = core.register("alice")
+    assert watcher.take() == [":irc.test 730 watcher :alice!~alice@127.0.0.1"]
+    assert alice.send("NICK Alice") == [":alice!~alice@127.0.0.1 NICK Alice"]
+    assert watcher.take() == []  # the same nick, still online: neither 731 nor 730
+    alice.send("NICK alicia")
+    # the old nick as the user had it (not as the watcher typed it), then the new one
+    assert watcher.take() == [
+        ":irc.test 731 watcher :Alice",
+        ":irc.test 730 watcher :alicia!~alice@127.0.0.1",
+    ]
+    alice.send("NICK ALICIA", "QUIT")
+    assert watcher.take() == [":irc.test 731 watcher :ALICIA"]
 
 
 def test_matching_is_rfc1459_case_insensitive(core: CoreHarness) -> None:

@@ -59,6 +59,25 @@ def test_user_before_nick_and_realname(core: CoreHarness) -> None:
     assert client.session.realname == "Bob Smith"
 
 
+def test_user_with_an_empty_realname_or_user_name_461(core: CoreHarness) -> None:
+    client = core.connect()
+    refused = [":irc.test 461 a USER :Not enough parameters"]
+    assert client.send("NICK a", "USER a 0 * :") == refused  # empty realname
+    assert client.send("USER :") == refused  # empty user name (and too few parameters)
+    assert client.session.user is None and not client.session.registered
+    lines = client.send("USER a 0 * :A")  # the refusals changed nothing: a retry works
+    assert lines[0] == ":irc.test 001 a :Welcome to the miniircd Network, a!~a@127.0.0.1"
+
+
+def test_user_name_with_nothing_usable_gets_the_fallback(core: CoreHarness) -> None:
+    client = core.connect()
+    lines = client.send("NICK e", "USER 😀😀 0 * :Emoji")
+    assert lines[0] == ":irc.test 001 e :Welcome to the miniircd Network, e!~user@127.0.0.1"
+    assert core.connect().send("NICK f", "USER *!@ 0 * :f")[0].endswith(" f!~user@127.0.0.1")
+    # only what is left after reduction counts: a usable part is kept as it is
+    assert core.connect().send("NICK g", "USER 😀g😀 0 * :g")[0].endswith(" g!~g@127.0.0.1")
+
+
 def test_cap_ls_holds_registration_until_cap_end(core: CoreHarness) -> None:
     client = core.connect()
     assert client.send("CAP LS 302") == [CAP_LS_302]

@@ -121,9 +121,33 @@ def test_who_everyone_and_invisible_users(core: CoreHarness) -> None:
         assert who_nicks(lines) == ["asker", "seen", "friend"]
         assert lines[-1] == f":irc.test 315 asker {mask} :End of WHO list"
         assert all(line.split()[3] == "*" for line in lines[:-1])
-    assert who_nicks(asker.send("WHO ghost")) == []
+    assert who_nicks(asker.send("WHO gho*")) == []
+    assert who_nicks(asker.send("WHO ghost")) == ["ghost"]  # an exact nick: always listed
     assert who_nicks(seen.send("WHO *")) == ["seen"]
     assert who_nicks(ghost.send("WHO ghost")) == ["ghost"]  # oneself is always visible
+
+
+def test_who_invisible_user_by_exact_nick_mask_and_channel(core: CoreHarness) -> None:
+    ghost = register_at(core, "ghost", "10.1.2.3", "Casper")
+    eve, friend = core.register("eve"), core.register("friend")
+    joined(core, "#c", ghost, friend)
+    make_invisible(core, ghost)
+    # an exact nick (in any case) names one user, invisible or not
+    assert eve.send("WHO GHOST") == [
+        ":irc.test 352 eve * ~ghost 10.1.2.3 irc.test ghost H :0 Casper",
+        ":irc.test 315 eve GHOST :End of WHO list",
+    ]
+    # a mask lists only visible users: not an invisible one eve shares no channel with
+    for mask in ("gh*", "GHOS?", "*", "0", "10.1.2.3", ":Casper", "~ghost"):
+        assert who_nicks(eve.send(f"WHO {mask}")) in ([], ["eve", "friend"]), mask
+    assert who_nicks(eve.send("WHO #c")) == ["friend"]  # a channel eve is not on
+    # sharing a channel makes the invisible user visible to a mask
+    assert who_nicks(friend.send("WHO gh*")) == ["ghost"]
+    assert who_nicks(friend.send("WHO :Casper")) == ["ghost"]
+    # the exact nick answers for that one user, not for others matching it elsewhere
+    register_at(core, "casper", "10.0.0.9", "ghost")
+    assert who_nicks(eve.send("WHO ghost")) == ["ghost"]
+    assert who_nicks(eve.send("WHO gho*")) == ["casper"]  # its realname; ghost stays hidden
 
 
 def test_who_opers_only(core: CoreHarness) -> None:

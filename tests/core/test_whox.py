@@ -136,8 +136,12 @@ def test_visibility_rules_are_those_of_who(core: CoreHarness) -> None:
     assert eve.send("WHO #s %n") == [":irc.test 315 eve #s :End of WHO list"]
     ghost.session.modes.add("i")
     core.server.invisible_count += 1
-    assert eve.send("WHO ghost %n") == [":irc.test 315 eve ghost :End of WHO list"]
-    assert alice.send("WHO ghost %n")[0] == ":irc.test 354 alice :ghost"
+    assert eve.send("WHO gh* %n") == [":irc.test 315 eve gh* :End of WHO list"]
+    assert alice.send("WHO gh* %n")[0] == ":irc.test 354 alice :ghost"
+    assert eve.send("WHO ghost %n") == [  # an exact nick is listed, invisible or not
+        ":irc.test 354 eve :ghost",
+        ":irc.test 315 eve ghost :End of WHO list",
+    ]
 
 
 def test_without_percent_who_is_unchanged(core: CoreHarness) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from pathlib import Path
 
 from liveserver import LineClient, LiveServer
 from miniircd.core.capabilities import CAPABILITIES
@@ -112,9 +113,19 @@ def test_cap_cap_notify(live: LiveServer) -> None:
     assert client.expect("LIST") == ":irc.test CAP * LIST :cap-notify"
 
 
+def account_registration_value(client: LineClient) -> str:
+    """What `CAP LS 302` gives as the value of draft/account-registration."""
+    client.send("CAP LS 302")
+    tokens = client.expect(" CAP .* LS ").split(" :", 1)[1].split()
+    (value,) = [t.split("=", 1)[1] for t in tokens if t.startswith("draft/account-registration=")]
+    return value
+
+
 def test_cap_draft_account_registration(live: LiveServer) -> None:
     client = LineClient(live.port)
-    client.send("CAP LS 302", "CAP REQ :draft/account-registration", "NICK newbie")
+    # The policy in force, exactly: early REGISTER, any account name, no email needed.
+    assert account_registration_value(client) == "before-connect,custom-account-name"
+    client.send("CAP REQ :draft/account-registration", "NICK newbie")
     client.expect("ACK")
     client.send("REGISTER * * newbie-password")  # before connection registration
     assert client.expect(" 900 ").endswith(" newbie :You are now logged in as newbie")
@@ -125,6 +136,31 @@ def test_cap_draft_account_registration(live: LiveServer) -> None:
     assert client.expect("FAIL") == (
         ":irc.test FAIL REGISTER ALREADY_AUTHENTICATED other :You are already logged in"
     )
+
+
+def test_cap_draft_account_registration_with_a_server_password(tmp_path: Path) -> None:
+    """With a server password REGISTER before the welcome would get round it: the value
+    leaves out `before-connect`, and an early REGISTER gets the FAIL the spec then allows."""
+    server = LiveServer(tmp_path, "--password", "letmein")
+    server.start()
+    try:
+        client = LineClient(server.port)
+        assert account_registration_value(client) == "custom-account-name"
+        client.send("CAP REQ :draft/account-registration", "PASS letmein", "NICK newbie")
+        client.expect("ACK")
+        client.send("REGISTER * * newbie-password")
+        assert client.expect("FAIL|REGISTER") == (
+            ":irc.test FAIL REGISTER COMPLETE_CONNECTION_REQUIRED newbie"
+            " :You must complete connection registration first"
+        )
+        client.send("USER newbie 0 * :Newbie", "CAP END")
+        client.expect(" 001 ")
+        client.send("REGISTER * * newbie-password")
+        assert client.expect("REGISTER") == (
+            ":irc.test REGISTER SUCCESS newbie :Account successfully registered"
+        )
+    finally:
+        server.stop()
 
 
 def test_cap_draft_chathistory(live: LiveServer) -> None:
@@ -211,6 +247,25 @@ def test_cap_labeled_response(live: LiveServer) -> None:
     found = re.fullmatch(r"@label=four :irc\.test BATCH \+(\w+) labeled-response", opening)
     assert found is not None
     assert client.expect(" 900 ").startswith(f"@batch={found.group(1)} :irc.test 900 ")
+
+
+def test_labelled_message_to_oneself_with_echo_message(live: LiveServer) -> None:
+    client = modern(live, "selfie", "labeled-response batch echo-message")
+    line = f":{prefix('selfie')} PRIVMSG selfie :note to self"
+    client.send("@label=me PRIVMSG selfie :note to self", "PING :done")
+    # the delivery, then the echo, which is the answer and alone carries the label: no batch
+    assert client.lines_until("PONG") == [
+        line,
+        f"@label=me {line}",
+        ":irc.test PONG irc.test :done",
+    ]
+    bob = live.client("bob")
+    client.send("@label=other NOTICE bob :hi", "PING :done")
+    assert client.lines_until("PONG") == [
+        f"@label=other :{prefix('selfie')} NOTICE bob :hi",
+        ":irc.test PONG irc.test :done",
+    ]
+    assert bob.expect("NOTICE") == f":{prefix('selfie')} NOTICE bob :hi"
 
 
 def test_cap_message_tags(live: LiveServer) -> None:

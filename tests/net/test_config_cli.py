@@ -61,3 +61,26 @@ def test_the_complete_example_in_the_docs_loads_and_covers_every_setting(tmp_pat
     for fields in SECTIONS.values():
         for key in fields:
             assert key in commented, f"the example leaves out {key}"
+
+
+def test_register_email_required_is_refused_because_no_mail_can_be_sent(tmp_path: Path) -> None:
+    path = tmp_path / "mail.toml"
+    path.write_text("[accounts]\nregister_email_required = true\n")
+    result = run("--config", str(path), "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    message = "register_email_required cannot be true: this server cannot send mail"
+    assert message in result.stderr
+    path.write_text("[accounts]\nregister_email_required = false\n")
+    assert validate(Config().replace(**from_toml(path))).register_email_required is False
+
+
+def test_register_before_connect_is_read_from_the_accounts_section(tmp_path: Path) -> None:
+    path = tmp_path / "early.toml"
+    path.write_text("[accounts]\nregister_before_connect = false\n")
+    assert validate(Config().replace(**from_toml(path))).register_before_connect is False
+    assert Config().register_before_connect is True  # today's behaviour is the default
+    path.write_text('[accounts]\nregister_before_connect = "no"\n')
+    result = run("--config", str(path), "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert "register_before_connect must be of type bool" in result.stderr

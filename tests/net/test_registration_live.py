@@ -37,6 +37,25 @@ def test_netcat_style_bare_lf(live: LiveServer) -> None:
     assert client.expect_closed() == ["ERROR :Closing link: nc[127.0.0.1] (Quit: bye)"]
 
 
+def test_user_with_empty_realname_is_refused_and_unusable_user_name_replaced(
+    live: LiveServer,
+) -> None:
+    client = LineClient(live.port)
+    client.send("NICK empty", "USER empty 0 * :")
+    assert client.expect(" 461 | 001 ") == ":irc.test 461 empty USER :Not enough parameters"
+    client.send("USER empty 0 * :Empty")  # a second try registers
+    assert client.expect(" 001 ").endswith(" empty!~empty@127.0.0.1")
+    emoji = LineClient(live.port)
+    emoji.send("NICK emoji", "USER \U0001f600\U0001f600 0 * :Emoji")
+    # never left waiting: registered under the fallback user name
+    assert emoji.expect(" 461 | 001 ") == (
+        ":irc.test 001 emoji :Welcome to the miniircd Network, emoji!~user@127.0.0.1"
+    )
+    assert codes(emoji.lines_until(" 376 "))[-1] == "376"
+    client.close()
+    emoji.close()
+
+
 def test_irssi_style(live: LiveServer) -> None:
     client = LineClient(live.port)
     client.send("CAP LS 302", "JOIN :")

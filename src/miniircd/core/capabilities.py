@@ -1,9 +1,13 @@
 """The IRCv3 capabilities this server offers: name -> value advertised with `CAP LS 302`.
 
-Only what is fully implemented is listed here; every entry is exercised by a test.
+Only what is fully implemented is listed here; every entry is exercised by a test. The
+values are fixed, except `draft/account-registration`'s: it lists the account registration
+policy in force, which follows the configuration (`account_registration`).
 """
 
 from __future__ import annotations
+
+from miniircd.config import Config
 
 CAPABILITIES: dict[str, str | None] = {
     "account-notify": None,
@@ -11,7 +15,7 @@ CAPABILITIES: dict[str, str | None] = {
     "away-notify": None,
     "batch": None,
     "cap-notify": None,
-    "draft/account-registration": "before-connect,custom-account-name",
+    "draft/account-registration": None,  # the value comes from account_registration()
     "draft/chathistory": None,
     "draft/read-marker": None,
     "echo-message": None,
@@ -27,9 +31,31 @@ CAPABILITIES: dict[str, str | None] = {
     "userhost-in-names": None,
 }
 
+def register_before_connect(config: Config) -> bool:
+    """Whether REGISTER is accepted before connection registration: if the operator allows
+    it and there is no server password, which REGISTER before PASS would get round."""
+    return config.register_before_connect and config.password is None
 
-def ls_tokens(version: int) -> list[str]:
+
+def account_registration(config: Config) -> str:
+    """The `draft/account-registration` value: exactly the keys whose policy is in force.
+
+    `email-required` is never among them: this server sends no mail, and a configuration
+    asking for it is refused when it is loaded.
+    """
+    keys = ["before-connect"] if register_before_connect(config) else []
+    keys.append("custom-account-name")  # REGISTER takes any valid name, not just the nick
+    return ",".join(keys)
+
+
+def offered(config: Config) -> dict[str, str | None]:
+    """Every capability with the value it has under `config`."""
+    return {**CAPABILITIES, "draft/account-registration": account_registration(config)}
+
+
+def ls_tokens(version: int, config: Config) -> list[str]:
     """What `CAP LS` lists: values only for clients that asked for version 302 or later."""
+    capabilities = offered(config)
     if version >= 302:
-        return [f"{name}={value}" if value else name for name, value in CAPABILITIES.items()]
-    return list(CAPABILITIES)
+        return [f"{name}={value}" if value else name for name, value in capabilities.items()]
+    return list(capabilities)

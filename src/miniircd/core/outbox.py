@@ -48,6 +48,14 @@ TEXT_VERBS = frozenset(
 )
 
 
+class Aside(bytes):
+    """A queued line that is a side effect of its recipient's own command, not part of the
+    answer to it (the copy of a message a client sent to itself): labeled-response leaves
+    it unlabelled and outside the answer's batch."""
+
+    __slots__ = ()
+
+
 class Outbox:
     __slots__ = ("server_name", "touched")
 
@@ -97,6 +105,13 @@ class Outbox:
                 data = cache[key] = encode(_with_tags(msg, key, sender))
             session.outq.append(data)
             touched[session.id] = session
+
+    def send_aside(self, session: Session, msg: Message, sender: Session | None = None) -> None:
+        """Send `msg` to `session` as a side effect of its own command (see `Aside`)."""
+        if session.closing:
+            return
+        session.outq.append(Aside(encode(_with_tags(msg, session.tag_caps, sender))))
+        self.touched[session.id] = session
 
     def numeric(self, session: Session, numeric: str, *params: str) -> None:
         """`:server <numeric> <client> <params...>`; the last param is the human text.
@@ -149,12 +164,16 @@ class Outbox:
     def label(self, session: Session, start: int, label: str) -> None:
         """labeled-response: mark the lines queued for `session` since `start` as the answer
         to the command labelled `label`: ACK for none, the tag on a single line, a
-        `labeled-response` batch around several."""
-        lines = session.outq[start:]
+        `labeled-response` batch around several. `Aside` lines are no part of the answer:
+        they go first, as they are."""
+        queued = session.outq[start:]
+        del session.outq[start:]
+        lines: list[bytes] = []
+        for line in queued:
+            (session.outq if isinstance(line, Aside) else lines).append(line)
         if not lines:
             self.send(session, Message("ACK", [], self.server_name, {"label": label}))
             return
-        del session.outq[start:]
         if len(lines) == 1 or "batch" not in session.caps:
             first, *rest = lines
             session.outq.extend([_add_tags(first, {"label": label}), *rest])

@@ -390,8 +390,9 @@ class Server:
             self.remember_nick(session)
         session.nick = new
         nickserv.protect_nick(self, session)
-        if session.registered:
-            if old is not None and fold(old) != fold(new):
+        # A change of case only keeps the nick: MONITOR's watchers are told nothing.
+        if session.registered and (old is None or fold(old) != fold(new)):
+            if old is not None:
                 monitor.signed_off(self, old)
             monitor.signed_on(self, session)
 

@@ -38,6 +38,7 @@ class Session:
         "monitoring",
         "nick",
         "nick_deadline",
+        "nick_refused",
         "outq",
         "password",
         "ping_pending",
@@ -77,6 +78,7 @@ class Session:
         self.flood_tokens = 0.0  # see core.flood
         self.flood_stamp = now
         self.backlog: deque[bytes] | None = None  # lines not yet handled (core.flood)
+        self.nick_refused: str | None = None  # the last NICK refused as in use (433)
         self.nick_deadline: float | None = None  # when a protected nick must be identified
         self.sasl_mechanism: str | None = None
         self.sasl_buffer = ""

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import Config
+from miniircd.core import capabilities
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
@@ -40,7 +41,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("miniircd.accounts")
 SASL_CHUNK = 400
-SASL_MAX = 4 * SASL_CHUNK  # more than enough for PLAIN
+# Base64 characters buffered for one SASL message: 1200 bytes, twice the longest PLAIN
+# message (two names and a password) that fits in the 512-byte line that set the password.
+SASL_MAX = 4 * SASL_CHUNK
+EMAIL_MAX = 254  # the longest address SMTP can carry (RFC 5321)
 SASL_MECHANISMS = "PLAIN"
 # An unknown account is checked against this, so it costs as much as a wrong password.
 _DUMMY_HASH = hash_password("miniircd dummy password")
@@ -86,6 +90,13 @@ class LoginThrottle:
 def is_valid_account_name(server: Server, name: str) -> bool:
     """Account names follow the nick rules, so that an account's name can be its nick."""
     return is_valid_nick(name, server.config.nicklen) and not is_service(name)
+
+
+def is_valid_email(address: str) -> bool:
+    """Whether `address` looks like one: something, `@`, a domain. Nothing is ever sent to
+    it (this server sends no mail), so this only catches slips and oversized input."""
+    local, _, domain = address.rpartition("@")
+    return bool(local and domain) and len(address) <= EMAIL_MAX
 
 
 def password_problem(server: Server, password: str) -> str | None:
@@ -180,31 +191,34 @@ def create_account(
     server.defer(session, lambda: hash_password(password), store)
 
 
-# REGISTER <account> <email> <password>   (IRCv3 draft/account-registration)
+# REGISTER <account> {<email> | *} <password>   (IRCv3 draft/account-registration)
 def register(server: Server, session: Session, msg: Message) -> None:
     name, email, password = msg.params[0], msg.params[1], msg.params[2]
     if name == "*":
-        if not session.nick:
-            raise Fail("REGISTER", "NEED_NICK", "*", "You must choose a nickname first")
-        name = session.nick
+        # the nick, or, before one was accepted, the one refused as in use: a land grab
+        name = session.nick or session.nick_refused or "*"
+    if not session.registered and not capabilities.register_before_connect(server.config):
+        # Refused exactly when CAP LS does not offer `before-connect`, as the spec requires.
+        raise Fail(
+            "REGISTER", "COMPLETE_CONNECTION_REQUIRED", name,
+            "You must complete connection registration first",
+        )  # fmt: skip
+    if name == "*":
+        raise Fail("REGISTER", "NEED_NICK", "*", "You must choose a nickname first")
     if session.account is not None:
         raise Fail("REGISTER", "ALREADY_AUTHENTICATED", name, "You are already logged in")
-    expected = server.config.password
-    if not session.registered and expected is not None and session.password != expected:
-        # Before connection registration only a client that gave the server password may
-        # create accounts; otherwise anyone could, without ever being let in.
-        raise Fail(
-            "REGISTER", "COMPLETE_CONNECTION_REQUIRED", name, "Send the server password first"
-        )
+    holder = server.find_nick(name)
+    if server.store.get_account(name) is not None or holder not in (None, session):
+        # Someone else's nick is no more free than an account: its owner would be made to
+        # identify or lose it (nickserv).
+        raise Fail("REGISTER", "ACCOUNT_EXISTS", name, "That account name is already taken")
     if not is_valid_account_name(server, name):
         raise Fail("REGISTER", "BAD_ACCOUNT_NAME", name, "That account name is not valid")
-    if email != "*" and "@" not in email:
+    if email != "*" and not is_valid_email(email):
         raise Fail("REGISTER", "INVALID_EMAIL", name, "That email address is not valid")
     problem = password_problem(server, password)
     if problem or " " in password:
         raise Fail("REGISTER", "WEAK_PASSWORD", name, problem or "Passwords may not hold spaces")
-    if server.store.get_account(name) is not None:
-        raise Fail("REGISTER", "ACCOUNT_EXISTS", name, "That account name is already taken")
 
     def done(outcome: str) -> None:
         if outcome == "created":
@@ -236,10 +250,10 @@ def authenticate(server: Server, session: Session, msg: Message) -> None:
         session.sasl_mechanism = "PLAIN"
         server.outbox.send(session, Message("AUTHENTICATE", ["+"]))
         return
-    if len(data) > SASL_CHUNK or len(session.sasl_buffer) + len(data) > SASL_MAX:
-        _sasl_reset(session)
-        raise IrcError(ERR_SASLTOOLONG, "SASL message too long")
-    if data != "+":
+    if data != "+":  # `+` carries no data: it ends a message that filled its last chunk
+        if len(data) > SASL_CHUNK or len(session.sasl_buffer) + len(data) > SASL_MAX:
+            _sasl_reset(session)
+            raise IrcError(ERR_SASLTOOLONG, "SASL message too long")
         session.sasl_buffer += data
     if len(data) == SASL_CHUNK:
         return  # more to come

@@ -128,7 +128,7 @@ def _deliver(
         line_tags = {}  # not stored, and no one would see a msgid or time: skip making them
     params = [shown] if verb == "TAGMSG" else [shown, text]
     line = Message(verb, params, session.prefix, line_tags)
-    server.outbox.send_many(audience, line, session)
+    _send(server, session, line, audience, to_self=session in recipients)
     if offline and verb == "PRIVMSG":
         note = f"{account} is offline; your message will be delivered when they log in"
         server.outbox.from_server(session, "NOTICE", session.name, note)
@@ -154,6 +154,20 @@ def _to_channel(
     line = Message(verb, params, session.prefix, line_tags)
     others = [m for m in channel.members if m is not session]
     server.outbox.send_many(_audience(session, verb, others), line, session)
+
+
+def _send(
+    server: Server, sender: Session, line: Message, audience: list[Session], to_self: bool
+) -> None:
+    """Queue `line` for its audience. In a message the sender sent to itself (its nick, or
+    an account it is logged in to), the copy it gets as a recipient is a side effect, not
+    the answer to its command; the echo is that answer (labeled-response), so the
+    delivered copy goes aside."""
+    if to_self and sender in audience:
+        server.outbox.send_aside(sender, line, sender)
+        audience = audience.copy()
+        audience.remove(sender)  # the first is the delivered copy; an echo comes last
+    server.outbox.send_many(audience, line, sender)
 
 
 def _audience(sender: Session, verb: str, recipients: list[Session]) -> list[Session]:

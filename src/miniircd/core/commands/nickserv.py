@@ -63,7 +63,7 @@ def _register(server: Server, session: Session, args: list[str]) -> None:
         _say(server, session, problem + ".")
         return
     email = args[1] if len(args) > 1 else None
-    if email is not None and "@" not in email:
+    if email is not None and not accounts.is_valid_email(email):
         _say(server, session, f"{email} is not a valid email address.")
         return
     if server.store.get_account(name) is not None:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("miniircd.core")
 
 CAP_LS_LINE_BUDGET = 400  # room left for capability names in one CAP LS line
+FALLBACK_USER = "user"  # the user name (before '~') when USER gives none that can be used
 
 
 # CAP <subcommand> [:<capabilities>]
@@ -52,7 +53,7 @@ def cap(server: Server, session: Session, msg: Message) -> None:
         version = msg.params[1] if len(msg.params) > 1 else ""
         if version.isascii() and version.isdigit():  # "²".isdigit(), but int("²") fails
             session.cap_version = max(session.cap_version, int(version))
-        _cap_ls(server, session, capabilities.ls_tokens(session.cap_version))
+        _cap_ls(server, session, capabilities.ls_tokens(session.cap_version, server.config))
     elif subcommand == "LIST":
         out.from_server(session, "CAP", session.name, "LIST", " ".join(sorted(session.caps)))
     elif subcommand == "REQ":
@@ -113,6 +114,7 @@ def nick(server: Server, session: Session, msg: Message) -> None:
         raise IrcError(ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
     holder = server.find_nick(new)
     if is_service(new) or (holder is not None and holder is not session):
+        session.nick_refused = new  # what `REGISTER *` means until a nick is accepted
         raise IrcError(ERR_NICKNAMEINUSE, new, "Nickname is already in use")
     if new == session.nick:
         return
@@ -125,11 +127,13 @@ def nick(server: Server, session: Session, msg: Message) -> None:
 def user(server: Server, session: Session, msg: Message) -> None:
     if session.registered:
         raise IrcError(ERR_ALREADYREGISTERED, "You may not reregister")
-    username = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-._")
-    if not username:
+    if not msg.params[0] or not msg.params[3]:
         raise IrcError(ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+    # A user name given but with nothing usable left gets the default value the spec
+    # asks for instead of a 461, which would leave the client waiting for a welcome.
+    username = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-._")
     # No ident lookup is done, so the user name is marked as unverified with '~'.
-    session.user = "~" + username[: server.config.userlen - 1]
+    session.user = "~" + (username or FALLBACK_USER)[: server.config.userlen - 1]
     session.realname = msg.params[3][: server.config.namelen]
     try_register(server, session)
 

@@ -1,8 +1,9 @@
 """Queries about users, and the away state: WHO, WHOIS, WHOWAS, ISON, USERHOST, AWAY.
 
 Visibility: a secret (+s) channel is shown only to its members (`Channel.visible_to`), and
-an invisible (+i) user is found by WHO only by themselves and by those who share a channel
-with them; WHOIS, ISON and USERHOST name one nick exactly, so they answer for anyone.
+an invisible (+i) user is listed by WHO <mask> only to themselves and to those who share a
+channel with them, and by WHO <channel> only to its members; WHO <exact nick>, WHOIS, ISON
+and USERHOST name one nick exactly, so they answer for anyone (modern.ircdocs WHO).
 `away_reply` is shared with PRIVMSG, which answers a message to an away user with 301.
 
 WHOX (`WHO <mask> %<fields>[,<token>]`, IRCv3): each match is one 354 carrying exactly the
@@ -169,8 +170,13 @@ def _channel_who(channel: Channel, asker: Session) -> Iterator[Session]:
 
 
 def _mask_who(server: Server, asker: Session, mask: str) -> Iterator[Session]:
-    """Registered users whose nick, user, host or realname match `mask`, minus the invisible
-    ones the asker shares no channel with. The channel field is then always `*`."""
+    """The user whose nick is exactly `mask`, invisible or not; else the registered users
+    whose nick, user, host or realname match `mask`, minus the invisible ones the asker
+    shares no channel with. The channel field is then always `*`."""
+    named = server.find_user(mask) if mask not in WHO_EVERYONE else None
+    if named is not None:
+        yield named
+        return
     peers = server.peers(asker)
     everyone = mask in WHO_EVERYONE
     for user in server.sessions.values():
