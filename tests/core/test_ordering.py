@@ -15,8 +15,12 @@ FLOODY = {"flood_enabled": True, "flood_burst": 5, "flood_rate": 1.0, "flood_bac
 
 def verbs(lines: list[str]) -> list[str]:
     """Each line's verb (or numeric), tags and source skipped."""
-    words = [line.split() for line in lines]
-    return [w[2] if w[0].startswith("@") else w[1] for w in words]
+    verbs = []
+    for words in (line.split() for line in lines):
+        while words[0][0] in "@:":
+            del words[0]
+        verbs.append(words[0])
+    return verbs
 
 
 def with_account(core: CoreHarness, nick: str) -> CoreClient:
@@ -114,19 +118,31 @@ def test_labels_stay_on_their_replies(core: CoreHarness) -> None:
     assert lines[4] == "@label=p :irc.test PONG irc.test :x"
 
 
-def test_quit_while_waiting_ends_the_session_at_once(core: CoreHarness) -> None:
+def test_quit_waits_for_the_job_and_the_lines_before_it(core: CoreHarness) -> None:
     held(core)
     alice, bob = core.register("alice"), core.register("bob")
     alice.send("JOIN #room")
     bob.send("JOIN #room")
     alice.take(), bob.take()
-    assert alice.send(f"REGISTER * * {PW}", "PRIVMSG #room :late", "QUIT :bye") == [
-        "ERROR :Closing link: alice[127.0.0.1] (Quit: bye)"
+    lines = alice.send(f"REGISTER * * {PW}", "PRIVMSG #room :bye all", "QUIT :bye", "PING :x")
+    assert lines == []
+    core.finish_jobs()
+    assert verbs(alice.take()) == ["900", "REGISTER", "ERROR"]  # nothing after the QUIT
+    assert bob.take() == [
+        ":alice!~alice@127.0.0.1 PRIVMSG #room :bye all",
+        ":alice!~alice@127.0.0.1 QUIT :Quit: bye",
     ]
-    assert bob.take() == [":alice!~alice@127.0.0.1 QUIT :Quit: bye"]
-    core.finish_jobs()  # the job's answer has no one to go to
-    assert alice.take() == [] and bob.take() == []
-    assert core.store.get_account("alice") is None
+    assert core.store.get_account("alice") is not None
+    assert alice.closed
+
+
+def test_quit_behind_flood_control_ends_the_session_at_once() -> None:
+    core = CoreHarness(**FLOODY)
+    client = core.register("alice")  # NICK and USER took two of the five tokens
+    lines = client.send(*(f"PING :{n}" for n in range(6)), "QUIT :enough")
+    assert lines[:3] == [f":irc.test PONG irc.test :{n}" for n in range(3)]
+    assert lines[3:] == ["ERROR :Closing link: alice[127.0.0.1] (Quit: enough)"]
+    assert client.closed
 
 
 def test_a_flood_while_waiting_is_cut_off() -> None:

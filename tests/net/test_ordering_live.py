@@ -57,6 +57,15 @@ def test_register_then_ping(server: LiveServer) -> None:
     client.close()
 
 
+def test_register_ping_quit_in_one_packet(server: LiveServer) -> None:
+    """As `printf ... | nc` does it: the QUIT waits for the account to be made."""
+    client = LineClient(server.port)
+    client.send("NICK dora", f"REGISTER * * {PW}", "PING :barrier", "QUIT :done", "PING :no")
+    lines = client.expect_closed()
+    assert verbs(lines) == ["900", "REGISTER", "PONG", ":Closing"]  # ERROR :Closing link
+    client.close()
+
+
 def test_authenticate_then_ping(server: LiveServer) -> None:
     client = LineClient(server.port)
     client.send("CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN")

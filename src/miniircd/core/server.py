@@ -128,15 +128,22 @@ class Server:
 
     def receive(self, session: Session, raw: bytes, now: float) -> None:
         """Take one complete line (without its line ending): handle it now, or queue it
-        behind the session's earlier lines (see core.flood); QUIT is never queued."""
-        if session.closing:
+        behind the session's earlier lines (see core.flood).
+
+        A QUIT is never held by flood control: the lines flood control holds are dropped and
+        the session ends at once. Behind work off the loop (a password check, a fraction of
+        a second) it waits for the answer and the lines sent before it, so that a client
+        that registers and quits gets its account; whatever comes after it is ignored."""
+        if session.closing or session.quit_line is not None:
             return
         self.now = now
         session.last_seen = now
         session.ping_pending = False
-        waiting = session.backlog is not None or session.busy
-        if waiting and _is_quit(raw):  # a client that waits may still leave at once
-            self._handle(session, raw)
+        if (session.backlog is not None or session.busy) and _is_quit(raw):
+            if session.busy:
+                session.quit_line = raw  # see _run_backlog
+            else:
+                self._handle(session, raw)
             return
         admitted = self.flood.admit(session, raw, now)
         if admitted:
@@ -153,9 +160,12 @@ class Server:
         return self.flood.next_due(now)
 
     def _run_backlog(self, session: Session) -> None:
-        """Handle the session's queued lines, in order, until one must wait again."""
+        """Handle the session's queued lines, in order, until one must wait again; then a
+        QUIT that waited for a job goes through, unless another job holds it still."""
         while not session.closing and (raw := self.flood.next_line(session, self.now)) is not None:
             self._handle(session, raw)
+        if session.quit_line is not None and not session.busy and not session.closing:
+            self._handle(session, session.quit_line)
 
     def _handle(self, session: Session, raw: bytes) -> None:
         body_start = 0

@@ -42,6 +42,7 @@ class Session:
         "outq",
         "password",
         "ping_pending",
+        "quit_line",
         "realname",
         "registered",
         "sasl_buffer",
@@ -73,6 +74,7 @@ class Session:
         self.ping_pending = False
         self.closing = False
         self.busy = 0  # work off the loop it waits on; its later lines wait too (core.flood)
+        self.quit_line: bytes | None = None  # a QUIT that waits for the job (core.server)
         self.answer_label: str | None = None  # labeled-response: the label, and the lines
         self.answer_lines: list[bytes] = []  # sent so far, of the command that waits
         self.flood_tokens = 0.0  # see core.flood
