@@ -66,13 +66,15 @@ def history_of(client: LineClient, target: str) -> tuple[str, list[str]]:
     return opened.group(1), [line.split(" ", 1)[1] for line in lines[1:-1]]
 
 
-def test_private_batch_names_the_other_party_as_spelled(live: LiveServer) -> None:
+def test_private_batch_names_the_other_party_as_asked(live: LiveServer) -> None:
+    """Never case-folded: the target as the client wrote it (irctest's DM tests ask in
+    capitals), also for a guest that has left."""
     alice = registered(live, "alice")
     gus = modern(live, "Gus")  # a guest
     gus.send("PRIVMSG alice :from Gus", "QUIT")
     gus.expect_closed()
     alice.expect("from Gus")
-    assert history_of(alice, "gus") == ("Gus", [":Gus!~Gus@127.0.0.1 PRIVMSG alice :from Gus"])
+    assert history_of(alice, "GUS") == ("GUS", [":Gus!~Gus@127.0.0.1 PRIVMSG alice :from Gus"])
 
 
 def test_target_that_is_no_correspondent_is_invalid(live: LiveServer) -> None:
@@ -89,6 +91,21 @@ def test_messages_to_oneself_are_kept(live: LiveServer) -> None:
     alice.send("PRIVMSG alice :note to self")
     alice.expect("note to self")  # delivered to herself
     assert history_of(alice, "ALICE") == (
-        "Alice",
+        "ALICE",
         [":Alice!~Alice@127.0.0.1 PRIVMSG Alice :note to self"],
     )
+
+
+def test_a_room_one_is_not_in_is_an_invalid_target(live: LiveServer) -> None:
+    alice = registered(live, "alice")
+    alice.send("JOIN #talk", "PRIVMSG #talk :members only")
+    alice.expect(" 366 ")
+    bob = modern(live, "bob")
+    bob.send("CHATHISTORY LATEST #talk * 10")
+    assert bob.expect("FAIL|BATCH") == (
+        ":irc.test FAIL CHATHISTORY INVALID_TARGET LATEST #talk :Messages could not be retrieved"
+    )
+    bob.send("JOIN #talk")
+    bob.expect(" 366 ")
+    said = ":alice!~alice@127.0.0.1 PRIVMSG #talk :members only"
+    assert history_of(bob, "#TALK") == ("#TALK", [said])

@@ -14,12 +14,13 @@ Where the spec (ircv3.net/specs/extensions/chathistory) leaves room, this server
 - for AROUND, sends the `limit // 2` messages before the reference and then those from
   the reference on (a msgid's own message first), up to `limit` in all; when one side
   runs short the other fills in;
-- lets non-members read a channel's history unless it is secret or bans them;
+- lets only a channel's members read its history (anyone else: INVALID_TARGET, as for a
+  channel that does not exist, so nothing is revealed);
 - takes as a private target only a correspondent, someone the account has exchanged
   messages with (by nick, by account name, or for a guest that has left by the nick in
   the history); anyone else is INVALID_TARGET, even a user online;
-- names a private conversation's batch after the other party as it spells itself (its
-  nick, account name, or its nick in the history), never as the client typed it;
+- names the batch after the target exactly as the client wrote it (irctest holds servers
+  to this), never case-folded;
 - lists for TARGETS the channels the session is in and, when logged in, the private
   conversations of its account, each with the time of its latest message, when that falls
   between the two timestamps.
@@ -85,10 +86,10 @@ def chathistory(server: Server, session: Session, msg: Message) -> None:
         return
     target = msg.params[1]
     refs = [_reference(sub, target, text, star=sub == "LATEST") for text in msg.params[2:-1]]
-    conversation, name = _open(server, session, sub, target)
+    conversation = _open(server, session, sub, target)
     points = [_locate(server, sub, target, conversation, ref) for ref in refs]
     found = _select(server.store, conversation, sub, points, limit)
-    replay(server, session, name, found, "chathistory")
+    replay(server, session, target, found, "chathistory")
 
 
 # CHATHISTORY TARGETS <timestamp=a> <timestamp=b> <limit>
@@ -181,21 +182,21 @@ def _reference(sub: str, target: str, text: str, star: bool) -> Reference:
     raise _fail("INVALID_PARAMS", sub, text, "Invalid message reference")
 
 
-def _open(server: Server, session: Session, sub: str, target: str) -> tuple[str, str]:
-    """The conversation `session` may read under `target`, and the target's canonical name:
-    a channel, or a correspondent (a party it has exchanged messages with)."""
+def _open(server: Server, session: Session, sub: str, target: str) -> str:
+    """The conversation `session` may read under `target`: a channel it is in, or a
+    correspondent (a party it has exchanged messages with)."""
     try:
-        conversation, name = conversation_of(server, session, target, "CHATHISTORY")
+        conversation, _ = conversation_of(server, session, target, "CHATHISTORY")
     except (IrcError, Fail):
         raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED) from None
     if is_channel_name(target):
         channel = server.find_channel(target)
         assert channel is not None  # conversation_of found it
-        if session not in channel.members and channel.is_banned(session):
+        if session not in channel.members:
             raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED)
     elif not server.store.messages(conversation, limit=1):
         raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED)
-    return conversation, name
+    return conversation
 
 
 def _locate(
