@@ -52,6 +52,11 @@ def test_join_limits_and_modes() -> None:
     assert lines[-1] == ":irc.test 405 carol #3 :You have joined too many channels"
     alice.send("JOIN #full", "MODE #full +l 1")
     assert bob.send("JOIN #full") == [":irc.test 471 bob #full :Cannot join channel (+l)"]
+    alice.send("INVITE bob #full")
+    bob.take()
+    assert bob.send("JOIN #full")[0] == f":{B} JOIN #full"  # an invitation passes +l
+    erin = core.register("erin")
+    assert erin.send("JOIN #full") == [":irc.test 471 erin #full :Cannot join channel (+l)"]
     alice.send("JOIN #inv", "MODE #inv +i")
     assert bob.send("JOIN #inv") == [":irc.test 473 bob #inv :Cannot join channel (+i)"]
     dave = core.register("dave")  # alice is at her CHANLIMIT of 2

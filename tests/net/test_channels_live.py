@@ -65,3 +65,15 @@ def test_join_twenty_channels_at_once(live: LiveServer) -> None:
     alice.send("LIST")
     listed = alice.lines_until(" 323 ")
     assert sum(" 322 " in line for line in listed) == 20
+
+
+def test_an_invitation_gets_past_the_limit(live: LiveServer) -> None:
+    alice, bob = live.client("alice"), live.client("bob")
+    alice.send("JOIN #full", "MODE #full +l 1")
+    alice.expect("MODE #full")
+    bob.send("JOIN #full")
+    assert bob.expect(" 471 ") == ":irc.test 471 bob #full :Cannot join channel (+l)"
+    alice.send("INVITE bob #full")
+    bob.expect("INVITE bob")
+    bob.send("JOIN #full")
+    assert bob.expect("JOIN|471") == ":bob!~bob@127.0.0.1 JOIN #full"

@@ -151,7 +151,7 @@ def _check_admission(channel: Channel, session: Session, key: str) -> None:
         raise IrcError(ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
     if channel.key is not None and key != channel.key:
         raise IrcError(ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")
-    if channel.limit is not None and len(channel.members) >= channel.limit:
+    if channel.limit is not None and len(channel.members) >= channel.limit and not invited:
         raise IrcError(ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)")
 
 
