@@ -270,6 +270,15 @@ def test_version_and_time(core: CoreHarness) -> None:
     assert time_line.startswith(":irc.test 391 alice irc.test 1700000000 0 :")
 
 
+def test_info(core: CoreHarness) -> None:
+    client = core.register("alice")
+    lines = client.send("INFO")
+    assert [line.split()[1] for line in lines] == ["371", "371", "371", "374"]
+    assert lines[0].startswith(":irc.test 371 alice :miniircd-")
+    assert lines[-1] == ":irc.test 374 alice :End of INFO list"
+    assert client.send("INFO elsewhere") == [":irc.test 402 alice elsewhere :No such server"]
+
+
 def test_a_client_is_always_pinged_before_a_ping_timeout() -> None:
     # the loop ticks about once a second: a tick may land after both deadlines at once
     core = CoreHarness(ping_interval=1, ping_timeout=1.5)

@@ -250,3 +250,10 @@ def test_sigint_exits_zero(live: LiveServer) -> None:
     while live.proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert live.proc.returncode == 0
+
+
+def test_info_live(live: LiveServer) -> None:
+    client = live.client("alice")
+    client.send("INFO")
+    lines = client.lines_until(" 374 ")
+    assert [line.split()[1] for line in lines] == ["371", "371", "371", "374"]

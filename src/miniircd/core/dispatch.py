@@ -93,6 +93,7 @@ COMMANDS: dict[str, Command] = {
     "LUSERS": Command(server_queries.lusers),
     "VERSION": Command(server_queries.version),
     "TIME": Command(server_queries.time),
+    "INFO": Command(server_queries.info),
 }
 
 

@@ -1,4 +1,4 @@
-"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME."""
+"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_NOMOTD,
     ERR_NOSUCHSERVER,
+    RPL_ENDOFINFO,
     RPL_ENDOFMOTD,
     RPL_GLOBALUSERS,
+    RPL_INFO,
     RPL_ISUPPORT,
     RPL_LOCALUSERS,
     RPL_LUSERCHANNELS,
@@ -60,6 +62,19 @@ def time(server: Server, session: Session, msg: Message) -> None:
     stamp = datetime.fromtimestamp(server.now, UTC)
     human = stamp.strftime("%A %B %d %Y -- %H:%M:%S +00:00")
     server.outbox.numeric(session, RPL_TIME, server.name, str(int(server.now)), "0", human)
+
+
+# INFO [<target>]
+def info(server: Server, session: Session, msg: Message) -> None:
+    _check_target(server, msg)
+    out = server.outbox
+    for line in (
+        f"{server.version}: a small, fast, dependable IRC server in Python",
+        "Accounts, rooms that keep their history and an offline inbox; MIT licence",
+        f"Running since {server.created}",
+    ):
+        out.numeric(session, RPL_INFO, line)
+    out.numeric(session, RPL_ENDOFINFO, "End of INFO list")
 
 
 def send_motd(server: Server, session: Session) -> None:
