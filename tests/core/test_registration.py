@@ -217,6 +217,17 @@ def test_invalid_utf8_is_refused_under_utf8only(core: CoreHarness) -> None:
     ]
 
 
+def test_invalid_utf8_refusal_keeps_its_label(core: CoreHarness) -> None:
+    client = core.register("alice")
+    client.send("CAP REQ :labeled-response")
+    core.server.receive(client.session, b"@label=xyz PRIVMSG alice :caf\xe9", core.clock.now)
+    core.deliver()
+    assert client.take() == [
+        "@label=xyz :irc.test FAIL PRIVMSG INVALID_UTF8 :Message rejected, your IRC software"
+        " MUST use UTF-8 encoding on this network"
+    ]
+
+
 def test_invalid_utf8_falls_back_to_latin1_when_allowed() -> None:
     core = CoreHarness(utf8_only=False)
     client = core.register("alice")

@@ -119,6 +119,10 @@ def test_overlong_line_and_invalid_utf8(live: LiveServer) -> None:
     assert client.expect("FAIL").startswith(":irc.test FAIL PING INVALID_UTF8 :")
     client.send("PING :still here")
     assert client.expect("PONG").endswith("still here")
+    client.send("CAP REQ labeled-response")
+    client.expect("ACK")
+    client.send_raw(b"@label=xyz PRIVMSG long :caf\xe9\r\n")
+    assert client.expect("FAIL").startswith("@label=xyz :irc.test FAIL PRIVMSG INVALID_UTF8 :")
 
 
 def test_no_newline_flood_is_dropped(live: LiveServer) -> None:

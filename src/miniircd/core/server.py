@@ -177,14 +177,13 @@ class Server:
         if len(raw) - body_start > MAX_BODY:
             self.outbox.numeric(session, ERR_INPUTTOOLONG, "Input line was too long")
             return
+        refuse = False  # UTF8ONLY and not UTF-8: parsed only to be answered, never run
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = decode(raw)  # the latin-1 fallback
-            if self.config.utf8_only:
-                self._refuse_non_utf8(session, text)
-                return
-        if "\x00" in text:
+            refuse = self.config.utf8_only
+        if not refuse and "\x00" in text:
             self.outbox.numeric(session, ERR_UNKNOWNERROR, "*", "Line contains a NUL byte")
             return
         try:
@@ -192,12 +191,16 @@ class Server:
         except ParseError:
             return
         label = msg.tags.get("label") if "labeled-response" in session.caps else None
-        if label is None:
+        if label is None and not refuse:
             dispatch.dispatch(self, session, msg)
             return
         start = len(session.outq)
-        dispatch.dispatch(self, session, msg)
-        self._end_answer(session, start, label)
+        if refuse:
+            self._refuse_non_utf8(session, msg.verb)
+        else:
+            dispatch.dispatch(self, session, msg)
+        if label is not None:
+            self._end_answer(session, start, label)
 
     def _end_answer(self, session: Session, start: int, label: str) -> None:
         """labeled-response: the lines queued since `start` answer the command labelled
@@ -226,12 +229,8 @@ class Server:
             registration.try_register(self, session)
         self._run_backlog(session)
 
-    def _refuse_non_utf8(self, session: Session, text: str) -> None:
+    def _refuse_non_utf8(self, session: Session, verb: str) -> None:
         """UTF8ONLY: a line that is not UTF-8 is refused, never relayed (IRCv3 utf8only)."""
-        try:
-            verb = parse(text).verb
-        except ParseError:
-            return
         if verb not in ("NOTICE", "PONG"):
             # the command itself may be the undecodable part: never echo that back
             shown = verb if verb.isascii() and verb.isalnum() else "*"
