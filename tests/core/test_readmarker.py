@@ -1,4 +1,6 @@
-"""Transcript tests for MARKREAD (IRCv3 draft/read-marker) and its tie-in with the inbox."""
+"""Transcript tests for MARKREAD (IRCv3 draft/read-marker): an account's markers, their
+tie-in with the inbox, and the markers a client that is not logged in keeps on its
+connection."""
 
 from __future__ import annotations
 
@@ -170,8 +172,9 @@ def test_private_marker_follows_the_account_not_the_nick(core: CoreHarness) -> N
     carol = core.register("carol")  # a guest: keyed by her nick
     assert alice.send(f"MARKREAD carol {stamp(7)}") == [f":irc.test MARKREAD carol {stamp(7)}"]
     assert core.store.read_marker("alice", "~carol") == (START + 7) * 1000
-    carol.send("QUIT")
-    assert alice.send("MARKREAD carol") == [
+    carol.send("QUIT")  # gone, and no message exchanged: a get still finds the marker
+    assert alice.send("MARKREAD Carol") == [f":irc.test MARKREAD Carol {stamp(7)}"]
+    assert alice.send(f"MARKREAD carol {stamp(8)}") == [  # but there is nobody to set it on
         ":irc.test FAIL MARKREAD INVALID_PARAMS carol :No such nick/channel"
     ]
 
@@ -249,33 +252,142 @@ def test_bad_params(core: CoreHarness) -> None:
     assert alice.send("MARKREAD #room :two words") == [
         ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp"
     ]
-    assert alice.send("MARKREAD #nowhere") == [
+    # a get on a well-formed name nobody uses: no marker; a set: no such target
+    assert alice.send("MARKREAD #Nowhere", "MARKREAD nobody") == [
+        ":irc.test MARKREAD #Nowhere *",
+        ":irc.test MARKREAD nobody *",
+    ]
+    assert alice.send(f"MARKREAD #nowhere {stamp(0)}") == [
         ":irc.test FAIL MARKREAD INVALID_PARAMS #nowhere :No such channel"
     ]
-    assert alice.send("MARKREAD nobody timestamp=2023-11-14T22:13:20.000Z") == [
+    assert alice.send(f"MARKREAD nobody {stamp(0)}") == [
         ":irc.test FAIL MARKREAD INVALID_PARAMS nobody :No such nick/channel"
     ]
+    # a secret channel one is not in looks like no channel at all
     other = core.register("other")
     other.send("JOIN #hidden", "MODE #hidden +s")
-    assert alice.send("MARKREAD #hidden") == [
+    assert alice.send("MARKREAD #hidden") == [":irc.test MARKREAD #hidden *"]
+    assert alice.send(f"MARKREAD #hidden {stamp(0)}") == [
         ":irc.test FAIL MARKREAD INVALID_PARAMS #hidden :No such channel"
     ]
+    # a get on what is neither a channel name nor a nick: an invalid selector
+    for bad in ("a,b", "#a,#b", "9lives", "x" * 31, "#" + "x" * 50):
+        assert alice.send(f"MARKREAD {bad}") == [
+            f":irc.test FAIL MARKREAD INVALID_PARAMS {bad} :Invalid target"
+        ], bad
+    assert alice.send("MARKREAD :two words", "MARKREAD ::x") == [
+        ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid target",
+        ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid target",
+    ]
     assert core.store.read_marker("alice", "#room") is None
+    assert core.store.read_marker("alice", "#nowhere") is None
 
 
-def test_not_logged_in_is_refused(core: CoreHarness) -> None:
-    visitor = guest(core, "visitor")
-    visitor.send("JOIN #room")
-    assert visitor.send("MARKREAD #room") == [
-        ":irc.test FAIL MARKREAD ACCOUNT_REQUIRED #room :Log in to keep read markers"
+def test_the_conformance_sequences_from_a_guest(core: CoreHarness) -> None:
+    """What irctest's ReadMarkerTestCase sends, from a client that is not logged in."""
+    alice = guest(core, "alice")
+    assert alice.send("MARKREAD #nosuchtarget") == [":irc.test MARKREAD #nosuchtarget *"]
+    lines = alice.send("JOIN #test")
+    assert [line.split()[1] for line in lines] == ["JOIN", "MARKREAD", "353", "366"]
+    assert lines[1] == ":irc.test MARKREAD #test *"
+    newer, older = "timestamp=2019-06-01T12:00:00.000Z", "timestamp=2019-01-01T00:00:00.000Z"
+    assert alice.send(f"MARKREAD #test {newer}") == [f":irc.test MARKREAD #test {newer}"]
+    assert alice.send("MARKREAD #test") == [f":irc.test MARKREAD #test {newer}"]
+    assert alice.send(f"MARKREAD #test {older}") == [f":irc.test MARKREAD #test {newer}"]
+    alice.send("PART #test")
+    lines = alice.send("JOIN #test")
+    assert lines[1] == f":irc.test MARKREAD #test {newer}"
+    assert lines[-1].split()[1] == "366"
+    core.register("bob")
+    when = "timestamp=2023-07-04T00:00:00.000Z"
+    assert alice.send(f"MARKREAD bob {when}") == [f":irc.test MARKREAD bob {when}"]
+    assert alice.send("MARKREAD bob") == [f":irc.test MARKREAD bob {when}"]
+    assert alice.send("MARKREAD") == [
+        ":irc.test FAIL MARKREAD NEED_MORE_PARAMS :Missing parameters"
     ]
-    assert visitor.send(f"MARKREAD #room {stamp(0)}") == [
-        ":irc.test FAIL MARKREAD ACCOUNT_REQUIRED #room :Log in to keep read markers"
+    assert alice.send("MARKREAD #test timestamp=not-a-timestamp") == [
+        ":irc.test FAIL MARKREAD INVALID_PARAMS timestamp=not-a-timestamp :Invalid timestamp"
     ]
-    assert visitor.send("MARKREAD :a b") == [
-        ":irc.test FAIL MARKREAD ACCOUNT_REQUIRED * :Log in to keep read markers"
+    assert alice.send("MARKREAD #test *") == [
+        ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp"
     ]
     assert core.connect().send("MARKREAD #room") == [":irc.test 451 * :You have not registered"]
+
+
+def test_a_guest_keeps_its_own_markers_until_it_leaves(core: CoreHarness) -> None:
+    visitor, other = guest(core, "visitor"), guest(core, "other")
+    nocap = guest(core, "nocap", caps="")
+    founder = account(core, "alice")
+    for client in (visitor, other, nocap, founder):
+        client.send("JOIN #room")
+    core.clock.now += 10
+    for client in (visitor, other, nocap, founder):
+        client.take()
+    assert visitor.send(f"MARKREAD #ROOM {stamp(4)}") == [f":irc.test MARKREAD #room {stamp(4)}"]
+    # clamped to the server's clock, forward only
+    assert visitor.send(f"MARKREAD #room {stamp(3600)}") == [
+        f":irc.test MARKREAD #room {stamp(10)}"
+    ]
+    assert visitor.send(f"MARKREAD #room {stamp(5)}") == [f":irc.test MARKREAD #room {stamp(10)}"]
+    # nobody else hears of it or sees it: not another guest, not an account
+    assert other.take() == [] and nocap.take() == [] and founder.take() == []
+    assert other.send("MARKREAD #room") == [":irc.test MARKREAD #room *"]
+    assert founder.send("MARKREAD #room") == [":irc.test MARKREAD #room *"]
+    # a guest without the capability is answered all the same
+    assert nocap.send(f"MARKREAD #room {stamp(2)}") == [f":irc.test MARKREAD #room {stamp(2)}"]
+    assert not any("MARKREAD" in line for line in nocap.send("PART #room", "JOIN #room"))
+    visitor.take()
+    # a nick: keyed by the party behind it, as for an account (a guest: its nick)
+    assert visitor.send(f"MARKREAD Alice {stamp(6)}", f"MARKREAD OTHER {stamp(7)}") == [
+        f":irc.test MARKREAD alice {stamp(6)}",
+        f":irc.test MARKREAD other {stamp(7)}",
+    ]
+    assert visitor.session.read_markers == {
+        "#room": (START + 10) * 1000,
+        "alice": (START + 6) * 1000,
+        "~other": (START + 7) * 1000,
+    }
+    # nothing reaches the store (nor the inbox) for a guest
+    assert core.store.db.execute("SELECT COUNT(*) FROM read_markers").fetchone()[0] == 0
+    visitor.send("QUIT")
+    again = guest(core, "visitor")  # the same nick, a new connection: none left
+    assert again.send("JOIN #room")[1] == ":irc.test MARKREAD #room *"
+    assert again.send("MARKREAD alice") == [":irc.test MARKREAD alice *"]
+
+
+def test_guest_markers_are_not_the_accounts(core: CoreHarness) -> None:
+    account(core, "alice").send("QUIT")
+    mine = login(core, "laptop")
+    visitor = guest(core, "visitor")
+    visitor.send("JOIN #room")
+    mine.send("JOIN #room")
+    core.clock.now += 10
+    visitor.send(f"MARKREAD #room {stamp(3)}")
+    mine.send(f"MARKREAD #room {stamp(5)}")
+    visitor.send("NICK alice2", "PRIVMSG NickServ :IDENTIFY alice password1")
+    mine.take()
+    assert visitor.send("MARKREAD #room") == [f":irc.test MARKREAD #room {stamp(5)}"]
+    assert visitor.send(f"MARKREAD #room {stamp(6)}") == [f":irc.test MARKREAD #room {stamp(6)}"]
+    assert mine.take() == [f":irc.test MARKREAD #room {stamp(6)}"]  # now one of the account's
+    visitor.send("PRIVMSG NickServ :LOGOUT")
+    assert visitor.send("MARKREAD #room") == [f":irc.test MARKREAD #room {stamp(3)}"]
+    assert core.store.read_marker("alice", "#room") == (START + 6) * 1000
+
+
+def test_a_guest_keeps_at_most_so_many_markers(
+    core: CoreHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readmarker, "GUEST_MARKERS", 3)
+    visitor = guest(core, "visitor")
+    visitor.send("JOIN #a,#b,#c,#d")
+    core.clock.now += 10
+    for n, room in enumerate(("#a", "#b", "#c"), 1):
+        visitor.send(f"MARKREAD {room} {stamp(n)}")
+    visitor.send(f"MARKREAD #a {stamp(4)}")  # moving it again makes it the newest
+    visitor.send(f"MARKREAD #b {stamp(1)}")  # not moved (older): stays the oldest
+    assert visitor.send(f"MARKREAD #d {stamp(5)}") == [f":irc.test MARKREAD #d {stamp(5)}"]
+    assert list(visitor.session.read_markers) == ["#c", "#a", "#d"]  # #b, moved least recently
+    assert visitor.send("MARKREAD #b") == [":irc.test MARKREAD #b *"]
 
 
 def test_parse_timestamp() -> None:
@@ -309,19 +421,18 @@ def test_store_migration_and_dropped_accounts(tmp_path: Path) -> None:
     store.close()
 
 
-def test_malformed_timestamp_is_refused_before_the_account_check(core: CoreHarness) -> None:
+def test_malformed_timestamp_is_refused_from_a_guest_too(core: CoreHarness) -> None:
     visitor = guest(core, "visitor")  # not logged in
     visitor.send("JOIN #room")
     for bad in BAD_TIMESTAMPS:
         assert visitor.send(f"MARKREAD #room {bad}") == [
             f":irc.test FAIL MARKREAD INVALID_PARAMS {bad} :Invalid timestamp"
         ], bad
-    assert visitor.send("MARKREAD nobody *") == [
+    assert visitor.send("MARKREAD nobody *") == [  # the timestamp is checked first
         ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp"
     ]
-    assert visitor.send(f"MARKREAD #room {stamp(0)}") == [  # well formed: now the account
-        ":irc.test FAIL MARKREAD ACCOUNT_REQUIRED #room :Log in to keep read markers"
-    ]
+    assert visitor.send(f"MARKREAD #room {stamp(0)}") == [f":irc.test MARKREAD #room {stamp(0)}"]
+    assert visitor.session.read_markers == {"#room": START * 1000}
 
 
 def test_private_markers_by_nick(core: CoreHarness) -> None:

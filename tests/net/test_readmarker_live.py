@@ -1,5 +1,6 @@
 """draft/read-marker over real sockets: two clients of one account agree on what was read,
-and the marker outlives a restart."""
+and the marker outlives a restart; a client that is not logged in keeps its own markers
+for as long as it stays connected."""
 
 from __future__ import annotations
 
@@ -55,15 +56,54 @@ def test_two_clients_share_a_marker_that_survives_a_restart(tmp_path: Path) -> N
         server.stop()
 
 
-def test_malformed_timestamp_is_refused_before_the_account_check(live: LiveServer) -> None:
-    guest = LineClient(live.port)
-    guest.send("CAP REQ :draft/read-marker", "NICK visitor", "USER visitor 0 * :v", "CAP END")
-    guest.expect(" (376|422) ")
-    guest.send("JOIN #room", "MARKREAD #room timestamp=yesterday", "MARKREAD #room *")
-    assert guest.expect("FAIL") == (
+def guest(server: LiveServer, nick: str) -> LineClient:
+    """A client with draft/read-marker that is not logged in."""
+    client = LineClient(server.port)
+    client.send("CAP REQ :draft/read-marker", f"NICK {nick}", f"USER {nick} 0 * :x", "CAP END")
+    client.expect(" (376|422) ")
+    return client
+
+
+def test_a_guest_keeps_markers_for_its_connection(live: LiveServer) -> None:
+    visitor = guest(live, "visitor")
+    bob = live.client("bob")  # a guest too, with no capability
+    visitor.send("MARKREAD #nosuchtarget")  # a get on a target nobody uses: no marker
+    assert visitor.expect("MARKREAD|FAIL") == ":irc.test MARKREAD #nosuchtarget *"
+    visitor.send("JOIN #room")
+    assert ":irc.test MARKREAD #room *" in visitor.lines_until(" 366 ")
+    visitor.send(f"MARKREAD #room {READ}")
+    assert visitor.expect("MARKREAD|FAIL") == f":irc.test MARKREAD #room {READ}"
+    visitor.send("MARKREAD #room timestamp=2019-01-01T00:00:00.000Z")  # older: ignored
+    assert visitor.expect("MARKREAD|FAIL") == f":irc.test MARKREAD #room {READ}"
+    visitor.send("MARKREAD #ROOM")
+    assert visitor.expect("MARKREAD|FAIL") == f":irc.test MARKREAD #room {READ}"
+    visitor.send("PART #room", "JOIN #room")
+    burst = visitor.lines_until(" 366 visitor #room ")
+    assert burst[-4:] == [
+        ":visitor!~visitor@127.0.0.1 JOIN #room",
+        f":irc.test MARKREAD #room {READ}",
+        ":irc.test 353 visitor = #room :@visitor",
+        ":irc.test 366 visitor #room :End of /NAMES list",
+    ]
+    visitor.send(f"MARKREAD Bob {READ}", "MARKREAD bob")  # a nick: set, then get
+    assert visitor.expect("MARKREAD|FAIL") == f":irc.test MARKREAD bob {READ}"
+    assert visitor.expect("MARKREAD|FAIL") == f":irc.test MARKREAD bob {READ}"
+    bob.send("JOIN #room", "MARKREAD #room")  # markers are the client's own
+    assert bob.expect("MARKREAD|FAIL") == ":irc.test MARKREAD #room *"
+    visitor.send("QUIT")
+    visitor.expect_closed()
+    again = guest(live, "visitor")  # a new connection starts with none
+    again.send("JOIN #room")
+    assert ":irc.test MARKREAD #room *" in again.lines_until(" 366 ")
+
+
+def test_malformed_timestamp_is_refused(live: LiveServer) -> None:
+    visitor = guest(live, "visitor")
+    visitor.send("JOIN #room", "MARKREAD #room timestamp=yesterday", "MARKREAD #room *")
+    assert visitor.expect("FAIL") == (
         ":irc.test FAIL MARKREAD INVALID_PARAMS timestamp=yesterday :Invalid timestamp"
     )
-    assert guest.expect("FAIL") == ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp"
+    assert visitor.expect("FAIL") == ":irc.test FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp"
 
 
 def test_private_markers_by_nick(live: LiveServer) -> None:

@@ -43,6 +43,7 @@ class Session:
         "password",
         "ping_pending",
         "quit_line",
+        "read_markers",
         "realname",
         "registered",
         "sasl_buffer",
@@ -68,6 +69,7 @@ class Session:
         self.modes: set[str] = set()
         self.channels: dict[str, Channel] = {}
         self.monitoring: dict[str, str] = {}  # MONITOR list: folded nick -> nick as given
+        self.read_markers: dict[str, int] = {}  # MARKREAD while not logged in: key -> ms
         self.connected_at = now
         self.last_seen = now
         self.last_active = now

@@ -32,9 +32,9 @@ import secrets
 from typing import TYPE_CHECKING, NamedTuple
 
 from miniircd.core.commands.history import conversation_of
-from miniircd.core.commands.readmarker import parse_timestamp
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.history import iso_time, party, replay, spelling
+from miniircd.core.params import parse_timestamp
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import is_channel_name
 from miniircd.protocol.message import Message
