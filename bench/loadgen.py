@@ -2,10 +2,11 @@
 
 Shape. The parent (`LoadGen`) forks `workers` processes; client i lives in worker
 i % workers. Each worker runs one `selectors` (epoll) loop over all of its sockets and a
-control pipe, and goes through phases on command: connect + register, setup (server
-specific lines, JOIN), load, drain, close. Timed phases start at one shared
-`time.monotonic_ns()` instant (CLOCK_MONOTONIC is system-wide on Linux), so the workers
-act together, and the same clock stamps and times every message across processes.
+control pipe (bench/sockloop.py, shared with the soak test), and goes through phases on
+command: connect + register, setup (server specific lines, JOIN), load, drain, close.
+Timed phases start at one shared `time.monotonic_ns()` instant (CLOCK_MONOTONIC is
+system-wide on Linux), so the workers act together, and the same clock stamps and times
+every message across processes.
 
 Why processes and not threads: the work is CPU-bound Python (a recv and a scan per
 readable socket, formatting per batch) and the GIL lets one thread run bytecode at a time,
@@ -42,14 +43,10 @@ from __future__ import annotations
 import argparse
 import array
 import contextlib
-import errno
 import functools
 import json
-import multiprocessing
 import os
 import re
-import selectors
-import socket
 import statistics
 import time
 from collections import Counter
@@ -57,6 +54,8 @@ from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any
+
+from sockloop import Link, Loop, fork_workers
 
 from common import raise_fd_limit, rss_kib
 
@@ -67,29 +66,22 @@ STAMP = re.compile(rb":~M (\d+) ")
 PAD = b"abcdefghijklmnopqrstuvwxyz012345"  # 32 bytes of text after the stamp
 RECV_SIZE = 1 << 18
 MAX_OUT = 1 << 16  # paced load: skip a sender whose unsent bytes pass this
-READ_EVENTS = selectors.EVENT_READ
-BOTH_EVENTS = selectors.EVENT_READ | selectors.EVENT_WRITE
 
 
 def nick_of(index: int) -> str:
     return f"c{index}"
 
 
-class Conn:
+class Conn(Link):
     __slots__ = (
-        "batches", "channel", "connected", "failed", "index", "joined", "nick", "out",
-        "pongs", "ready", "received", "registered", "sent", "sock", "t_registered", "tail",
-        "target", "wait", "watching_write",
+        "batches", "channel", "failed", "index", "joined", "nick", "pongs", "ready",
+        "received", "registered", "sent", "t_registered", "target", "wait",
     )  # fmt: skip
 
-    def __init__(self, index: int, sock: socket.socket) -> None:
+    def __init__(self, index: int) -> None:
+        super().__init__()
         self.index = index
         self.nick = nick_of(index).encode()
-        self.sock = sock
-        self.out = bytearray()
-        self.tail = b""
-        self.connected = False
-        self.watching_write = True
         self.registered = False
         self.ready = False
         self.joined = False
@@ -104,18 +96,13 @@ class Conn:
         self.pongs = 0
 
 
-class Worker:
-    """One process: an epoll loop over its sockets and the control pipe."""
+class Worker(Loop[Conn]):
+    """One process: the phases the parent commands, over the shared socket loop."""
 
     def __init__(self, wid: int, host: str, port: int, ctl: Pipe) -> None:
+        super().__init__(ctl, (host, port), RECV_SIZE)
         self.wid = wid
-        self.addr = (host, port)
-        self.ctl = ctl
-        self.sel = selectors.DefaultSelector()
-        self.sel.register(ctl.fileno(), READ_EVENTS, None)
         self.conns: dict[int, Conn] = {}
-        self.buf = bytearray(RECV_SIZE)
-        self.view = memoryview(self.buf)
         self.phase = "idle"
         self.args: dict[str, Any] = {}
         self.errors: Counter[str] = Counter()
@@ -131,20 +118,6 @@ class Worker:
         self.senders: list[Conn] = []
 
     # -- the loop ----------------------------------------------------------------------------
-
-    def run(self) -> None:
-        while True:
-            for key, mask in self.sel.select(self.timeout()):
-                conn = key.data
-                if conn is None:
-                    if not self.command():
-                        return
-                    continue
-                if mask & selectors.EVENT_WRITE:
-                    self.on_writable(conn)
-                if mask & selectors.EVENT_READ and conn.failed is None:
-                    self.on_readable(conn)
-            self.step(time.monotonic_ns())
 
     def timeout(self) -> float | None:
         phase = self.phase
@@ -178,53 +151,9 @@ class Worker:
             self.ctl.send({"closed": True})
         return True
 
-    # -- socket events -----------------------------------------------------------------------
+    # -- what the clients read ---------------------------------------------------------------
 
-    def on_writable(self, conn: Conn) -> None:
-        if not conn.connected:
-            err = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if err:
-                self.fail(conn, errno.errorcode.get(err, str(err)))
-                return
-            conn.connected = True
-        self.flush(conn)
-
-    def flush(self, conn: Conn) -> None:
-        if conn.out and conn.connected:
-            try:
-                sent = conn.sock.send(conn.out)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError as exc:
-                self.fail(conn, errno.errorcode.get(exc.errno or 0, "send error"))
-                return
-            del conn.out[:sent]
-        want = bool(conn.out) or not conn.connected
-        if want != conn.watching_write:
-            conn.watching_write = want
-            self.sel.modify(conn.sock, BOTH_EVENTS if want else READ_EVENTS, conn)
-
-    def send(self, conn: Conn, data: bytes) -> None:
-        if conn.failed is None:
-            conn.out += data
-            self.flush(conn)
-
-    def on_readable(self, conn: Conn) -> None:
-        try:
-            n = conn.sock.recv_into(self.buf)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self.fail(conn, errno.errorcode.get(exc.errno or 0, "recv error"))
-            return
-        if n == 0:
-            self.fail(conn, "closed by server")
-            return
-        data = conn.tail + self.view[:n]
-        cut = data.rfind(b"\n") + 1
-        conn.tail = data[cut:] if cut < len(data) else b""
-        if not cut:
-            return
+    def received(self, conn: Conn, data: bytes, cut: int) -> None:
         if self.counting:
             if self.latency:
                 now = time.monotonic_ns()
@@ -280,16 +209,14 @@ class Worker:
             self.unready -= 1
         conn.wait = b""
         self.errors[reason] += 1
-        with contextlib.suppress(KeyError, ValueError):
-            self.sel.unregister(conn.sock)
-        conn.sock.close()
+        self.close(conn)
+
+    def broken(self, conn: Conn, stage: str, why: str) -> None:
+        self.fail(conn, "closed by server" if stage == "eof" else why)
 
     def close_all(self) -> None:
         for conn in self.conns.values():
-            if conn.failed is None:
-                with contextlib.suppress(KeyError, ValueError):
-                    self.sel.unregister(conn.sock)
-                conn.sock.close()
+            self.close(conn)
         self.conns.clear()
         self.phase = "idle"
 
@@ -336,25 +263,16 @@ class Worker:
             })  # fmt: skip
 
     def open(self, index: int) -> None:
-        try:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        except OSError as exc:
-            self.errors[errno.errorcode.get(exc.errno or 0, "socket error")] += 1
+        conn = Conn(index)
+        nick = conn.nick
+        why = self.dial(conn, b"NICK %s\r\nUSER %s 0 * :%s\r\n" % (nick, nick, nick))
+        if why is not None:
+            self.errors[why] += 1
             return
-        sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = Conn(index, sock)
         self.conns[index] = conn
         self.batch.append(conn)
         conn.wait = b"reg"
         self.in_flight += 1
-        nick = conn.nick
-        conn.out += b"NICK %s\r\nUSER %s 0 * :%s\r\n" % (nick, nick, nick)
-        code = sock.connect_ex(self.addr)
-        if code not in (0, errno.EINPROGRESS):
-            self.fail(conn, errno.errorcode.get(code, str(code)))
-            return
-        self.sel.register(sock, BOTH_EVENTS, conn)
 
     def start_setup(self, args: dict[str, Any]) -> None:
         """Send each client its setup lines and JOIN, then a PING; ready at the PONG."""
@@ -504,7 +422,7 @@ class Worker:
             conn.target = None
 
 
-def _worker_main(wid: int, host: str, port: int, ctl: Pipe, cpus: set[int] | None) -> None:
+def _worker_main(wid: int, ctl: Pipe, host: str, port: int, cpus: set[int] | None) -> None:
     if cpus:
         os.sched_setaffinity(0, cpus)
     raise_fd_limit()
@@ -524,19 +442,8 @@ class LoadGen:
     ) -> None:
         raise_fd_limit()
         self.setup_concurrency = setup_concurrency  # registrations in flight per worker
-        ctx = multiprocessing.get_context("fork")
         self.workers = workers
-        self.pipes: list[Pipe] = []
-        self.procs = []
-        for wid in range(workers):
-            mine, theirs = ctx.Pipe()
-            proc = ctx.Process(
-                target=_worker_main, args=(wid, host, port, theirs, cpus), daemon=True
-            )
-            proc.start()
-            theirs.close()
-            self.pipes.append(mine)
-            self.procs.append(proc)
+        self.pipes, self.procs = fork_workers(workers, _worker_main, host, port, cpus)
 
     def worker_of(self, index: int) -> int:
         return index % self.workers
