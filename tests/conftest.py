@@ -12,6 +12,16 @@ from liveserver import LiveServer
 
 
 @pytest.fixture(autouse=True)
+def state_invariants_hold() -> Iterator[None]:
+    """After every test that drove the core, every invariant of core.state still holds."""
+    CoreHarness.made.clear()
+    yield
+    for harness in CoreHarness.made:
+        assert harness.server.state.check() == []
+    CoreHarness.made.clear()
+
+
+@pytest.fixture(autouse=True)
 def no_server_left_behind() -> Iterator[None]:
     """Whatever a test started is stopped, even when the test failed half-way."""
     yield

@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import Any
 
 from miniircd.config import Config
+from miniircd.core.ids import Ids
 from miniircd.core.jobs import Job
 from miniircd.core.server import Server
 from miniircd.core.session import Session
 from miniircd.store.sqlite import SqliteStore
 
 SERVER_NAME = "irc.test"
+
+
+class CountingIds(Ids):
+    """Ids a transcript can spell out: msgids msg1, msg2, ...; batch references batch1,
+    batch2, ...; guest nicks Guest10001, Guest10002, ..."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._msgids = itertools.count(1)
+        self._batches = itertools.count(1)
+        self._guests = itertools.count(10001)
+
+    def msgid(self) -> str:
+        return f"msg{next(self._msgids)}"
+
+    def batch_ref(self) -> str:
+        return f"batch{next(self._batches)}"
+
+    def guest_suffix(self) -> str:
+        return str(next(self._guests))
+
+
+# One counter per database: a server restarted on it (CoreHarness.on_store) counts on, so
+# the msgids it stores stay unique, as a real restart's fresh random prefix keeps them.
+_IDS_OF_STORE: weakref.WeakKeyDictionary[SqliteStore, CountingIds] = weakref.WeakKeyDictionary()
 
 
 class FakeClock:
@@ -41,14 +69,20 @@ class CoreClient:
 
 
 class CoreHarness:
+    made: list[CoreHarness] = []  # conftest checks each one's state after every test
+
     def __init__(self, store: SqliteStore | None = None, **config: Any) -> None:
+        CoreHarness.made.append(self)
         # Transcript tests send many lines at one fake instant; flood control has its own
         # tests (test_flood.py) and is off here unless a test turns it on.
         config.setdefault("flood_enabled", False)
         self.clock = FakeClock()
         self.store = store or SqliteStore(":memory:")  # the real SQLite engine, in memory
-        self.server = Server(Config(server_name=SERVER_NAME, **config), self.store, self.clock.now)
+        self.ids = _IDS_OF_STORE.setdefault(self.store, CountingIds())
+        settings = Config(server_name=SERVER_NAME, **config)
+        self.server = Server(settings, self.store, self.clock.now, self.ids)
         self.clients: dict[int, CoreClient] = {}
+        self.relayed: dict[int, list[str]] = {}  # remote user id -> lines queued for it
         # With hold_jobs, work off the loop (password checks) waits until the test calls
         # finish_jobs, as it waits for a worker thread in the real loop; otherwise it is
         # done at the end of each send, after every line was received.
@@ -74,7 +108,9 @@ class CoreHarness:
         return client
 
     def deliver(self) -> None:
-        """Run queued jobs (as the loop's worker threads would), commit, hand out lines."""
+        """Run queued jobs (as the loop's worker threads would), commit, hand out lines.
+        Work that raises fails its job as in the loop: `Job.run` keeps the exception and
+        `finish_job` answers 400 instead of calling the continuation."""
         while jobs := self.server.take_jobs():
             if self.hold_jobs:
                 self.pending_jobs.extend(jobs)
@@ -83,10 +119,14 @@ class CoreHarness:
                 job.run()
                 self.server.finish_job(job, self.clock.now)
         self.store.commit()
-        for session in self.server.outbox.drain():
-            client = self.clients[session.id]
-            client.received.extend(raw.decode().rstrip("\r\n") for raw in session.outq)
-            session.outq.clear()
+        for user in self.server.outbox.drain():
+            lines = [raw.decode().rstrip("\r\n") for raw in user.outq]
+            user.outq.clear()
+            client = self.clients.get(user.id)
+            if client is None:  # a remote user: what its server link would relay
+                self.relayed.setdefault(user.id, []).extend(lines)
+            else:
+                client.received.extend(lines)
 
     def finish_jobs(self) -> None:
         """The held jobs' work is done: hand them back, as the loop does, and deliver."""

@@ -15,7 +15,7 @@ def test_join_creates_channel_with_op(core: CoreHarness) -> None:
         ":irc.test 353 alice = #chat :@alice",
         ":irc.test 366 alice #chat :End of /NAMES list",
     ]
-    channel = core.server.find_channel("#CHAT")
+    channel = core.server.state.find_channel("#CHAT")
     assert channel is not None and channel.is_op(alice.session)
 
 
@@ -103,7 +103,7 @@ def test_part(core: CoreHarness) -> None:
     ]
     assert alice.take() == [f":{B} PART #chat :see you"]
     assert alice.send("PART #chat") == [f":{A} PART :#chat"]
-    assert core.server.find_channel("#chat") is None  # gone with its last member
+    assert core.server.state.find_channel("#chat") is None  # gone with its last member
 
 
 def test_join_zero_parts_all(core: CoreHarness) -> None:

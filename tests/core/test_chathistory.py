@@ -80,13 +80,13 @@ def test_isupport_advertises_the_limit_and_reference_types() -> None:
 
 def test_latest_whole_batch_with_tags(core: CoreHarness) -> None:
     alice, ids = room(core, 2)
-    lines = alice.send("CHATHISTORY LATEST #R * 10")
-    assert batch(lines)[0] == "#R"  # the target as the client wrote it
-    assert texts(alice, "CHATHISTORY LATEST #r * 10") == ["m0", "m1"]
-    ref = lines[0].split()[2][1:]
-    assert lines[1] == (
-        f"@time=2023-11-14T22:13:21.000Z;msgid={ids['m0']};batch={ref} :{A} PRIVMSG #r :m0"
-    )
+    assert ids == {"m0": "msg1", "m1": "msg2"}  # room() read them in batch1
+    assert alice.send("CHATHISTORY LATEST #R * 10") == [
+        ":irc.test BATCH +batch2 chathistory #R",  # the target as the client wrote it
+        f"@time=2023-11-14T22:13:21.000Z;msgid=msg1;batch=batch2 :{A} PRIVMSG #r :m0",
+        f"@time=2023-11-14T22:13:22.000Z;msgid=msg2;batch=batch2 :{A} PRIVMSG #r :m1",
+        ":irc.test BATCH -batch2",
+    ]
 
 
 def test_latest_star_and_after_a_reference(core: CoreHarness) -> None:

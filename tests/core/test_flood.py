@@ -52,7 +52,7 @@ def test_pong_and_operators_are_exempt() -> None:
     client = core.register("pinger")
     assert client.send(*(["PONG :x"] * 30)) == []
     assert not client.closed
-    client.session.modes.add("o")
+    core.server.state.set_user_mode(client.session, "o", True)
     assert len(pongs(client.send(*(f"PING :{n}" for n in range(30))))) == 30
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from harness import CoreClient, CoreHarness
 
 
@@ -26,15 +24,12 @@ def test_answer_after_two_chained_jobs_keeps_its_label(core: CoreHarness) -> Non
 
 def test_registration_answer_is_one_labelled_batch(core: CoreHarness) -> None:
     client = labeled_client(core, "bob")
-    lines = client.send("@label=r1 REGISTER * * bob-password")
-    opening = re.fullmatch(r"@label=r1 :irc\.test BATCH \+(\w+) labeled-response", lines[0])
-    assert opening is not None
-    ref = opening.group(1)
-    assert lines[1].startswith(f"@batch={ref} :irc.test 900 bob ")
-    assert lines[2] == (
-        f"@batch={ref} :irc.test REGISTER SUCCESS bob :Account successfully registered"
-    )
-    assert lines[3] == f":irc.test BATCH -{ref}"
+    assert client.send("@label=r1 REGISTER * * bob-password") == [
+        "@label=r1 :irc.test BATCH +batch1 labeled-response",
+        "@batch=batch1 :irc.test 900 bob bob!~bob@127.0.0.1 bob :You are now logged in as bob",
+        "@batch=batch1 :irc.test REGISTER SUCCESS bob :Account successfully registered",
+        ":irc.test BATCH -batch1",
+    ]
 
 
 def test_who_with_an_empty_field_list_is_an_ordinary_who(core: CoreHarness) -> None:
@@ -62,13 +57,11 @@ def test_message_to_oneself_is_the_delivery_then_the_labelled_echo(core: CoreHar
 
 def test_tagmsg_to_oneself_labels_only_the_echo(core: CoreHarness) -> None:
     client = echo_client(core, "me", "message-tags")
-    lines = client.send("@label=t1;+typing=active TAGMSG me")
-    assert len(lines) == 2
-    assert not lines[0].startswith("@label=") and "label=" not in lines[0]
-    delivered = re.fullmatch(r"@(\S+) :me!~me@127\.0\.0\.1 TAGMSG me", lines[0])
-    assert delivered is not None
-    assert lines[1] == f"@{delivered.group(1)};label=t1 :me!~me@127.0.0.1 TAGMSG me"
-    assert not any(" BATCH " in line for line in lines)
+    # the delivery is unlabelled and outside any batch; the echo, the same line, labelled
+    assert client.send("@label=t1;+typing=active TAGMSG me") == [
+        "@msgid=msg1;+typing=active :me!~me@127.0.0.1 TAGMSG me",
+        "@msgid=msg1;+typing=active;label=t1 :me!~me@127.0.0.1 TAGMSG me",
+    ]
 
 
 def test_message_to_oneself_without_echo_is_delivered_unlabelled_then_ack(
@@ -93,22 +86,19 @@ def test_message_to_another_labels_its_echo(core: CoreHarness) -> None:
 def test_oneself_and_another_target_batch_only_the_echoes(core: CoreHarness) -> None:
     client = echo_client(core, "me")
     core.register("bob")
-    lines = client.send("@label=b1 PRIVMSG me,bob :hi")
-    assert lines[0] == ":me!~me@127.0.0.1 PRIVMSG me :hi"  # the delivery, outside the batch
-    opening = re.fullmatch(r"@label=b1 :irc\.test BATCH \+(\w+) labeled-response", lines[1])
-    assert opening is not None
-    ref = opening.group(1)
-    assert lines[2:] == [
-        f"@batch={ref} :me!~me@127.0.0.1 PRIVMSG me :hi",
-        f"@batch={ref} :me!~me@127.0.0.1 PRIVMSG bob :hi",
-        f":irc.test BATCH -{ref}",
+    assert client.send("@label=b1 PRIVMSG me,bob :hi") == [
+        ":me!~me@127.0.0.1 PRIVMSG me :hi",  # the delivery, outside the batch
+        "@label=b1 :irc.test BATCH +batch1 labeled-response",
+        "@batch=batch1 :me!~me@127.0.0.1 PRIVMSG me :hi",
+        "@batch=batch1 :me!~me@127.0.0.1 PRIVMSG bob :hi",
+        ":irc.test BATCH -batch1",
     ]
 
 
 def test_a_command_with_several_replies_keeps_its_batch(core: CoreHarness) -> None:
     client = echo_client(core, "me")
     lines = client.send("@label=w1 WHOIS me")
-    assert re.fullmatch(r"@label=w1 :irc\.test BATCH \+\w+ labeled-response", lines[0])
+    assert lines[0] == "@label=w1 :irc.test BATCH +batch1 labeled-response"
     assert " 311 me me " in lines[1]
     assert " 318 me me " in lines[-2]
-    assert lines[-1].startswith(":irc.test BATCH -")
+    assert lines[-1] == ":irc.test BATCH -batch1"

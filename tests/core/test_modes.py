@@ -21,7 +21,7 @@ def in_channel(core: CoreHarness, *nicks: str, channel: str = "#c") -> list[Core
 
 
 def channel(core: CoreHarness, name: str = "#c") -> Channel:
-    found = core.server.find_channel(name)
+    found = core.server.state.find_channel(name)
     assert found is not None
     return found
 
@@ -175,7 +175,7 @@ def test_invalid_limit_696(core: CoreHarness) -> None:
 def test_modes_limit_ignores_extra_parameterised_modes(core: CoreHarness) -> None:
     alice, *_ = in_channel(core, "alice", "b", "c", "d", "e", "f")
     assert alice.send("MODE #c +vvvvvi b c d e f") == [f"{ALICE} MODE #c +vvvvi b c d e"]
-    assert channel(core).members[core.server.nicks["f"]] == set()
+    assert channel(core).members[core.server.state.nicks["f"]] == set()
 
 
 def test_modes_limit_from_config() -> None:
@@ -332,8 +332,8 @@ def test_user_mode_o_only_removable(core: CoreHarness) -> None:
     alice = core.register("alice")
     assert alice.send("MODE alice +o") == []
     assert "o" not in alice.session.modes
-    alice.session.modes.add("o")  # as OPER would; see test_oper.py for the real thing
-    core.server.oper_count += 1
+    # as OPER would; see test_oper.py for the real thing
+    core.server.state.set_user_mode(alice.session, "o", True)
     assert alice.send("MODE alice -o") == [":alice MODE alice -o"]
     assert lusers_counts(alice) == ("There are 1 users and 0 invisible on 1 servers", "0")
     assert alice.send("MODE alice -o") == []

@@ -18,7 +18,7 @@ def nicks_in(lines: list[str], numeric: str) -> list[str]:
 
 def watchers(core: CoreHarness) -> dict[str, set[str]]:
     """The server's reverse index, by nick, for readable asserts."""
-    return {key: {s.name for s in sessions} for key, sessions in core.server.watchers.items()}
+    return {key: {s.name for s in sessions} for key, sessions in core.server.state.watchers.items()}
 
 
 # -- the subcommands ---------------------------------------------------------------------

@@ -105,5 +105,5 @@ def test_kill_disconnects_and_peers_see_quit(core: CoreHarness) -> None:
     ]
     assert bob.closed
     assert carol.take() == [":bob!~bob@127.0.0.1 QUIT :Killed (alice (spamming the channel))"]
-    assert core.server.find_nick("bob") is None
+    assert core.server.state.find_nick("bob") is None
     assert core.register("bob")  # the nick is free again

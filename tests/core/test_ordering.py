@@ -136,6 +136,18 @@ def test_quit_waits_for_the_job_and_the_lines_before_it(core: CoreHarness) -> No
     assert alice.closed
 
 
+def test_a_held_quit_that_is_refused_as_a_line_still_ends_the_session(
+    core: CoreHarness,
+) -> None:
+    """Found by the random-input test: a QUIT with a NUL byte waited behind REGISTER, was
+    then refused (400) and left the session ignoring every later line."""
+    client = held(core).register("alice")
+    assert client.send(f"REGISTER * * {PW}", "QUIT :\x00", "PING :x") == []
+    core.finish_jobs()
+    assert verbs(client.take()) == ["900", "REGISTER", "400", "ERROR"]
+    assert client.closed
+
+
 def test_quit_behind_flood_control_ends_the_session_at_once() -> None:
     core = CoreHarness(**FLOODY)
     client = core.register("alice")  # NICK and USER took two of the five tokens

@@ -130,8 +130,8 @@ def test_nick_errors(core: CoreHarness) -> None:
 def test_nick_change_after_registration(core: CoreHarness) -> None:
     client = core.register("alice")
     assert client.send("NICK Alice2") == [":alice!~alice@127.0.0.1 NICK Alice2"]
-    assert core.server.find_nick("alice2") is client.session
-    assert core.server.find_nick("alice") is None
+    assert core.server.state.find_nick("alice2") is client.session
+    assert core.server.state.find_nick("alice") is None
     assert client.send("NICK ALICE2") == [":Alice2!~alice@127.0.0.1 NICK ALICE2"]
     assert client.send("NICK ALICE2") == []
 
@@ -187,7 +187,7 @@ def test_quit(core: CoreHarness) -> None:
         "ERROR :Closing link: alice[127.0.0.1] (Quit: gone fishing)"
     ]
     assert client.closed
-    assert core.server.find_nick("alice") is None
+    assert core.server.state.find_nick("alice") is None
     assert core.register("alice")  # the nick is free again
 
 
@@ -260,7 +260,7 @@ def test_registration_timeout() -> None:
     client.send("NICK slow")
     core.tick(5)
     assert client.take() == ["ERROR :Closing link: slow[127.0.0.1] (Registration timed out)"]
-    assert core.server.find_nick("slow") is None
+    assert core.server.state.find_nick("slow") is None
 
 
 def test_ipv6_host_does_not_start_with_colon(core: CoreHarness) -> None:

@@ -7,13 +7,11 @@ from miniircd.core.commands.user_queries import away_reply
 
 
 def make_oper(core: CoreHarness, client: CoreClient) -> None:
-    client.session.modes.add("o")
-    core.server.oper_count += 1
+    core.server.state.set_user_mode(client.session, "o", True)
 
 
 def make_invisible(core: CoreHarness, client: CoreClient) -> None:
-    client.session.modes.add("i")
-    core.server.invisible_count += 1
+    core.server.state.set_user_mode(client.session, "i", True)
 
 
 def register_at(core: CoreHarness, nick: str, host: str, realname: str) -> CoreClient:
@@ -73,7 +71,7 @@ def test_who_unknown_channel_only_ends(core: CoreHarness) -> None:
 def test_who_secret_channel_hidden_from_outsiders(core: CoreHarness) -> None:
     alice, bob, eve = core.register("alice"), core.register("bob"), core.register("eve")
     joined(core, "#s", alice, bob)
-    core.server.channels["#s"].modes.add("s")
+    core.server.state.channels["#s"].modes.add("s")
     assert eve.send("WHO #s") == [":irc.test 315 eve #s :End of WHO list"]
     assert len(bob.send("WHO #s")) == 3
     # and a mask search does not reveal the channel either: the channel field is '*'
@@ -207,10 +205,10 @@ def test_whois_hides_secret_channels_from_non_members(core: CoreHarness) -> None
     alice, bob, eve = core.register("alice"), core.register("bob"), core.register("eve")
     joined(core, "#open", bob)
     joined(core, "#hidden", bob, alice)
-    core.server.channels["#hidden"].modes.add("s")
+    core.server.state.channels["#hidden"].modes.add("s")
     assert eve.send("WHOIS bob")[1] == ":irc.test 319 eve bob :@#open"
     assert alice.send("WHOIS bob")[1] == ":irc.test 319 alice bob :@#open @#hidden"
-    core.server.channels["#open"].modes.add("s")
+    core.server.state.channels["#open"].modes.add("s")
     assert [line.split()[1] for line in eve.send("WHOIS bob")] == ["311", "312", "317", "318"]
 
 

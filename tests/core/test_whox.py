@@ -30,8 +30,7 @@ def test_isupport_advertises_whox(core: CoreHarness) -> None:
 def test_every_field_in_the_fixed_order(core: CoreHarness) -> None:
     alice, bob = core.register("alice"), core.register("bob")
     joined(core, "#c", alice, bob)
-    bob.session.modes.add("o")
-    core.server.oper_count += 1
+    core.server.state.set_user_mode(bob.session, "o", True)
     bob.send("AWAY :out")
     core.tick(7)
     alice.send("PRIVMSG #c :hi")  # alice is active again, bob stays idle
@@ -121,8 +120,7 @@ def test_realname_with_spaces_is_the_trailing_parameter(core: CoreHarness) -> No
 
 def test_opers_only_flag_with_fields(core: CoreHarness) -> None:
     alice, bob = core.register("alice"), core.register("bob")
-    bob.session.modes.add("o")
-    core.server.oper_count += 1
+    core.server.state.set_user_mode(bob.session, "o", True)
     assert alice.send("WHO * o%nf") == [
         ":irc.test 354 alice bob :H*",
         ":irc.test 315 alice * :End of WHO list",
@@ -132,10 +130,9 @@ def test_opers_only_flag_with_fields(core: CoreHarness) -> None:
 def test_visibility_rules_are_those_of_who(core: CoreHarness) -> None:
     alice, ghost, eve = core.register("alice"), core.register("ghost"), core.register("eve")
     joined(core, "#s", alice, ghost)
-    core.server.channels["#s"].modes.add("s")
+    core.server.state.channels["#s"].modes.add("s")
     assert eve.send("WHO #s %n") == [":irc.test 315 eve #s :End of WHO list"]
-    ghost.session.modes.add("i")
-    core.server.invisible_count += 1
+    core.server.state.set_user_mode(ghost.session, "i", True)
     assert eve.send("WHO gh* %n") == [":irc.test 315 eve gh* :End of WHO list"]
     assert alice.send("WHO gh* %n")[0] == ":irc.test 354 alice :ghost"
     assert eve.send("WHO ghost %n") == [  # an exact nick is listed, invisible or not

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from miniircd.protocol.isupport import MAX_TOKENS_PER_LINE, chunks, format_tokens
+from miniircd.protocol.isupport import (
+    MAX_TOKENS_PER_LINE,
+    chanmodes,
+    chunks,
+    format_tokens,
+    prefix,
+)
 
 
 def test_format_tokens() -> None:
@@ -51,3 +57,14 @@ def test_chunks_preserve_order_and_bound_size(tokens: list[str], size: int) -> N
     assert [token for batch in batches for token in batch] == tokens
     assert all(1 <= len(batch) <= size for batch in batches)
     assert all(len(batch) == size for batch in batches[:-1])
+
+
+def test_chanmodes_lists_the_four_kinds_in_order() -> None:
+    assert chanmodes("b", "k", "l", "imnst") == "b,k,l,imnst"
+    assert chanmodes("beI", "k", "", "mt") == "beI,k,,mt"
+
+
+def test_prefix_pairs_modes_with_symbols_highest_first() -> None:
+    assert prefix([("o", "@"), ("v", "+")]) == "(ov)@+"
+    assert prefix(iter([("q", "~"), ("o", "@")])) == "(qo)~@"
+    assert prefix([]) == "()"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +50,20 @@ def test_by_name_lists_every_module_numeric() -> None:
         name: value for name, value in vars(numerics).items() if name.startswith(("RPL_", "ERR_"))
     }
     assert defined == numerics.BY_NAME
+
+
+def test_every_numeric_is_sent_by_the_server() -> None:
+    """The table lists what the server sends, not every numeric there is: each name is used
+    by some module of the server (the bundled client has its own tables)."""
+    package = Path(numerics.__file__).parent.parent
+    sources = [
+        path.read_text()
+        for path in package.rglob("*.py")
+        if path.name != "numerics.py" and "client" not in path.relative_to(package).parts
+    ]
+    unused = [
+        name
+        for name in numerics.BY_NAME
+        if not any(re.search(rf"\b{name}\b", text) for text in sources)
+    ]
+    assert unused == []

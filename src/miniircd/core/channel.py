@@ -1,7 +1,7 @@
 """A channel's state: members with their prefixes, modes, topic, lists, founder.
 
-Invariants: `members` maps each member Session to its set of prefix modes (`o`, `v`);
-a Session is in `channel.members` exactly when the channel is in `session.channels`
+Invariants: `members` maps each member (a core.user.User) to its set of prefix modes (`o`, `v`);
+a user is in `channel.members` exactly when the channel is in `user.channels`
 (under its folded name); `key` is set exactly when mode `k` is on, `limit` when `l` is.
 A channel with a `founder` (an account) is registered: it is stored, and it exists while
 empty; one without is a classic IRC channel that goes away with its last member.
@@ -9,7 +9,7 @@ empty; one without is a classic IRC channel that goes away with its last member.
 
 from __future__ import annotations
 
-from miniircd.core.session import Session
+from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, mask_matches
 from miniircd.store.base import RoomRecord
 
@@ -36,7 +36,7 @@ class Channel:
     def __init__(self, name: str, now: float) -> None:
         self.name = name
         self.created = int(now)
-        self.members: dict[Session, set[str]] = {}
+        self.members: dict[User, set[str]] = {}
         self.modes: set[str] = {"n", "t"}
         self.key: str | None = None
         self.limit: int | None = None
@@ -67,28 +67,28 @@ class Channel:
         channel.bans = {mask: (by, when) for mask, by, when in room.bans}
         return channel
 
-    def is_op(self, session: Session) -> bool:
+    def is_op(self, session: User) -> bool:
         return "o" in self.members.get(session, ())
 
-    def prefix(self, session: Session, multi: bool = False) -> str:
+    def prefix(self, session: User, multi: bool = False) -> str:
         """The member's prefix chars: the highest only, or all of them with multi-prefix."""
         ranks = self.members.get(session, ())
         chars = [char for mode, char in PREFIXES if mode in ranks]
         return "".join(chars) if multi else "".join(chars[:1])
 
-    def is_founder(self, session: Session) -> bool:
+    def is_founder(self, session: User) -> bool:
         founder, account = self.founder, session.account
         return founder is not None and account is not None and fold(founder) == fold(account)
 
-    def visible_to(self, session: Session) -> bool:
+    def visible_to(self, session: User) -> bool:
         """Secret channels exist only for their members."""
         return "s" not in self.modes or session in self.members
 
-    def is_banned(self, session: Session) -> bool:
+    def is_banned(self, session: User) -> bool:
         prefix = session.prefix
         return any(mask_matches(mask, prefix) for mask in self.bans)
 
-    def can_speak(self, session: Session) -> bool:
+    def can_speak(self, session: User) -> bool:
         """+n keeps outsiders out, +m and bans silence all but voiced members and ops."""
         ranks = self.members.get(session)
         if ranks is None:

@@ -26,11 +26,10 @@ from miniircd.core.commands import (
     server_queries,
     user_queries,
 )
-from miniircd.core.errors import Fail, IrcError
+from miniircd.core.errors import Refusal, need_more_params
 from miniircd.core.session import Session
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
-    ERR_NEEDMOREPARAMS,
     ERR_NOPRIVILEGES,
     ERR_NOTREGISTERED,
     ERR_UNKNOWNCOMMAND,
@@ -110,7 +109,7 @@ def dispatch(server: Server, session: Session, msg: Message) -> None:
         out.numeric(session, ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")
         return
     if len(msg.params) < command.min_params:
-        out.numeric(session, ERR_NEEDMOREPARAMS, msg.verb, "Not enough parameters")
+        out.refuse(session, need_more_params(msg.verb))
         return
     guarded(server, session, msg.verb, command.handler, server, session, msg)
 
@@ -118,12 +117,21 @@ def dispatch(server: Server, session: Session, msg: Message) -> None:
 def guarded(
     server: Server, session: Session, verb: str, action: Callable[..., None], *args: Any
 ) -> None:
-    """Run `action(*args)`, turning refusals into replies and bugs into a logged 400."""
-    out = server.outbox
+    """Run `action(*args)`, turning refusals into replies and bugs into a logged 400.
+    Work it leaves for off the loop (`Server.defer`) remembers `verb`, for its own 400."""
+    queued = len(server.jobs)
     try:
         action(*args)
-    except (IrcError, Fail) as refusal:
-        out.refuse(session, refusal)
+    except Refusal as refusal:
+        server.outbox.refuse(session, refusal)
     except Exception:
         log.exception("handler for %s failed for %r", verb, session)
-        out.numeric(session, ERR_UNKNOWNERROR, verb, "Internal server error")
+        internal_error(server, session, verb)
+    for job in server.jobs[queued:]:
+        if job.verb == "*":  # a nested guarded call may have named it already
+            job.verb = verb
+
+
+def internal_error(server: Server, session: Session, verb: str) -> None:
+    """The reply to a command that failed through a bug; the caller logs the bug."""
+    server.outbox.numeric(session, ERR_UNKNOWNERROR, verb, "Internal server error")

@@ -14,13 +14,12 @@ without `server-time` get each line's time written in front of its text.
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from miniircd.core.session import Session
+from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message, format_tags, parse_tags
 from miniircd.store.base import StoredMessage
@@ -29,8 +28,8 @@ if TYPE_CHECKING:
     from miniircd.core.server import Server
 
 
-def party(session: Session) -> str:
-    return fold(session.account) if session.account else "~" + fold(session.name)
+def party(user: User) -> str:
+    return fold(user.account) if user.account else "~" + fold(user.name)
 
 
 def private_conversation(one: str, other: str) -> str:
@@ -46,7 +45,7 @@ def correspondent(server: Server, session: Session, target: str) -> tuple[str, s
     guest that has left names that guest as long as `session` exchanged messages with it
     (spelled as in the latest of them).
     """
-    user = server.find_user(target)
+    user = server.state.find_user(target)
     if user is not None:
         return party(user), user.name
     account = server.store.get_account(target)
@@ -80,16 +79,6 @@ def iso_time(time_ms: int) -> str:
     return text
 
 
-# A msgid is this process's random prefix and a counter: unique across restarts (the
-# prefix has 72 random bits) at a fraction of the cost of fresh random bytes per message.
-_MSGID_PREFIX = secrets.token_urlsafe(9)
-_msgid_counter = itertools.count()
-
-
-def new_msgid() -> str:
-    return f"{_MSGID_PREFIX}{next(_msgid_counter):x}"
-
-
 def client_tags(tags: dict[str, str]) -> dict[str, str]:
     """The client-only tags (`+name`) of a message a client sent."""
     if not tags:
@@ -110,7 +99,7 @@ def record(
 ) -> dict[str, str]:
     """Store one PRIVMSG/NOTICE; return the tags to send it with (time, msgid, client tags)."""
     time_ms = int(server.now * 1000)
-    msgid = new_msgid()
+    msgid = server.ids.msgid()
     stored = StoredMessage(
         0, conversation, time_ms, msgid, verb, sender.prefix, sender.account, target,
         fold(recipient) if recipient else None, text, format_tags(tags),
@@ -121,7 +110,7 @@ def record(
 
 def live_tags(server: Server, tags: dict[str, str]) -> dict[str, str]:
     """Tags for a message that is not stored (between guests): time and a msgid all the same."""
-    line_tags = {"time": iso_time(int(server.now * 1000)), "msgid": new_msgid()}
+    line_tags = {"time": iso_time(int(server.now * 1000)), "msgid": server.ids.msgid()}
     if tags:
         line_tags.update(tags)
     return line_tags
@@ -154,7 +143,7 @@ def replay(
     batched = "batch" in session.caps
     timestamp_text = "server-time" not in session.caps
     if batched:
-        ref = secrets.token_hex(4)
+        ref = server.ids.batch_ref()
         out.from_server(session, "BATCH", f"+{ref}", batch_type, target)
     else:
         # the markers show in the room's window, or for private history as a notice to self

@@ -3,6 +3,9 @@
 A handler calls `Server.defer(session, work, then)`: `work` is a pure function the network
 layer runs on a worker thread; when it is done the loop hands the job back through
 `Server.finish_job`, which calls `then(result)` on the loop, if the session still exists.
+If `work` raised, the job keeps the exception as `error` instead of a result, and
+`then` is never called: the client gets the 400 a failed command gets (with `verb`, the
+command that started the job), and the log gets the traceback.
 While a session has a job outstanding (`Session.busy`), its registration and its later
 lines wait (core.flood), so a client's replies come in the order it sent its lines.
 """
@@ -18,14 +21,20 @@ T = TypeVar("T")
 
 
 class Job(Generic[T]):
-    __slots__ = ("result", "session", "then", "work")
+    __slots__ = ("error", "result", "session", "then", "verb", "work")
 
     def __init__(self, session: Session, work: Callable[[], T], then: Callable[[T], None]) -> None:
         self.session = session
         self.work = work
         self.then = then
+        self.verb = "*"  # the command that started the job, set by dispatch.guarded
         self.result: Any = None
+        self.error: BaseException | None = None
 
     def run(self) -> None:
-        """On a worker thread: compute the result; touches no server state."""
-        self.result = self.work()
+        """On a worker thread: compute the result, or keep what `work` raised (with its
+        traceback) for the loop to report; touches no server state."""
+        try:
+            self.result = self.work()
+        except Exception as exc:
+            self.error = exc

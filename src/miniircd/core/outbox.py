@@ -7,17 +7,18 @@ and writes each touched session's queue with one call.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 
-from miniircd.core.errors import Fail, IrcError
-from miniircd.core.session import Session
+from miniircd.core.errors import Fail, IrcError, Refusal
+from miniircd.core.ids import Ids
+from miniircd.core.params import echo
+from miniircd.core.user import User
 from miniircd.protocol.message import Message, parse
 
 MAX_LINE = 510  # bytes of a line without CR-LF
 # Commands defined by IRCv3 specifications with their own FAIL codes: always answered with FAIL.
 IRCV3_COMMANDS = frozenset({"REGISTER", "CHATHISTORY", "MARKREAD", "SETNAME"})
-# Capabilities that change the tags a recipient gets (Session.tag_caps), and the tags
+# Capabilities that change the tags a recipient gets (User.tag_caps), and the tags
 # each lets through; every other tag (msgid, client-only +tags) needs message-tags.
 TAG_CAPS = frozenset(
     {"account-tag", "batch", "labeled-response", "message-tags", "server-time"}
@@ -57,24 +58,25 @@ class Aside(bytes):
 
 
 class Outbox:
-    __slots__ = ("server_name", "touched")
+    __slots__ = ("ids", "server_name", "touched")
 
-    def __init__(self, server_name: str) -> None:
+    def __init__(self, server_name: str, ids: Ids) -> None:
         self.server_name = server_name
-        self.touched: dict[int, Session] = {}
+        self.ids = ids
+        self.touched: dict[int, User] = {}
 
-    def raw(self, session: Session, data: bytes) -> None:
+    def raw(self, session: User, data: bytes) -> None:
         """Queue an already serialized line (with CR-LF)."""
         if session.closing:
             return
         session.outq.append(data)
         self.touched[session.id] = session
 
-    def send(self, session: Session, msg: Message, sender: Session | None = None) -> None:
+    def send(self, session: User, msg: Message, sender: User | None = None) -> None:
         self.send_many((session,), msg, sender)
 
     def send_many(
-        self, sessions: Iterable[Session], msg: Message, sender: Session | None = None
+        self, sessions: Iterable[User], msg: Message, sender: User | None = None
     ) -> None:
         """Send `msg` to each session, serialized once per variant of the tags they get.
 
@@ -106,25 +108,25 @@ class Outbox:
             session.outq.append(data)
             touched[session.id] = session
 
-    def send_aside(self, session: Session, msg: Message, sender: Session | None = None) -> None:
+    def send_aside(self, session: User, msg: Message, sender: User | None = None) -> None:
         """Send `msg` to `session` as a side effect of its own command (see `Aside`)."""
         if session.closing:
             return
         session.outq.append(Aside(encode(_with_tags(msg, session.tag_caps, sender))))
         self.touched[session.id] = session
 
-    def numeric(self, session: Session, numeric: str, *params: str) -> None:
+    def numeric(self, session: User, numeric: str, *params: str) -> None:
         """`:server <numeric> <client> <params...>`; the last param is the human text.
 
         A middle parameter that echoes unusable client input (empty, with a space, or
         starting with ':') is sent as `*`: it could not have named anything anyway.
         """
-        middle = [p if p and " " not in p and p[0] != ":" else "*" for p in params[:-1]]
+        middle = [echo(p) for p in params[:-1]]
         line = Message(numeric, [session.name, *middle, *params[-1:]], self.server_name)
         self.send(session, line)
 
     def numeric_words(
-        self, session: Session, numeric: str, head: list[str], words: Iterable[str]
+        self, session: User, numeric: str, head: list[str], words: Iterable[str]
     ) -> None:
         """`numeric` with params `head` and a trailing list of words, split over as many
         lines as it takes to keep each line within 512 bytes. Nothing is sent for no words.
@@ -143,10 +145,10 @@ class Outbox:
         if line:
             self.numeric(session, numeric, *head, " ".join(line))
 
-    def from_server(self, session: Session, verb: str, *params: str) -> None:
+    def from_server(self, session: User, verb: str, *params: str) -> None:
         self.send(session, Message(verb, list(params), self.server_name))
 
-    def refuse(self, session: Session, refusal: IrcError | Fail) -> None:
+    def refuse(self, session: User, refusal: Refusal) -> None:
         """The reply to a refused command: its numeric, or a FAIL standard reply.
 
         FAIL goes to clients that negotiated standard-replies and for the IRCv3 commands
@@ -155,13 +157,15 @@ class Outbox:
         """
         if isinstance(refusal, IrcError):
             self.numeric(session, refusal.numeric, *refusal.params)
-        elif refusal.command in IRCV3_COMMANDS or "standard-replies" in session.caps:
+            return
+        assert isinstance(refusal, Fail)  # the only other kind of refusal
+        if refusal.command in IRCV3_COMMANDS or "standard-replies" in session.caps:
             self.from_server(session, "FAIL", refusal.command, refusal.code, *refusal.params)
         else:
             text = f"{refusal.command} failed: {refusal.params[-1]}"
             self.from_server(session, "NOTICE", session.name, text)
 
-    def label(self, session: Session, start: int, label: str) -> None:
+    def label(self, session: User, start: int, label: str) -> None:
         """labeled-response: mark the lines queued for `session` since `start` as the answer
         to the command labelled `label`: ACK for none, the tag on a single line, a
         `labeled-response` batch around several. `Aside` lines are no part of the answer:
@@ -178,25 +182,25 @@ class Outbox:
             first, *rest = lines
             session.outq.extend([_add_tags(first, {"label": label}), *rest])
             return
-        ref = secrets.token_hex(4)
+        ref = self.ids.batch_ref()
         opening = Message("BATCH", [f"+{ref}", "labeled-response"], self.server_name)
         opening.tags["label"] = label
         session.outq.append(encode(opening))
         session.outq.extend(_add_tags(line, {"batch": ref}, keep=True) for line in lines)
         session.outq.append(encode(Message("BATCH", [f"-{ref}"], self.server_name)))
 
-    def error_and_close(self, session: Session, text: str) -> None:
+    def error_and_close(self, session: User, text: str) -> None:
         """Send `ERROR :text` and have the network layer close the link once it is flushed."""
         self.send(session, Message("ERROR", [text]))
         session.closing = True
 
-    def drain(self) -> list[Session]:
+    def drain(self) -> list[User]:
         sessions = list(self.touched.values())
         self.touched.clear()
         return sessions
 
 
-def _with_tags(msg: Message, caps: frozenset[str], sender: Session | None) -> Message:
+def _with_tags(msg: Message, caps: frozenset[str], sender: User | None) -> Message:
     """`msg` with the tags a recipient with these capabilities may see."""
     tags = {
         key: value for key, value in msg.tags.items() if _TAG_CAP.get(key, "message-tags") in caps

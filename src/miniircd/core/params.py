@@ -32,7 +32,7 @@ def echo(text: str, *, command: bool = False) -> str:
 
 
 def parse_count(text: str) -> int | None:
-    """A positive integer in ASCII digits (a count, a limit), or None for anything else.
+    """A positive integer in ASCII digits (a count, a limit, CAP LS's version), or None.
     ASCII because `"²".isdigit()`, but `int("²")` fails."""
     if text.isascii() and text.isdigit() and int(text) > 0:
         return int(text)

@@ -1,38 +1,49 @@
 """The server as a sans-IO object: the network layer's only way into the core.
 
-Theory of operation: the network layer calls `connect` for each accepted socket, `receive`
-for each complete line, `connection_lost` when a socket dies and `tick` about once a
-second; every call takes the current time. Handlers change state and queue replies in
-`outbox`; at the end of a loop turn the network layer drains the outbox and writes. A
-session whose `closing` flag is set gets its queue flushed and its socket closed.
+It holds the core's parts (the state, the outbox, flood control, the jobs queue, the
+store) and has the entry points the loop calls, each with the current time:
+- `connect(host)`: a socket was accepted; returns its session.
+- `receive(session, line)`: one complete line; it runs now, or waits its turn behind the
+  session's earlier lines (core.flood).
+- `release_held()`: every loop turn; runs the lines whose turn has come.
+- `connection_lost(session, reason)`: the socket is gone; the session quits.
+- `tick()`: about once a second; registration and ping timeouts, history retention.
+- `take_jobs()` / `finish_job(job)`: work to run off the loop, and its result coming back.
+- `rehash(config or why not)`: the configuration was reread.
+- `shutdown()`: every client is sent ERROR and forgotten.
+Handlers change the state through `state` (core.state, which owns every table) and queue
+replies in `outbox`; at the end of a loop turn the network layer drains the outbox and
+writes. A session whose `closing` flag is set gets its queue flushed and its socket closed.
 
-State invariants: every registered session with a nick is in `nicks` under its folded
-nick, and unregistered ones that chose a nick are there too (nicks are claimed at NICK
-time); `channels` holds every channel with at least one member, under its folded name.
+On a bug: a handler, a job's work or its continuation that raises anything but a
+refusal (core.errors) is logged with its traceback and answered `400 <verb> :Internal
+server error` (dispatch.guarded, finish_job); the server and every other client go on. A
+bug in an entry point itself propagates to the loop (net/loop.py), which logs it, drops
+the client whose line it was handling ("Internal error"), and goes on with the next turn.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from miniircd import __version__
 from miniircd.config import NOT_RELOADABLE, Config
-from miniircd.core import dispatch
+from miniircd.core import actions, channel, dispatch
 from miniircd.core.channel import Channel
-from miniircd.core.commands import history, monitor, nickserv, registration
+from miniircd.core.commands import modes, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.flood import FloodControl
+from miniircd.core.ids import Ids
 from miniircd.core.jobs import Job
 from miniircd.core.outbox import Outbox
+from miniircd.core.params import echo
 from miniircd.core.session import Session
-from miniircd.logs import fields
-from miniircd.protocol import isupport
-from miniircd.protocol.casemap import fold
+from miniircd.core.state import State
+from miniircd.protocol import casemap, isupport
 from miniircd.protocol.message import Message, ParseError, decode, parse
 from miniircd.protocol.numerics import ERR_INPUTTOOLONG, ERR_UNKNOWNERROR, RPL_REHASHING
 from miniircd.store.base import Store
@@ -45,19 +56,8 @@ PRUNE_EVERY = 3600.0  # seconds between history retention passes
 MAX_CLIENT_TAGS = 4096  # '@' + tag data + ' ', as the message-tags spec counts it
 
 
-class WhowasEntry:
-    __slots__ = ("host", "nick", "realname", "time", "user")
-
-    def __init__(self, session: Session, now: float) -> None:
-        self.nick = session.name
-        self.user = session.user or ""
-        self.host = session.host
-        self.realname = session.realname
-        self.time = now
-
-
 class Server:
-    def __init__(self, config: Config, store: Store, now: float) -> None:
+    def __init__(self, config: Config, store: Store, now: float, ids: Ids | None = None) -> None:
         self.config = config
         self.store = store
         self.jobs: list[Job[Any]] = []
@@ -69,42 +69,38 @@ class Server:
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"
         self.created = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        self.outbox = Outbox(self.name)
-        self.sessions: dict[int, Session] = {}
-        self.nicks: dict[str, Session] = {}
-        self.channels: dict[str, Channel] = {}
-        self.watchers: dict[str, set[Session]] = {}  # folded nick -> who MONITORs it
-        self.whowas: deque[WhowasEntry] = deque(maxlen=config.whowas_history)
+        self.ids = ids or Ids()  # msgids, batch references, guest nicks (core.ids)
+        self.outbox = Outbox(self.name, self.ids)
+        self.state = State(config.whowas_history)
         self.now = now
-        self.registered_count = 0
-        self.max_users = 0
-        self.invisible_count = 0
-        self.oper_count = 0
-        self._next_id = 0
         for room in store.load_rooms():
-            self.channels[fold(room.name)] = Channel.from_record(room)
+            self.state.load_channel(Channel.from_record(room))
         self.isupport_lines = list(isupport.chunks(isupport.format_tokens(self.isupport())))
 
     def isupport(self) -> dict[str, str | None]:
+        """The 005 tokens; mode letters and channel types come from the code that enforces
+        them (core.commands.modes, core.channel, protocol.casemap)."""
         c = self.config
         tokens: dict[str, str | None] = {
             "AWAYLEN": str(c.awaylen),
-            "BOT": "B",
+            "BOT": modes.BOT_MODE,
             "CASEMAPPING": "rfc1459",
-            "CHANLIMIT": f"#:{c.chanlimit}",
-            "CHANMODES": "b,k,l,imnst",
+            "CHANLIMIT": f"{casemap.CHANNEL_TYPES}:{c.chanlimit}",
+            "CHANMODES": isupport.chanmodes(
+                modes.LIST_MODES, modes.KEY_MODES, modes.LIMIT_MODES, modes.FLAG_MODES
+            ),
             "CHANNELLEN": str(c.channellen),
-            "CHANTYPES": "#",
+            "CHANTYPES": casemap.CHANNEL_TYPES,
             "CHATHISTORY": str(c.chathistory_max),
             "KICKLEN": str(c.kicklen),
-            "MAXLIST": f"b:{c.maxlist}",
+            "MAXLIST": f"{modes.LIST_MODES}:{c.maxlist}",
             "MODES": str(c.modes),
             "MONITOR": str(c.monitor_max),
             "MSGREFTYPES": "msgid,timestamp",
             "NAMELEN": str(c.namelen),
             "NETWORK": c.network,
             "NICKLEN": str(c.nicklen),
-            "PREFIX": "(ov)@+",
+            "PREFIX": isupport.prefix(channel.PREFIXES),
             "TARGMAX": f"JOIN:,KICK:1,NAMES:1,NOTICE:{c.targmax},PART:,PRIVMSG:{c.targmax},WHOIS:1",
             "TOPICLEN": str(c.topiclen),
             "USERLEN": str(c.userlen),
@@ -118,12 +114,11 @@ class Server:
 
     def connect(self, host: str, now: float) -> Session:
         self.now = now
-        self._next_id += 1
         if host.startswith(":"):
             host = "0" + host  # an IPv6 host must not start with ':' inside a message
-        session = Session(self._next_id, host, now)
+        session = Session(self.state.next_id(), host, now)
         session.flood_tokens = float(self.config.flood_burst)
-        self.sessions[session.id] = session
+        self.state.add(session)
         return session
 
     def receive(self, session: Session, raw: bytes, now: float) -> None:
@@ -149,7 +144,7 @@ class Server:
         if admitted:
             self._handle(session, raw)
         elif admitted is None:
-            self.quit(session, "Excess Flood")
+            actions.quit(self, session, "Excess Flood")
 
     def release_held(self, now: float) -> float | None:
         """Handle the queued lines whose turn has come; return the seconds until the next
@@ -165,7 +160,10 @@ class Server:
         while not session.closing and (raw := self.flood.next_line(session, self.now)) is not None:
             self._handle(session, raw)
         if session.quit_line is not None and not session.busy and not session.closing:
-            self._handle(session, session.quit_line)
+            raw, session.quit_line = session.quit_line, None
+            self._handle(session, raw)
+            if not session.closing:  # refused as a line (a NUL byte, too long): it still ends
+                actions.quit(self, session, "Client Quit")
 
     def _handle(self, session: Session, raw: bytes) -> None:
         body_start = 0
@@ -233,33 +231,32 @@ class Server:
         """UTF8ONLY: a line that is not UTF-8 is refused, never relayed (IRCv3 utf8only)."""
         if verb not in ("NOTICE", "PONG"):
             # the command itself may be the undecodable part: never echo that back
-            shown = verb if verb.isascii() and verb.isalnum() else "*"
             self.outbox.from_server(
-                session, "FAIL", shown, "INVALID_UTF8",
+                session, "FAIL", echo(verb, command=True), "INVALID_UTF8",
                 "Message rejected, your IRC software MUST use UTF-8 encoding on this network",
             )  # fmt: skip
 
     def connection_lost(self, session: Session, reason: str, now: float) -> None:
         """The socket is gone (or must go): remove the session and tell its peers."""
         self.now = now
-        self.quit(session, reason)
+        actions.quit(self, session, reason)
 
     def tick(self, now: float) -> None:
         """Registration and ping timeouts; call about once a second."""
         self.now = now
         c = self.config
-        for session in list(self.sessions.values()):
+        for session in self._sessions():
             if session.closing:
                 continue
             if not session.registered:
                 if now - session.connected_at >= c.registration_timeout:
-                    self.quit(session, "Registration timed out")
+                    actions.quit(self, session, "Registration timed out")
                 continue
             silent = now - session.last_seen
             # Only a client that was sent a PING can time out: with this once-a-second
             # tick, a short gap between the two settings could otherwise skip the PING.
             if session.ping_pending and silent >= c.ping_timeout:
-                self.quit(session, f"Ping timeout: {int(c.ping_timeout)} seconds")
+                actions.quit(self, session, f"Ping timeout: {int(c.ping_timeout)} seconds")
             elif silent >= c.ping_interval and not session.ping_pending:
                 session.ping_pending = True
                 self.outbox.send(session, Message("PING", [self.name]))
@@ -272,12 +269,6 @@ class Server:
             dropped = self.store.prune(c.history_max, cutoff_ms)
             if dropped:
                 log.info("history retention dropped %d messages", dropped)
-
-    def request_rehash(self, session: Session) -> None:
-        """An operator's REHASH: the network layer rereads the configuration at the end of
-        the turn (it is I/O) and calls `rehash`; the operator's later lines wait for it."""
-        session.busy += 1
-        self.rehash_requests.append(session)
 
     def rehash(self, new: Config | str, source: str, now: float) -> None:
         """The network layer reloaded the configuration (SIGHUP or REHASH): `new` is the
@@ -307,7 +298,7 @@ class Server:
 
         for session in requesters:
             session.busy -= 1
-            if session.id in self.sessions and not session.closing:
+            if session.id in self.state.users and not session.closing:
                 self._resume(session, functools.partial(answer, session))
 
     def take_jobs(self) -> list[Job[Any]]:
@@ -316,127 +307,41 @@ class Server:
         return jobs
 
     def finish_job(self, job: Job[Any], now: float) -> None:
-        """A job's work is done: run its continuation if its session is still here."""
+        """A job's work is done: run its continuation if its session is still here. Work
+        that raised is a bug: logged with its traceback, and the client gets the 400 of a
+        failed command instead of the continuation."""
         self.now = now
         session = job.session
         session.busy -= 1
-        if session.id in self.sessions and not session.closing:
-            answer = functools.partial(dispatch.guarded, self, session, "*", job.then, job.result)
+        if job.error is not None:
+            log.error("job for %s failed for %r", job.verb, session, exc_info=job.error)
+            answer = functools.partial(dispatch.internal_error, self, session, job.verb)
+        else:
+            answer = functools.partial(
+                dispatch.guarded, self, session, job.verb, job.then, job.result
+            )
+        if session.id in self.state.users and not session.closing:
             self._resume(session, answer)
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
-        for session in list(self.sessions.values()):
+        for session in self._sessions():
             self.outbox.error_and_close(session, reason)
-            self._forget(session)
+            actions.forget(self, session)
 
-    # -- shared actions --------------------------------------------------------------------
-
-    def find_nick(self, nick: str) -> Session | None:
-        return self.nicks.get(fold(nick))
-
-    def find_user(self, nick: str) -> Session | None:
-        """A registered session by nick; one that has only claimed a nick does not count."""
-        session = self.nicks.get(fold(nick))
-        return session if session is not None and session.registered else None
-
-    def find_channel(self, name: str) -> Channel | None:
-        return self.channels.get(fold(name))
-
-    def peers(self, session: Session) -> set[Session]:
-        """Everyone who shares a channel with `session`, not `session` itself."""
-        peers: set[Session] = set()
-        for channel in session.channels.values():
-            peers.update(channel.members)
-        peers.discard(session)
-        return peers
-
-    def add_member(self, session: Session, channel: Channel, ranks: set[str]) -> None:
-        channel.members[session] = ranks
-        session.channels[fold(channel.name)] = channel
-
-    def remove_member(self, session: Session, channel: Channel) -> None:
-        """Take `session` out of `channel`; a channel left empty ceases to exist."""
-        key = fold(channel.name)
-        del channel.members[session]
-        del session.channels[key]
-        if not channel.members and channel.founder is None:
-            del self.channels[key]
-
-    def room_changed(self, channel: Channel) -> None:
-        """Something stored about a registered room changed: write it."""
-        if channel.founder is not None:
-            self.store.save_room(channel.to_record())
-
-    def quit(self, session: Session, reason: str) -> None:
-        """Tell the session's peers it quit, send it ERROR and drop it from every table."""
-        if session.id not in self.sessions:
-            return
-        log.debug(
-            "client left", extra=fields(nick=session.name, host=session.host, reason=reason)
-        )
-        if session.registered:
-            quit_msg = Message("QUIT", [reason], session.prefix)
-            self.outbox.send_many(self.peers(session), quit_msg, session)
-        self.outbox.error_and_close(
-            session, f"Closing link: {session.name}[{session.host}] ({reason})"
-        )
-        self._forget(session)
+    def request_rehash(self, session: Session) -> None:
+        """An operator's REHASH: the network layer rereads the configuration at the end of
+        the turn (it is I/O) and calls `rehash`; the operator's later lines wait for it."""
+        session.busy += 1
+        self.rehash_requests.append(session)
 
     def defer(self, session: Session, work: Callable[[], T], then: Callable[[T], None]) -> None:
         """Have `work` run off the loop, then `then(result)` on it (see core.jobs)."""
         session.busy += 1
         self.jobs.append(Job(session, work, then))
 
-    def change_nick(self, session: Session, new: str) -> None:
-        """Take `new` (already checked to be valid and free) and tell whoever should know."""
-        old = session.nick
-        if old is not None:
-            del self.nicks[fold(old)]
-        self.nicks[fold(new)] = session
-        if session.registered:
-            nick_msg = Message("NICK", [new], session.prefix)
-            self.outbox.send_many({session} | self.peers(session), nick_msg, session)
-            self.remember_nick(session)
-        session.nick = new
-        nickserv.protect_nick(self, session)
-        # A change of case only keeps the nick: MONITOR's watchers are told nothing.
-        if session.registered and (old is None or fold(old) != fold(new)):
-            if old is not None:
-                monitor.signed_off(self, old)
-            monitor.signed_on(self, session)
-
-    def nick_owner_changed(self, name: str) -> None:
-        """An account named `name` was created or dropped: whoever holds that nick may now
-        have to identify, or no longer has to."""
-        holder = self.find_nick(name)
-        if holder is not None:
-            nickserv.protect_nick(self, holder)
-
-    def account_changed(self, session: Session) -> None:
-        """The session logged in or out."""
-        nickserv.protect_nick(self, session)
-        history.deliver_unread(self, session)
-
-    def remember_nick(self, session: Session) -> None:
-        """Record the session's current nick for WHOWAS."""
-        self.whowas.appendleft(WhowasEntry(session, self.now))
-
-    def _forget(self, session: Session) -> None:
-        self.flood.forget(session)
-        monitor.forget(self, session)
-        if session.registered and session.nick:
-            monitor.signed_off(self, session.nick)
-        if session.registered:
-            self.remember_nick(session)
-            self.registered_count -= 1
-            self.invisible_count -= "i" in session.modes
-            self.oper_count -= "o" in session.modes
-        for channel in list(session.channels.values()):
-            self.remove_member(session, channel)
-        if session.nick and self.nicks.get(fold(session.nick)) is session:
-            del self.nicks[fold(session.nick)]
-        self.nick_deadlines.discard(session)
-        self.sessions.pop(session.id, None)
+    def _sessions(self) -> list[Session]:
+        """The users connected here (a copy: the caller may remove some)."""
+        return [user for user in self.state.users.values() if isinstance(user, Session)]
 
 
 def _is_quit(raw: bytes) -> bool:

@@ -106,31 +106,45 @@ class EventLoop:
                 timeout = min(timeout, held_due)
             events = self.selector.select(timeout)
             now = time.time()
-            for key, mask in events:
-                data = key.data
-                if isinstance(data, Connection):
-                    self._on_ready(data, mask, now)
-                elif isinstance(data, Handshake):
-                    self.acceptor.on_handshake(data, now)
-                elif isinstance(data, Listener):
-                    self.acceptor.accept(data, self.config, now)
-                else:
-                    self._drain_wakeups()
-                    self._finish_jobs(now)
-            if time.monotonic() >= next_tick:
+            tick_due = time.monotonic() >= next_tick
+            if tick_due:
                 next_tick = time.monotonic() + TICK_SECONDS
-                self.server.tick(now)
-                self._expire_closing(time.monotonic())
-                self.acceptor.expire_handshakes(time.monotonic())
-            if self.hangup or self.server.rehash_requests:
-                self.hangup = False
-                self._reload(now)
-            held_due = self.server.release_held(now)
-            self._start_jobs()
-            self.server.store.commit()  # durable before visible: commit, then send
-            self._flush(now)
+            try:
+                held_due = self._turn(events, now, tick_due)
+            except Exception:
+                # A bug in the core's entry points: the server goes on with the next turn.
+                log.exception("bug in a loop turn; carrying on")
         self._shutdown()
         return 0
+
+    def _turn(
+        self, events: list[tuple[selectors.SelectorKey, int]], now: float, tick_due: bool
+    ) -> float | None:
+        """One loop turn: handle the ready sockets, run the once-a-second timers when they
+        are due, commit, flush. Returns when flood control next releases a line."""
+        for key, mask in events:
+            data = key.data
+            if isinstance(data, Connection):
+                self._on_ready(data, mask, now)
+            elif isinstance(data, Handshake):
+                self.acceptor.on_handshake(data, now)
+            elif isinstance(data, Listener):
+                self.acceptor.accept(data, self.config, now)
+            else:
+                self._drain_wakeups()
+                self._finish_jobs(now)
+        if tick_due:
+            self.server.tick(now)
+            self._expire_closing(time.monotonic())
+            self.acceptor.expire_handshakes(time.monotonic())
+        if self.hangup or self.server.rehash_requests:
+            self.hangup = False
+            self._reload(now)
+        held_due = self.server.release_held(now)
+        self._start_jobs()
+        self.server.store.commit()  # durable before visible: commit, then send
+        self._flush(now)
+        return held_due
 
     # -- signals ---------------------------------------------------------------------------
 
@@ -161,10 +175,12 @@ class EventLoop:
             self.workers.submit(job.run).add_done_callback(functools.partial(self._job_done, job))
 
     def _job_done(self, job: Job[Any], future: Future[None]) -> None:
-        """On the worker thread: hand the job back and wake the loop."""
-        if future.exception() is not None:
-            log.error("job failed: %r", future.exception())
-            job.result = None
+        """On the worker thread: hand the job back and wake the loop. `Job.run` keeps what
+        its work raised; whatever escaped it still fails the job (`Server.finish_job`
+        reports it)."""
+        escaped = future.exception()
+        if escaped is not None and job.error is None:
+            job.error = escaped
         self.finished.put(job)
         # A full socket means the loop has wake-ups pending already.
         with contextlib.suppress(BlockingIOError, InterruptedError):
@@ -236,10 +252,15 @@ class EventLoop:
             self.server.connection_lost(session, "Input line too long", now)
             return
         receive = self.server.receive
-        for line in lines:
-            receive(session, line, now)
-            if session.closing:
-                break
+        try:
+            for line in lines:
+                receive(session, line, now)
+                if session.closing:
+                    break
+        except Exception:
+            # A bug in the core: this client is dropped, the server and the others go on.
+            log.exception("bug while handling a line from %r", session)
+            self.server.connection_lost(session, "Internal error", now)
 
     def _flush(self, now: float) -> None:
         """Hand every touched session's queue to its socket: one send per connection."""
@@ -250,7 +271,7 @@ class EventLoop:
                 if conn is None:
                     session.outq.clear()
                     continue
-                self._write(conn, session, now)
+                self._write(conn, conn.session, now)
 
     def _write(self, conn: Connection, session: Session, now: float) -> None:
         conn.outbuf += b"".join(session.outq)

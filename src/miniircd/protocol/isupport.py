@@ -12,6 +12,18 @@ def format_tokens(tokens: Mapping[str, str | None]) -> list[str]:
     return [f"{key}={value}" if value else key for key, value in tokens.items()]
 
 
+def chanmodes(lists: str, always: str, when_set: str, flags: str) -> str:
+    """The CHANMODES value: list modes, modes that always take a parameter, modes that take
+    one only when set, and modes that never do, comma-separated: `b,k,l,imnst`."""
+    return ",".join((lists, always, when_set, flags))
+
+
+def prefix(ranks: Iterable[tuple[str, str]]) -> str:
+    """The PREFIX value from (mode, symbol) pairs, highest rank first: `(ov)@+`."""
+    pairs = list(ranks)
+    return "(" + "".join(mode for mode, _ in pairs) + ")" + "".join(sym for _, sym in pairs)
+
+
 def chunks(tokens: Iterable[str], size: int = MAX_TOKENS_PER_LINE) -> Iterator[list[str]]:
     batch: list[str] = []
     for token in tokens:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import Config
-from miniircd.core import capabilities
+from miniircd.core import actions, capabilities
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
@@ -142,14 +142,14 @@ def login(server: Server, session: Session, account: str) -> None:
     text = f"You are now logged in as {account}"
     server.outbox.numeric(session, RPL_LOGGEDIN, _mask(session), account, text)
     _notify_account(server, session)
-    server.account_changed(session)
+    actions.account_changed(server, session)
 
 
 def logout(server: Server, session: Session) -> None:
     session.account = None
     server.outbox.numeric(session, RPL_LOGGEDOUT, _mask(session), "You are now logged out")
     _notify_account(server, session)
-    server.account_changed(session)
+    actions.account_changed(server, session)
 
 
 def _mask(session: Session) -> str:
@@ -161,7 +161,7 @@ def _notify_account(server: Server, session: Session) -> None:
     """account-notify: `ACCOUNT <name|*>` to peers (and self) that asked for it."""
     if not session.registered:
         return
-    watchers = [s for s in server.peers(session) | {session} if "account-notify" in s.caps]
+    watchers = [s for s in server.state.peers(session) | {session} if "account-notify" in s.caps]
     msg = Message("ACCOUNT", [session.account or "*"], session.prefix)
     server.outbox.send_many(watchers, msg, session)
 
@@ -185,7 +185,7 @@ def create_account(
             then("taken")
             return
         login(server, session, name)
-        server.nick_owner_changed(name)
+        actions.nick_owner_changed(server, name)
         then("created")
 
     server.defer(session, lambda: hash_password(password), store)
@@ -207,7 +207,7 @@ def register(server: Server, session: Session, msg: Message) -> None:
         raise Fail("REGISTER", "NEED_NICK", "*", "You must choose a nickname first")
     if session.account is not None:
         raise Fail("REGISTER", "ALREADY_AUTHENTICATED", name, "You are already logged in")
-    holder = server.find_nick(name)
+    holder = server.state.find_nick(name)
     if server.store.get_account(name) is not None or holder not in (None, session):
         # Someone else's nick is no more free than an account: its owner would be made to
         # identify or lose it (nickserv).
@@ -246,7 +246,7 @@ def authenticate(server: Server, session: Session, msg: Message) -> None:
             server.outbox.numeric(
                 session, RPL_SASLMECHS, SASL_MECHANISMS, "are available SASL mechanisms"
             )
-            raise IrcError(ERR_SASLFAIL, "SASL authentication failed")
+            raise _sasl_failed()
         session.sasl_mechanism = "PLAIN"
         server.outbox.send(session, Message("AUTHENTICATE", ["+"]))
         return
@@ -266,20 +266,25 @@ def _sasl_reset(session: Session) -> None:
     session.sasl_buffer = ""
 
 
+def _sasl_failed() -> IrcError:
+    """904, the one answer to any failed SASL exchange (it tells nothing of why)."""
+    return IrcError(ERR_SASLFAIL, "SASL authentication failed")
+
+
 def _sasl_plain(server: Server, session: Session, payload: str) -> None:
     try:
         authzid, authcid, password = base64.b64decode(payload, validate=True).decode().split("\0")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         _sasl_reset(session)
-        raise IrcError(ERR_SASLFAIL, "SASL authentication failed") from None
+        raise _sasl_failed() from None
     if authzid and fold(authzid) != fold(authcid):
         _sasl_reset(session)
-        raise IrcError(ERR_SASLFAIL, "SASL authentication failed")
+        raise _sasl_failed()
 
     def done(account: Account | None) -> None:
         _sasl_reset(session)
         if account is None:
-            raise IrcError(ERR_SASLFAIL, "SASL authentication failed")
+            raise _sasl_failed()
         login(server, session, account.name)
         server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from miniircd.core import actions
 from miniircd.core.channel import Channel
 from miniircd.core.commands import readmarker
 from miniircd.core.commands.messages import require_account
-from miniircd.core.errors import Fail, IrcError
+from miniircd.core.errors import (
+    IrcError,
+    Refusal,
+    no_such_channel,
+    no_such_nick,
+    not_channel_operator,
+    not_on_channel,
+)
 from miniircd.core.history import replay
 from miniircd.core.session import Session
+from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, is_channel_name, is_valid_channel
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -18,11 +27,7 @@ from miniircd.protocol.numerics import (
     ERR_BADCHANNELKEY,
     ERR_BANNEDFROMCHAN,
     ERR_CHANNELISFULL,
-    ERR_CHANOPRIVSNEEDED,
     ERR_INVITEONLYCHAN,
-    ERR_NOSUCHCHANNEL,
-    ERR_NOSUCHNICK,
-    ERR_NOTONCHANNEL,
     ERR_TOOMANYCHANNELS,
     ERR_USERNOTINCHANNEL,
     ERR_USERONCHANNEL,
@@ -44,23 +49,23 @@ TargetAction = Callable[[int, str], None]  # (index in the list, target name)
 
 
 def _channel(server: Server, name: str) -> Channel:
-    channel = server.find_channel(name)
+    channel = server.state.find_channel(name)
     if channel is None:
-        raise IrcError(ERR_NOSUCHCHANNEL, name, "No such channel")
+        raise no_such_channel(name)
     return channel
 
 
 def _member_channel(server: Server, session: Session, name: str) -> Channel:
     channel = _channel(server, name)
     if session not in channel.members:
-        raise IrcError(ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        raise not_on_channel(channel.name)
     return channel
 
 
 def _op_channel(server: Server, session: Session, name: str) -> Channel:
     channel = _member_channel(server, session, name)
     if not channel.is_op(session):
-        raise IrcError(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        raise not_channel_operator(channel.name)
     return channel
 
 
@@ -72,7 +77,7 @@ def for_each_target(
     for index, name in enumerate(names):
         try:
             action(index, name)
-        except (IrcError, Fail) as refusal:
+        except Refusal as refusal:
             out.refuse(session, refusal)
 
 
@@ -94,25 +99,24 @@ def join(server: Server, session: Session, msg: Message) -> None:
 def _join(server: Server, session: Session, name: str, key: str) -> None:
     require_account(server, session, "JOIN", name)
     if not is_channel_name(name):
-        raise IrcError(ERR_NOSUCHCHANNEL, name, "No such channel")
+        raise no_such_channel(name)
     if not is_valid_channel(name, server.config.channellen):
         raise IrcError(ERR_BADCHANMASK, name, "Bad Channel Mask")
-    channel = server.find_channel(name)
+    channel = server.state.find_channel(name)
     if channel is not None and session in channel.members:
         return
     if len(session.channels) >= server.config.chanlimit:
         raise IrcError(ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
     if channel is None:
-        channel = Channel(name, server.now)
-        server.channels[fold(name)] = channel
-        channel.founder = session.account  # a logged-in creator registers the room
-        server.room_changed(channel)
+        # a logged-in creator registers the room
+        channel = server.state.open_channel(name, server.now, session.account)
+        actions.room_changed(server, channel)
         ranks = {"o"}
     else:
         _check_admission(channel, session, key)
         ranks = {"o"} if channel.is_founder(session) else set()
     channel.invited.discard(fold(session.name))
-    server.add_member(session, channel, ranks)
+    server.state.join(session, channel, ranks)
     announce_join(server, session, channel)
     readmarker.on_join(server, session, channel)
     if channel.topic:
@@ -129,8 +133,8 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
 def announce_join(server: Server, session: Session, channel: Channel) -> None:
     """JOIN to every member; those with extended-join also get the account and realname,
     and those with away-notify an AWAY line after it if the joiner is away."""
-    plain: list[Session] = []
-    extended: list[Session] = []
+    plain: list[User] = []
+    extended: list[User] = []
     for member in channel.members:
         (extended if "extended-join" in member.caps else plain).append(member)
     out = server.outbox
@@ -156,11 +160,11 @@ def _check_admission(channel: Channel, session: Session, key: str) -> None:
 
 
 def _leave(
-    server: Server, session: Session, channel: Channel, msg: Message, sender: Session
+    server: Server, leaver: User, channel: Channel, msg: Message, sender: Session
 ) -> None:
     """Tell every member (the leaver too) and remove the leaver; `sender` is who acted."""
     server.outbox.send_many(channel.members, msg, sender)
-    server.remove_member(session, channel)
+    server.state.part(leaver, channel)
 
 
 # PART <channel>{,<channel>} [<reason>]
@@ -181,7 +185,7 @@ def topic(server: Server, session: Session, msg: Message) -> None:
     if len(msg.params) == 1:
         channel = _channel(server, name)
         if not channel.visible_to(session):
-            raise IrcError(ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+            raise not_on_channel(channel.name)
         if channel.topic:
             send_topic(server, session, channel)
         else:
@@ -189,13 +193,13 @@ def topic(server: Server, session: Session, msg: Message) -> None:
         return
     channel = _member_channel(server, session, name)
     if "t" in channel.modes and not channel.is_op(session):
-        raise IrcError(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        raise not_channel_operator(channel.name)
     channel.topic = msg.params[1][: server.config.topiclen]
     channel.topic_by = session.prefix
     channel.topic_time = int(server.now)
     topic_msg = Message("TOPIC", [channel.name, channel.topic], session.prefix)
     server.outbox.send_many(channel.members, topic_msg, session)
-    server.room_changed(channel)
+    actions.room_changed(server, channel)
 
 
 def send_topic(server: Server, session: Session, channel: Channel) -> None:
@@ -207,13 +211,13 @@ def send_topic(server: Server, session: Session, channel: Channel) -> None:
 # NAMES [<channel>{,<channel>}]
 def names(server: Server, session: Session, msg: Message) -> None:
     if not msg.params or not msg.params[0]:
-        for each in list(server.channels.values()):
+        for each in list(server.state.channels.values()):
             if each.visible_to(session):
                 send_names(server, session, each, end=False)
         server.outbox.numeric(session, RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
     name = msg.params[0].split(",")[0]  # TARGMAX NAMES:1
-    channel = server.find_channel(name)
+    channel = server.state.find_channel(name)
     if channel is not None and channel.visible_to(session):
         send_names(server, session, channel)
     else:
@@ -238,10 +242,10 @@ def send_names(server: Server, session: Session, channel: Channel, end: bool = T
 def list_(server: Server, session: Session, msg: Message) -> None:
     out = server.outbox
     if msg.params and msg.params[0]:
-        found = (server.find_channel(name) for name in msg.params[0].split(","))
+        found = (server.state.find_channel(name) for name in msg.params[0].split(","))
         channels = [channel for channel in found if channel is not None]
     else:
-        channels = list(server.channels.values())
+        channels = list(server.state.channels.values())
     out.numeric(session, RPL_LISTSTART, "Channel", "Users  Name")
     for channel in channels:
         if channel.visible_to(session):
@@ -253,9 +257,9 @@ def list_(server: Server, session: Session, msg: Message) -> None:
 def kick(server: Server, session: Session, msg: Message) -> None:
     channel = _op_channel(server, session, msg.params[0])
     target_nick = msg.params[1].split(",")[0]  # TARGMAX KICK:1
-    target = server.find_user(target_nick)
+    target = server.state.find_user(target_nick)
     if target is None:
-        raise IrcError(ERR_NOSUCHNICK, target_nick, "No such nick/channel")
+        raise no_such_nick(target_nick)
     if target not in channel.members:
         raise IrcError(
             ERR_USERNOTINCHANNEL, target.name, channel.name, "They aren't on that channel"
@@ -269,12 +273,12 @@ def kick(server: Server, session: Session, msg: Message) -> None:
 # INVITE <nickname> <channel>
 def invite(server: Server, session: Session, msg: Message) -> None:
     target_nick, name = msg.params[0], msg.params[1]
-    target = server.find_user(target_nick)
+    target = server.state.find_user(target_nick)
     if target is None:
-        raise IrcError(ERR_NOSUCHNICK, target_nick, "No such nick/channel")
+        raise no_such_nick(target_nick)
     channel = _member_channel(server, session, name)
     if "i" in channel.modes and not channel.is_op(session):
-        raise IrcError(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        raise not_channel_operator(channel.name)
     if target in channel.members:
         raise IrcError(ERR_USERONCHANNEL, target.name, channel.name, "is already on channel")
     channel.invited.add(fold(target.name))

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
-from miniircd.protocol.casemap import fold
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -39,7 +38,7 @@ def _info(server: Server, session: Session, args: list[str]) -> None:
     if len(args) != 1:
         _say(server, session, "Syntax: INFO <#room>")
         return
-    channel = server.find_channel(args[0])
+    channel = server.state.find_channel(args[0])
     if channel is None or channel.founder is None or not channel.visible_to(session):
         _say(server, session, f"{args[0]} is not a registered room.")
         return
@@ -51,7 +50,7 @@ def _drop(server: Server, session: Session, args: list[str]) -> None:
     if len(args) != 1:
         _say(server, session, "Syntax: DROP <#room>")
         return
-    channel = server.find_channel(args[0])
+    channel = server.state.find_channel(args[0])
     if channel is None or channel.founder is None:
         _say(server, session, f"{args[0]} is not a registered room.")
         return
@@ -59,9 +58,7 @@ def _drop(server: Server, session: Session, args: list[str]) -> None:
         _say(server, session, f"Only the founder of {channel.name} may drop it.")
         return
     server.store.delete_room(channel.name)
-    channel.founder = None
-    if not channel.members:
-        del server.channels[fold(channel.name)]
+    server.state.unregister_channel(channel)
     _say(server, session, f"{channel.name} is no longer registered.")
 
 

@@ -28,13 +28,12 @@ Where the spec (ircv3.net/specs/extensions/chathistory) leaves room, this server
 
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING, NamedTuple
 
 from miniircd.core.commands.history import conversation_of
-from miniircd.core.errors import Fail, IrcError
+from miniircd.core.errors import Fail, Refusal
 from miniircd.core.history import iso_time, party, replay, spelling
-from miniircd.core.params import parse_timestamp
+from miniircd.core.params import echo, parse_count, parse_timestamp
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import is_channel_name
 from miniircd.protocol.message import Message
@@ -103,7 +102,7 @@ def targets(server: Server, session: Session, first: int, second: int, limit: in
     out = server.outbox
     tags: dict[str, str] = {}
     if "batch" in session.caps:
-        ref = secrets.token_hex(4)
+        ref = server.ids.batch_ref()
         out.from_server(session, "BATCH", f"+{ref}", "draft/chathistory-targets")
         tags["batch"] = ref
     for stored in found:
@@ -147,18 +146,18 @@ def _select(
 
 def _fail(code: str, *params: str) -> Fail:
     """FAIL CHATHISTORY <code> <context>... :<description>. Context that echoes unusable
-    client input (empty, with a space, or starting with ':') is sent as `*`."""
+    client input (see `core.params.echo`) is sent as `*`."""
     *context, text = params
-    words = [p if p and " " not in p and p[0] != ":" else "*" for p in context]
-    return Fail("CHATHISTORY", code, *words, text)
+    return Fail("CHATHISTORY", code, *(echo(p) for p in context), text)
 
 
 def _limit(server: Server, sub: str, text: str) -> int:
     """A positive limit, capped at the CHATHISTORY we advertise (0 there: no cap)."""
-    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+    limit = parse_count(text)
+    if limit is None:
         raise _fail("INVALID_PARAMS", sub, text, "Invalid limit")
     most = server.config.chathistory_max
-    return min(int(text), most) if most > 0 else int(text)
+    return min(limit, most) if most > 0 else limit
 
 
 def _timestamp(sub: str, text: str) -> int:
@@ -186,17 +185,22 @@ def _open(server: Server, session: Session, sub: str, target: str) -> str:
     """The conversation `session` may read under `target`: a channel it is in, or a
     correspondent (a party it has exchanged messages with)."""
     try:
-        conversation, _ = conversation_of(server, session, target, "CHATHISTORY")
-    except (IrcError, Fail):
-        raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED) from None
-    if is_channel_name(target):
-        channel = server.find_channel(target)
-        assert channel is not None  # conversation_of found it
-        if session not in channel.members:
-            raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED)
-    elif not server.store.messages(conversation, limit=1):
+        conversation: str | None = conversation_of(server, session, target, "CHATHISTORY")[0]
+    except Refusal:
+        conversation = None
+    if conversation is None or not _readable(server, session, target, conversation):
         raise _fail("INVALID_TARGET", sub, target, NOT_RETRIEVED)
     return conversation
+
+
+def _readable(server: Server, session: Session, target: str, conversation: str) -> bool:
+    """Whether CHATHISTORY lets `session` read `conversation`, which `conversation_of`
+    found for `target`: a channel it is a member of, or a private one with messages."""
+    if is_channel_name(target):
+        channel = server.state.find_channel(target)
+        assert channel is not None  # conversation_of found it
+        return session in channel.members
+    return bool(server.store.messages(conversation, limit=1))
 
 
 def _locate(
@@ -225,6 +229,6 @@ def _peer_name(server: Server, session: Session, latest: StoredMessage) -> str:
         try:
             if conversation_of(server, session, name, "CHATHISTORY")[0] == latest.conversation:
                 return name
-        except (IrcError, Fail):
+        except Refusal:
             continue
     return names[0]

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from miniircd.core.commands import readmarker
-from miniircd.core.errors import Fail, IrcError
+from miniircd.core.errors import Fail, no_such_channel, no_such_nick
 from miniircd.core.history import correspondent, party, private_conversation, replay
+from miniircd.core.params import parse_count
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
-from miniircd.protocol.numerics import ERR_NOSUCHCHANNEL, ERR_NOSUCHNICK
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -25,9 +25,10 @@ def _count(server: Server, msg: Message, index: int, default: int) -> int:
     if len(msg.params) <= index:
         return default
     text = msg.params[index]
-    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+    count = parse_count(text)
+    if count is None:
         raise Fail(msg.verb, "INVALID_PARAMS", text, "The count must be a positive number")
-    return min(int(text), server.config.chathistory_max)
+    return min(count, server.config.chathistory_max)
 
 
 def conversation_of(server: Server, session: Session, target: str, verb: str) -> tuple[str, str]:
@@ -35,15 +36,15 @@ def conversation_of(server: Server, session: Session, target: str, verb: str) ->
     or a refusal. A private target is a user, an account or a guest that has left (see
     `core.history.correspondent`)."""
     if is_channel_name(target):
-        channel = server.find_channel(target)
+        channel = server.state.find_channel(target)
         if channel is None or not channel.visible_to(session):
-            raise IrcError(ERR_NOSUCHCHANNEL, target, "No such channel")
+            raise no_such_channel(target)
         return fold(channel.name), channel.name
     if session.account is None:
         raise Fail(verb, "ACCOUNT_REQUIRED", target, "Log in to read private history")
     other = correspondent(server, session, target)
     if other is None:
-        raise IrcError(ERR_NOSUCHNICK, target, "No such nick/channel")
+        raise no_such_nick(target)
     return private_conversation(party(session), other[0]), other[1]
 
 

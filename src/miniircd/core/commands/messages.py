@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 
 from miniircd.core.commands import chanserv, nickserv
 from miniircd.core.commands.user_queries import away_reply
-from miniircd.core.errors import Fail, IrcError
+from miniircd.core.errors import Fail, IrcError, Refusal, no_such_nick
 from miniircd.core.history import client_tags, live_tags, party, private_conversation, record
 from miniircd.core.session import Session
+from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_CANNOTSENDTOCHAN,
     ERR_NORECIPIENT,
-    ERR_NOSUCHNICK,
     ERR_NOTEXTTOSEND,
     ERR_TOOMANYTARGETS,
 )
@@ -76,7 +76,7 @@ def _relay(server: Server, session: Session, msg: Message, report: bool) -> None
     for target in targets:
         try:
             _deliver(server, session, verb, target, text, tags)
-        except (IrcError, Fail) as refusal:
+        except Refusal as refusal:
             if report:
                 out.refuse(session, refusal)
 
@@ -93,7 +93,7 @@ def _deliver(
             service(server, session, text)
         return
     require_account(server, session, verb, target)
-    recipient = server.find_user(target)
+    recipient = server.state.find_user(target)
     if recipient is not None:
         recipients = [recipient]
         account = recipient.account
@@ -101,9 +101,9 @@ def _deliver(
         # Not a nick in use: maybe an account, online under other nicks or offline.
         found = server.store.get_account(target)
         if found is None:
-            raise IrcError(ERR_NOSUCHNICK, target, "No such nick/channel")
+            raise no_such_nick(target)
         account = found.name
-        recipients = [s for s in server.sessions.values() if s.account == account]
+        recipients = [s for s in server.state.users.values() if s.account == account]
     offline = not recipients
     if (
         offline
@@ -140,9 +140,9 @@ def _to_channel(
     server: Server, session: Session, verb: str, target: str, text: str, tags: dict[str, str]
 ) -> None:
     require_account(server, session, verb, target)
-    channel = server.find_channel(target)
+    channel = server.state.find_channel(target)
     if channel is None or not channel.visible_to(session):
-        raise IrcError(ERR_NOSUCHNICK, target, "No such nick/channel")
+        raise no_such_nick(target)
     if not channel.can_speak(session):
         raise IrcError(ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
     if verb == "TAGMSG":
@@ -157,7 +157,7 @@ def _to_channel(
 
 
 def _send(
-    server: Server, sender: Session, line: Message, audience: list[Session], to_self: bool
+    server: Server, sender: Session, line: Message, audience: list[User], to_self: bool
 ) -> None:
     """Queue `line` for its audience. In a message the sender sent to itself (its nick, or
     an account it is logged in to), the copy it gets as a recipient is a side effect, not
@@ -170,7 +170,7 @@ def _send(
     server.outbox.send_many(audience, line, sender)
 
 
-def _audience(sender: Session, verb: str, recipients: list[Session]) -> list[Session]:
+def _audience(sender: Session, verb: str, recipients: list[User]) -> list[User]:
     """Who gets the line: the recipients, and the sender too if it asked for echo-message."""
     if "echo-message" in sender.caps:
         recipients = [*recipients, sender]

@@ -1,9 +1,8 @@
 """Channel and user modes: MODE, plus the helpers other families use to change or read them.
 
-Owns which mode letters exist and what parameters they take, the ban list
-(mask normalization, MAXLIST) and the user-mode counters: `set_user_mode` is the one place
-that changes `session.modes`, so `server.invisible_count` and `server.oper_count` stay in
-step with it.
+Owns which mode letters exist and what parameters they take, and the ban list
+(mask normalization, MAXLIST). User modes change through `core.state` (`set_user_mode`),
+which keeps the LUSERS counters in step.
 
 A channel MODE is handled in two passes. `_parse` pairs each letter with its sign and
 parameter, left to right, and drops parameterised letters beyond `config.modes`. If any of
@@ -18,19 +17,23 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, NamedTuple
 
-from miniircd.core.channel import Channel
-from miniircd.core.errors import IrcError
+from miniircd.core import actions
+from miniircd.core.channel import PREFIXES, Channel
+from miniircd.core.errors import (
+    IrcError,
+    no_such_channel,
+    no_such_nick,
+    not_channel_operator,
+    not_on_channel,
+)
+from miniircd.core.params import echo, is_word, parse_count
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_BANLISTFULL,
-    ERR_CHANOPRIVSNEEDED,
     ERR_INVALIDKEY,
     ERR_INVALIDMODEPARAM,
-    ERR_NOSUCHCHANNEL,
-    ERR_NOSUCHNICK,
-    ERR_NOTONCHANNEL,
     ERR_UMODEUNKNOWNFLAG,
     ERR_UNKNOWNMODE,
     ERR_USERNOTINCHANNEL,
@@ -45,15 +48,17 @@ from miniircd.protocol.numerics import (
 if TYPE_CHECKING:
     from miniircd.core.server import Server
 
-# CHANMODES=b,k,l,imnst and PREFIX=(ov)@+, as advertised in ISUPPORT
+# ISUPPORT's CHANMODES (these four, in this order), PREFIX and BOT are built from these
+# (Server.isupport), so what is advertised is what MODE enforces.
 LIST_MODES = "b"
 KEY_MODES = "k"  # parameter when set; an optional one when unset
 LIMIT_MODES = "l"  # parameter when set only
 FLAG_MODES = "imnst"
-PREFIX_MODES = "ov"
+PREFIX_MODES = "".join(mode for mode, _symbol in PREFIXES)  # ov: @ and +
 CHANNEL_MODES = LIST_MODES + KEY_MODES + LIMIT_MODES + FLAG_MODES + PREFIX_MODES
 CHANNEL_MODES_WITH_PARAM = LIST_MODES + KEY_MODES + LIMIT_MODES + PREFIX_MODES
-USER_MODES = "Bio"  # +o only through OPER; +B marks a bot (IRCv3 bot mode, BOT=B)
+BOT_MODE = "B"  # IRCv3 bot mode
+USER_MODES = BOT_MODE + "io"  # +o only through OPER
 
 MODE_NAMES = {"b": "ban", "k": "key", "l": "limit", "o": "op", "v": "voice"}
 
@@ -71,9 +76,9 @@ def mode(server: Server, session: Session, msg: Message) -> None:
     target = msg.params[0]
     modestring = msg.params[1] if len(msg.params) > 1 else None
     if is_channel_name(target):
-        channel = server.find_channel(target)
+        channel = server.state.find_channel(target)
         if channel is None:
-            raise IrcError(ERR_NOSUCHCHANNEL, target, "No such channel")
+            raise no_such_channel(target)
         if modestring is None:
             _send_channel_modes(server, session, channel)
         else:
@@ -92,22 +97,6 @@ def normalize_mask(mask: str) -> str:
         nick, rest = mask, "*"
     user, _, host = rest.partition("@")
     return f"{nick or '*'}!{user or '*'}@{host or '*'}"
-
-
-def set_user_mode(server: Server, session: Session, char: str, on: bool) -> bool:
-    """Set or clear a user mode, keeping the LUSERS counters in step; False if no change."""
-    if (char in session.modes) == on:
-        return False
-    delta = 1 if on else -1
-    if on:
-        session.modes.add(char)
-    else:
-        session.modes.discard(char)
-    if char == "i":
-        server.invisible_count += delta
-    elif char == "o":
-        server.oper_count += delta
-    return True
 
 
 def echo_user_modes(server: Server, session: Session, changes: list[Change]) -> None:
@@ -161,8 +150,8 @@ def _change_channel_modes(
     requests = _parse(modestring, args, server.config.modes)
     if any(_is_change(request) for request in requests) and not channel.is_op(session):
         if session not in channel.members:
-            raise IrcError(ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
-        raise IrcError(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            raise not_on_channel(channel.name)
+        raise not_channel_operator(channel.name)
     out = server.outbox
     applied: list[Change] = []
     listed = False
@@ -182,7 +171,7 @@ def _change_channel_modes(
     if applied:
         mode_msg = Message("MODE", [channel.name, *format_changes(applied)], session.prefix)
         out.send_many(channel.members, mode_msg, session)
-        server.room_changed(channel)
+        actions.room_changed(server, channel)
 
 
 def _parse(modestring: str, args: list[str], max_params: int) -> list[Change]:
@@ -257,9 +246,9 @@ def _apply_key(channel: Channel, on: bool, key: str | None) -> Change | None:
         if not _set_flag(channel, "k", False):
             return None
         channel.key = None
-        return Change("-", "k", key if key is not None and _is_word(key) else "*")
+        return Change("-", "k", "*" if key is None else echo(key))
     assert key is not None
-    if not _is_word(key) or "," in key:
+    if not is_word(key) or "," in key:
         raise IrcError(ERR_INVALIDKEY, channel.name, "Key is not well-formed")
     if channel.key == key:
         return None
@@ -275,9 +264,9 @@ def _apply_limit(channel: Channel, on: bool, param: str | None) -> Change | None
         channel.limit = None
         return Change("-", "l", None)
     assert param is not None
-    if not (param.isascii() and param.isdigit() and int(param) > 0):
+    limit = parse_count(param)
+    if limit is None:
         raise IrcError(ERR_INVALIDMODEPARAM, channel.name, "l", param, "Invalid limit")
-    limit = int(param)
     if channel.limit == limit:
         return None
     _set_flag(channel, "l", True)
@@ -288,7 +277,7 @@ def _apply_limit(channel: Channel, on: bool, param: str | None) -> Change | None
 def _apply_ban(
     server: Server, session: Session, channel: Channel, on: bool, param: str
 ) -> Change | None:
-    if not _is_word(param):  # it could be neither broadcast nor listed
+    if not is_word(param):  # it could be neither broadcast nor listed
         raise IrcError(ERR_INVALIDMODEPARAM, channel.name, "b", param, "Invalid ban mask")
     mask = normalize_mask(param)
     existing = next((ban for ban in channel.bans if fold(ban) == fold(mask)), None)
@@ -308,9 +297,9 @@ def _apply_ban(
 def _apply_prefix(
     server: Server, channel: Channel, sign: str, char: str, nick: str
 ) -> Change | None:
-    target = server.find_nick(nick)
+    target = server.state.find_nick(nick)
     if target is None or not target.registered:
-        raise IrcError(ERR_NOSUCHNICK, nick, "No such nick/channel")
+        raise no_such_nick(nick)
     ranks = channel.members.get(target)
     if ranks is None:
         raise IrcError(
@@ -330,9 +319,9 @@ def _apply_prefix(
 
 
 def _user_mode(server: Server, session: Session, nick: str, modestring: str | None) -> None:
-    target = server.find_nick(nick)
+    target = server.state.find_nick(nick)
     if target is None or not target.registered:
-        raise IrcError(ERR_NOSUCHNICK, nick, "No such nick/channel")
+        raise no_such_nick(nick)
     if target is not session:
         raise IrcError(ERR_USERSDONTMATCH, "Cant change mode for other users")
     if modestring is None:
@@ -348,16 +337,8 @@ def _user_mode(server: Server, session: Session, nick: str, modestring: str | No
             unknown = True
         elif char == "o" and sign == "+":
             continue  # only OPER grants +o
-        elif set_user_mode(server, session, char, sign == "+"):
+        elif server.state.set_user_mode(session, char, sign == "+"):
             applied.append(Change(sign, char, None))
     if unknown:
         server.outbox.numeric(session, ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
     echo_user_modes(server, session, applied)
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _is_word(text: str) -> bool:
-    """Whether `text` can be sent as a middle parameter (only a last one may hold spaces)."""
-    return bool(text) and " " not in text and not text.startswith(":")

@@ -1,8 +1,8 @@
 """MONITOR: clients watch nicks and are told when they come and go (730-734).
 
-State lives in two places kept in step: each session's `monitoring` (folded nick -> the
-nick as the client gave it, in the order added) and the server's reverse index `watchers`
-(folded nick -> the sessions monitoring it; a nick nobody monitors has no entry). A sign-on
+What is watched lives in two places that `core.state` keeps in step (`watch`, `unwatch`):
+each user's `monitoring` (folded nick -> the nick as the client gave it, in the order
+added) and the reverse index `State.watchers` (folded nick -> who monitors it). A sign-on
 or sign-off touches only the watchers of that one nick, never every session.
 
 A target is "online" when a registered user holds the nick; a nick merely claimed by a
@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from miniircd.core.errors import IrcError
+from miniircd.core.errors import IrcError, need_more_params
 from miniircd.core.outbox import MAX_LINE
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold, is_valid_nick
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_MONLISTFULL,
-    ERR_NEEDMOREPARAMS,
     ERR_UNKNOWNERROR,
     RPL_ENDOFMONLIST,
     RPL_MONLIST,
@@ -42,13 +41,13 @@ def monitor(server: Server, session: Session, msg: Message) -> None:
     if modifier in ("+", "-"):
         targets = msg.params[1] if len(msg.params) > 1 else ""
         if not targets:
-            raise IrcError(ERR_NEEDMOREPARAMS, "MONITOR", "Not enough parameters")
+            raise need_more_params("MONITOR")
         if modifier == "+":
             _add(server, session, targets.split(","))
         else:
             _remove(server, session, targets.split(","))
     elif modifier == "C":
-        forget(server, session)
+        server.state.unwatch_all(session)
     elif modifier == "L":
         _list_lines(server, session, RPL_MONLIST, session.monitoring.values())
         server.outbox.numeric(session, RPL_ENDOFMONLIST, "End of MONITOR list")
@@ -71,8 +70,7 @@ def _add(server: Server, session: Session, targets: list[str]) -> None:
         if len(session.monitoring) >= limit:
             overflow.setdefault(key, target)
             continue
-        session.monitoring[key] = target
-        server.watchers.setdefault(key, set()).add(session)
+        server.state.watch(session, target)
         added.append(target)
     _status(server, session, added)
     if overflow:
@@ -83,9 +81,7 @@ def _add(server: Server, session: Session, targets: list[str]) -> None:
 
 def _remove(server: Server, session: Session, targets: list[str]) -> None:
     for target in targets:
-        key = fold(target)
-        if session.monitoring.pop(key, None) is not None:
-            _unwatch(server, session, key)
+        server.state.unwatch(session, target)
 
 
 def _status(server: Server, session: Session, targets: Iterable[str]) -> None:
@@ -93,7 +89,7 @@ def _status(server: Server, session: Session, targets: Iterable[str]) -> None:
     online: list[str] = []
     offline: list[str] = []
     for target in targets:
-        user = server.find_user(target)
+        user = server.state.find_user(target)
         if user is None:
             offline.append(target)
         else:
@@ -125,30 +121,15 @@ def _comma_chunks(items: Iterable[str], room: int) -> Iterator[str]:
         yield ",".join(chunk)
 
 
-def _unwatch(server: Server, session: Session, key: str) -> None:
-    watchers = server.watchers.get(key)
-    if watchers is not None:
-        watchers.discard(session)
-        if not watchers:
-            del server.watchers[key]
-
-
 def signed_on(server: Server, session: Session) -> None:
     """`session` now uses its nick (registered, or changed to it): tell its watchers."""
     if session.nick is None:
         return
-    for watcher in server.watchers.get(fold(session.nick), ()):
+    for watcher in server.state.watchers.get(fold(session.nick), ()):
         server.outbox.numeric(watcher, RPL_MONONLINE, session.prefix)
 
 
 def signed_off(server: Server, nick: str) -> None:
     """Nobody uses `nick` any more (quit, or changed away from it): tell its watchers."""
-    for watcher in server.watchers.get(fold(nick), ()):
+    for watcher in server.state.watchers.get(fold(nick), ()):
         server.outbox.numeric(watcher, RPL_MONOFFLINE, nick)
-
-
-def forget(server: Server, session: Session) -> None:
-    """`session` is leaving: drop everything it monitors."""
-    for key in session.monitoring:
-        _unwatch(server, session, key)
-    session.monitoring.clear()

@@ -9,13 +9,14 @@ seconds, renamed to a guest nick (`Guest` and five digits).
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from miniircd.core import actions
 from miniircd.core.commands import accounts
 from miniircd.core.commands.history import show_inbox
+from miniircd.core.params import parse_count
 from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold
@@ -115,7 +116,7 @@ def _info(server: Server, session: Session, args: list[str]) -> None:
         _say(server, session, f"{name} is not a registered account.")
         return
     since = datetime.fromtimestamp(account.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    online = [s.name for s in server.sessions.values() if s.account == account.name]
+    online = [s.name for s in server.state.users.values() if s.account == account.name]
     _say(server, session, f"Account {account.name}, registered {since}.")
     _say(server, session, f"Logged in now as: {', '.join(online) if online else 'nobody'}.")
 
@@ -163,10 +164,10 @@ def _drop(server: Server, session: Session, args: list[str]) -> None:
 
     def drop(account: Account) -> None:
         server.store.delete_account(account.name)
-        for other in list(server.sessions.values()):
-            if other.account == account.name:
+        for other in list(server.state.users.values()):
+            if isinstance(other, Session) and other.account == account.name:
                 accounts.logout(server, other)
-        server.nick_owner_changed(account.name)
+        actions.nick_owner_changed(server, account.name)
         _say(server, session, f"The account {account.name} has been dropped.")
 
     _with_own_password(server, session, args[0], drop)
@@ -176,8 +177,7 @@ def _inbox(server: Server, session: Session, args: list[str]) -> None:
     if session.account is None:
         _say(server, session, "You are not logged in.")
         return
-    text = args[0] if args else ""
-    wanted = int(text) if text.isascii() and text.isdigit() else 0
+    wanted = parse_count(args[0]) if args else None
     count = min(wanted or server.config.inbox_show, server.config.chathistory_max)
     show_inbox(server, session, count)
 
@@ -220,12 +220,12 @@ def enforce(server: Server) -> None:
         session.nick_deadline = None
         if session.nick is None or server.store.get_account(session.nick) is None:
             continue  # nobody owns the nick any more
-        server.change_nick(session, guest_nick(server))
+        actions.change_nick(server, session, guest_nick(server))
         _say(server, session, "You did not log in in time; your nick has been changed.")
 
 
 def guest_nick(server: Server) -> str:
     while True:
-        nick = f"Guest{random.randrange(10000, 100000)}"
-        if server.find_nick(nick) is None:
+        nick = f"Guest{server.ids.guest_suffix()}"
+        if server.state.find_nick(nick) is None:
             return nick

@@ -1,22 +1,22 @@
 """Operator commands: OPER, which checks the `[[operators]]` of the config, and KILL.
 
 User mode `o` itself (and the oper count LUSERS shows) is changed only through
-`modes.set_user_mode`.
+`State.set_user_mode`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from miniircd.core.commands.modes import Change, echo_user_modes, set_user_mode
-from miniircd.core.errors import IrcError
+from miniircd.core import actions
+from miniircd.core.commands.modes import Change, echo_user_modes
+from miniircd.core.errors import IrcError, no_such_nick
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_CANTKILLSERVER,
     ERR_NOOPERHOST,
-    ERR_NOSUCHNICK,
     ERR_PASSWDMISMATCH,
     RPL_YOUREOPER,
 )
@@ -36,7 +36,7 @@ def oper(server: Server, session: Session, msg: Message) -> None:
     def checked(ok: bool) -> None:
         if not ok:
             raise IrcError(ERR_PASSWDMISMATCH, "Password incorrect")
-        granted = set_user_mode(server, session, "o", True)
+        granted = server.state.set_user_mode(session, "o", True)
         server.outbox.numeric(session, RPL_YOUREOPER, "You are now an IRC operator")
         if granted:
             echo_user_modes(server, session, [Change("+", "o", None)])
@@ -55,8 +55,8 @@ def kill(server: Server, session: Session, msg: Message) -> None:
     nick, comment = msg.params[0], msg.params[1]
     if fold(nick) == fold(server.name):
         raise IrcError(ERR_CANTKILLSERVER, "You cant kill a server!")
-    target = server.find_nick(nick)
+    target = server.state.find_nick(nick)
     if target is None or not target.registered:
-        raise IrcError(ERR_NOSUCHNICK, nick, "No such nick/channel")
+        raise no_such_nick(nick)
     server.outbox.send(target, Message("KILL", [target.name, comment], session.prefix), session)
-    server.quit(target, f"Killed ({session.name} ({comment}))")
+    actions.quit(server, target, f"Killed ({session.name} ({comment}))")

@@ -162,7 +162,7 @@ def _resolve(server: Server, session: Session, target: str) -> tuple[str, str] |
     """The marker key of `target` and the name to send it under; None if it names no
     channel `session` can see and no one (see `core.history.correspondent`)."""
     if is_channel_name(target):
-        channel = server.find_channel(target)
+        channel = server.state.find_channel(target)
         if channel is None or not channel.visible_to(session):
             return None
         return fold(channel.name), channel.name
@@ -185,8 +185,9 @@ def _sessions_of(server: Server, account: str) -> list[Session]:
     folded = fold(account)
     return [
         session
-        for session in server.sessions.values()
-        if session.registered
+        for session in server.state.users.values()
+        if isinstance(session, Session)  # a remote one hears from its own server
+        and session.registered
         and session.account is not None
         and fold(session.account) == folded
         and CAP in session.caps

@@ -10,10 +10,11 @@ import hmac
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import capabilities
+from miniircd.core import actions, capabilities
 from miniircd.core.commands import accounts, history, modes, monitor, nickserv, server_queries
-from miniircd.core.errors import Fail, IrcError
+from miniircd.core.errors import Fail, IrcError, need_more_params
 from miniircd.core.outbox import TAG_CAPS
+from miniircd.core.params import parse_count
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
 from miniircd.logs import fields
@@ -23,7 +24,6 @@ from miniircd.protocol.numerics import (
     ERR_ALREADYREGISTERED,
     ERR_ERRONEUSNICKNAME,
     ERR_INVALIDCAPCMD,
-    ERR_NEEDMOREPARAMS,
     ERR_NICKNAMEINUSE,
     ERR_NONICKNAMEGIVEN,
     ERR_PASSWDMISMATCH,
@@ -51,8 +51,8 @@ def cap(server: Server, session: Session, msg: Message) -> None:
         if not session.registered:
             session.cap_negotiating = True
         version = msg.params[1] if len(msg.params) > 1 else ""
-        if version.isascii() and version.isdigit():  # "²".isdigit(), but int("²") fails
-            session.cap_version = max(session.cap_version, int(version))
+        if (wanted := parse_count(version)) is not None:
+            session.cap_version = max(session.cap_version, wanted)
         _cap_ls(server, session, capabilities.ls_tokens(session.cap_version, server.config))
     elif subcommand == "LIST":
         out.from_server(session, "CAP", session.name, "LIST", " ".join(sorted(session.caps)))
@@ -112,13 +112,13 @@ def nick(server: Server, session: Session, msg: Message) -> None:
         raise IrcError(ERR_NONICKNAMEGIVEN, "No nickname given")
     if not is_valid_nick(new, server.config.nicklen):
         raise IrcError(ERR_ERRONEUSNICKNAME, new, "Erroneous nickname")
-    holder = server.find_nick(new)
+    holder = server.state.find_nick(new)
     if is_service(new) or (holder is not None and holder is not session):
         session.nick_refused = new  # what `REGISTER *` means until a nick is accepted
         raise IrcError(ERR_NICKNAMEINUSE, new, "Nickname is already in use")
     if new == session.nick:
         return
-    server.change_nick(session, new)
+    actions.change_nick(server, session, new)
     if not session.registered:
         try_register(server, session)
 
@@ -128,7 +128,7 @@ def user(server: Server, session: Session, msg: Message) -> None:
     if session.registered:
         raise IrcError(ERR_ALREADYREGISTERED, "You may not reregister")
     if not msg.params[0] or not msg.params[3]:
-        raise IrcError(ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        raise need_more_params("USER")
     # A user name given but with nothing usable left gets the default value the spec
     # asks for instead of a 461, which would leave the client waiting for a welcome.
     username = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-._")
@@ -144,7 +144,7 @@ def setname(server: Server, session: Session, msg: Message) -> None:
     if not realname or len(realname) > server.config.namelen:
         raise Fail("SETNAME", "INVALID_REALNAME", "Realname is not valid")
     session.realname = realname
-    watchers = [s for s in server.peers(session) | {session} if "setname" in s.caps]
+    watchers = [s for s in server.state.peers(session) | {session} if "setname" in s.caps]
     server.outbox.send_many(watchers, Message("SETNAME", [realname], session.prefix), session)
 
 
@@ -161,7 +161,7 @@ def pong(server: Server, session: Session, msg: Message) -> None:
 # QUIT [:<reason>]
 def quit(server: Server, session: Session, msg: Message) -> None:
     reason = f"Quit: {msg.params[0]}" if msg.params and msg.params[0] else "Client Quit"
-    server.quit(session, reason)
+    actions.quit(server, session, reason)
 
 
 def try_register(server: Server, session: Session) -> None:
@@ -177,12 +177,10 @@ def try_register(server: Server, session: Session) -> None:
         given = (session.password or "").encode()
         if not hmac.compare_digest(given, expected.encode()):
             server.outbox.numeric(session, ERR_PASSWDMISMATCH, "Password incorrect")
-            server.quit(session, "Bad password")
+            actions.quit(server, session, "Bad password")
             return
-    session.registered = True
+    server.state.register(session)
     log.info("client registered", extra=fields(nick=session.nick, host=session.host))
-    server.registered_count += 1
-    server.max_users = max(server.max_users, server.registered_count)
     welcome(server, session)
 
 

@@ -91,18 +91,18 @@ def send_motd(server: Server, session: Session) -> None:
 
 def send_lusers(server: Server, session: Session) -> None:
     out = server.outbox
-    users = server.registered_count
-    invisible = server.invisible_count
-    opers = server.oper_count
-    unknown = len(server.sessions) - users
+    users = server.state.registered_count
+    invisible = server.state.invisible_count
+    opers = server.state.oper_count
+    unknown = len(server.state.users) - users
     visible = users - invisible
     text = f"There are {visible} users and {invisible} invisible on 1 servers"
     out.numeric(session, RPL_LUSERCLIENT, text)
     out.numeric(session, RPL_LUSEROP, str(opers), "operator(s) online")
     out.numeric(session, RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
-    out.numeric(session, RPL_LUSERCHANNELS, str(len(server.channels)), "channels formed")
+    out.numeric(session, RPL_LUSERCHANNELS, str(len(server.state.channels)), "channels formed")
     out.numeric(session, RPL_LUSERME, f"I have {users} clients and 0 servers")
-    most = str(server.max_users)
+    most = str(server.state.max_users)
     out.numeric(
         session, RPL_LOCALUSERS, str(users), most, f"Current local users {users}, max {most}"
     )

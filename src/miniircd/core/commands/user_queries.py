@@ -18,14 +18,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
-from miniircd.core.errors import IrcError
+from miniircd.core.errors import IrcError, no_such_nick
+from miniircd.core.params import parse_count
 from miniircd.core.services import SERVICE_HOST, SERVICE_INFO, service_nick
 from miniircd.core.session import Session
+from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, is_channel_name, mask_matches
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_NONICKNAMEGIVEN,
-    ERR_NOSUCHNICK,
     ERR_WASNOSUCHNICK,
     RPL_AWAY,
     RPL_ENDOFWHO,
@@ -56,7 +57,7 @@ WHO_EVERYONE = ("", "0", "*")
 WHOX_ORDER = "tcuihsnfdlaor"
 
 
-def away_reply(server: Server, asker: Session, target: Session) -> None:
+def away_reply(server: Server, asker: Session, target: User) -> None:
     """301 to `asker` when `target` is away."""
     if target.away is not None:
         server.outbox.numeric(asker, RPL_AWAY, target.name, target.away)
@@ -81,8 +82,8 @@ def who(server: Server, session: Session, msg: Message) -> None:
     # "o" among the flags asks for operators only.
     selectors, whox, spec = (msg.params[1] if len(msg.params) > 1 else "").partition("%")
     opers_only = "o" in selectors
-    channel = server.find_channel(mask) if is_channel_name(mask) else None
-    members: Iterator[Session]
+    channel = server.state.find_channel(mask) if is_channel_name(mask) else None
+    members: Iterator[User]
     if channel is not None:
         members = _channel_who(channel, session)
     elif is_channel_name(mask):
@@ -114,10 +115,10 @@ def who(server: Server, session: Session, msg: Message) -> None:
             channel.name if channel is not None else "*",
             member.user or "*",
             member.host,
-            server.name,
+            member.server or server.name,
             member.name,
             flags,
-            f"0 {member.realname}",
+            f"{member.hops} {member.realname}",
         )
     out.numeric(session, RPL_ENDOFWHO, mask, "End of WHO list")
 
@@ -129,7 +130,7 @@ def _whox_token(token: str) -> str:
 
 
 def _whox_values(
-    server: Server, member: Session, channel: Channel | None, flags: str, token: str
+    server: Server, member: User, channel: Channel | None, flags: str, token: str
 ) -> dict[str, str]:
     """Every WHOX field of one reply, by its letter."""
     return {
@@ -138,10 +139,10 @@ def _whox_values(
         "u": member.user or "*",
         "i": _ip(member.host),
         "h": member.host,
-        "s": server.name,
+        "s": member.server or server.name,
         "n": member.name,
         "f": flags,
-        "d": "0",  # hop count: every user is on this server
+        "d": str(member.hops),
         "l": str(int(server.now - member.last_active)),
         "a": member.account or "0",
         "o": "n/a",  # channel op level: there are no op levels here (ircu's +A/+U)
@@ -158,7 +159,7 @@ def _ip(host: str) -> str:
     return host
 
 
-def _channel_who(channel: Channel, asker: Session) -> Iterator[Session]:
+def _channel_who(channel: Channel, asker: Session) -> Iterator[User]:
     """A channel's members as the asker may see them: all of them to a member, else the
     visible ones of a channel that is not secret."""
     if not channel.visible_to(asker):
@@ -169,17 +170,17 @@ def _channel_who(channel: Channel, asker: Session) -> Iterator[Session]:
             yield member
 
 
-def _mask_who(server: Server, asker: Session, mask: str) -> Iterator[Session]:
+def _mask_who(server: Server, asker: Session, mask: str) -> Iterator[User]:
     """The user whose nick is exactly `mask`, invisible or not; else the registered users
     whose nick, user, host or realname match `mask`, minus the invisible ones the asker
     shares no channel with. The channel field is then always `*`."""
-    named = server.find_user(mask) if mask not in WHO_EVERYONE else None
+    named = server.state.find_user(mask) if mask not in WHO_EVERYONE else None
     if named is not None:
         yield named
         return
-    peers = server.peers(asker)
+    peers = server.state.peers(asker)
     everyone = mask in WHO_EVERYONE
-    for user in server.sessions.values():
+    for user in server.state.users.values():
         if not user.registered:
             continue
         if "i" in user.modes and user is not asker and user not in peers:
@@ -194,7 +195,7 @@ def whois(server: Server, session: Session, msg: Message) -> None:
     # With two parameters the first names a server; there is only this one, so it is ignored.
     nick = _first_nick(msg, 1 if len(msg.params) > 1 else 0)  # TARGMAX WHOIS:1
     out = server.outbox
-    target = server.find_user(nick)
+    target = server.state.find_user(nick)
     service = service_nick(nick)
     if service is not None:
         info = SERVICE_INFO[fold(service)]
@@ -203,7 +204,7 @@ def whois(server: Server, session: Session, msg: Message) -> None:
         out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
         return
     if target is None:
-        out.numeric(session, ERR_NOSUCHNICK, nick, "No such nick/channel")
+        out.refuse(session, no_such_nick(nick))
         out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
         return
     name = target.name
@@ -214,7 +215,8 @@ def whois(server: Server, session: Session, msg: Message) -> None:
         if channel.visible_to(session)
     ]
     out.numeric_words(session, RPL_WHOISCHANNELS, [name], shown)
-    out.numeric(session, RPL_WHOISSERVER, name, server.name, f"{server.config.network} IRC server")
+    home = target.server or server.name
+    out.numeric(session, RPL_WHOISSERVER, name, home, f"{server.config.network} IRC server")
     if "o" in target.modes:
         out.numeric(session, RPL_WHOISOPERATOR, name, "is an IRC operator")
     if "B" in target.modes:
@@ -222,9 +224,10 @@ def whois(server: Server, session: Session, msg: Message) -> None:
     if target.account is not None:
         out.numeric(session, RPL_WHOISACCOUNT, name, target.account, "is logged in as")
     away_reply(server, session, target)
-    idle = str(int(server.now - target.last_active))
-    signon = str(int(target.connected_at))
-    out.numeric(session, RPL_WHOISIDLE, name, idle, signon, "seconds idle, signon time")
+    if target.server is None:  # a remote user's idle time is its own server's to know
+        idle = str(int(server.now - target.last_active))
+        signon = str(int(target.connected_at))
+        out.numeric(session, RPL_WHOISIDLE, name, idle, signon, "seconds idle, signon time")
     out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
 
 
@@ -232,10 +235,10 @@ def whois(server: Server, session: Session, msg: Message) -> None:
 def whowas(server: Server, session: Session, msg: Message) -> None:
     nick = _first_nick(msg, 0)
     wanted = msg.params[1] if len(msg.params) > 1 else ""
-    count = int(wanted) if wanted.isascii() and wanted.isdigit() else 0
+    count = parse_count(wanted) or 0
     out = server.outbox
     folded = fold(nick)
-    entries = [entry for entry in server.whowas if fold(entry.nick) == folded]
+    entries = [entry for entry in server.state.whowas if fold(entry.nick) == folded]
     if count > 0:
         entries = entries[:count]
     for entry in entries:
@@ -255,7 +258,7 @@ def _nick_list(msg: Message) -> list[str]:
 
 # ISON <nickname>{ <nickname>}
 def ison(server: Server, session: Session, msg: Message) -> None:
-    found = (server.find_user(nick) for nick in _nick_list(msg))
+    found = (server.state.find_user(nick) for nick in _nick_list(msg))
     present = [user.name for user in found if user is not None]
     server.outbox.numeric(session, RPL_ISON, " ".join(present))
 
@@ -264,7 +267,7 @@ def ison(server: Server, session: Session, msg: Message) -> None:
 def userhost(server: Server, session: Session, msg: Message) -> None:
     replies = []
     for nick in _nick_list(msg)[:USERHOST_MAX]:
-        user = server.find_user(nick)
+        user = server.state.find_user(nick)
         if user is None:
             continue
         oper = "*" if "o" in user.modes else ""
@@ -283,6 +286,6 @@ def away(server: Server, session: Session, msg: Message) -> None:
         session.away = None
         server.outbox.numeric(session, RPL_UNAWAY, "You are no longer marked as being away")
     # away-notify: peers that asked are told, `AWAY :text` or a bare `AWAY` when back
-    watchers = [peer for peer in server.peers(session) if "away-notify" in peer.caps]
+    watchers = [peer for peer in server.state.peers(session) if "away-notify" in peer.caps]
     params = [session.away] if session.away is not None else []
     server.outbox.send_many(watchers, Message("AWAY", params, session.prefix), session)

@@ -1,0 +1,251 @@
+"""The server's state: every table and counter, and every change to them.
+
+Everything that decides who is here, which nick is whose, which channels exist and who is
+in them, who watches which nick and who was who lives in this file. Handlers and the
+server's entry points ask `State` to change things; nothing else writes these tables or
+counters (they may read them freely). Telling people about a change (JOIN lines, MONITOR
+numerics, NickServ notices) is the caller's business: `State` changes tables, it never
+queues a line.
+
+Theory of operation: a user enters with `add` and becomes visible to the network's
+counters with `register`; it claims and releases nicks with `claim_nick`; it enters and
+leaves channels with `join` and `part` (a channel is made by `open_channel` and forgotten
+by the same rule everywhere, `_forget_if_unused`); it watches nicks with `watch` and
+`unwatch`; `remove` takes it out of every table at once, leaving a WHOWAS entry.
+
+Invariants (`check` lists every one that does not hold; the transcript tests run it after
+every test):
+1. `users[u.id] is u` for every user in any table.
+2. `nicks[fold(u.nick)] is u` for every user with a nick, and every entry of `nicks` is
+   such a pair: nicks are claimed at NICK time, before registration completes.
+3. `channels[fold(c.name)] is c` for every channel, and every channel has a member or a
+   founder: an empty channel goes away unless it is registered.
+4. Membership goes both ways: `u in c.members` exactly when `u.channels[fold(c.name)] is c`,
+   and every member is a user in `users`.
+5. `u in watchers[k]` exactly when `k in u.monitoring`; no entry of `watchers` is empty.
+6. `registered_count` is the number of registered users; `invisible_count` and
+   `oper_count` the number of users with mode `i` and mode `o`; `max_users` is at least
+   `registered_count`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from miniircd.core.channel import Channel
+from miniircd.core.user import User
+from miniircd.protocol.casemap import fold
+
+
+class WhowasEntry:
+    __slots__ = ("host", "nick", "realname", "time", "user")
+
+    def __init__(self, user: User, now: float) -> None:
+        self.nick = user.name
+        self.user = user.user or ""
+        self.host = user.host
+        self.realname = user.realname
+        self.time = now
+
+
+class State:
+    __slots__ = (
+        "channels", "invisible_count", "last_id", "max_users", "nicks", "oper_count",
+        "registered_count", "users", "watchers", "whowas",
+    )  # fmt: skip
+
+    def __init__(self, whowas_history: int) -> None:
+        self.users: dict[int, User] = {}
+        self.nicks: dict[str, User] = {}  # folded nick -> its holder
+        self.channels: dict[str, Channel] = {}  # folded name -> channel
+        self.watchers: dict[str, set[User]] = {}  # folded nick -> who MONITORs it
+        self.whowas: deque[WhowasEntry] = deque(maxlen=whowas_history)
+        self.registered_count = 0
+        self.max_users = 0
+        self.invisible_count = 0
+        self.oper_count = 0
+        self.last_id = 0
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def find_nick(self, nick: str) -> User | None:
+        """Whoever holds `nick`, registered or not."""
+        return self.nicks.get(fold(nick))
+
+    def find_user(self, nick: str) -> User | None:
+        """A registered user by nick; one that has only claimed a nick does not count."""
+        user = self.nicks.get(fold(nick))
+        return user if user is not None and user.registered else None
+
+    def find_channel(self, name: str) -> Channel | None:
+        return self.channels.get(fold(name))
+
+    def peers(self, user: User) -> set[User]:
+        """Everyone who shares a channel with `user`, not `user` itself."""
+        peers: set[User] = set()
+        for channel in user.channels.values():
+            peers.update(channel.members)
+        peers.discard(user)
+        return peers
+
+    # -- users -------------------------------------------------------------------------------
+
+    def next_id(self) -> int:
+        """An id no user has had (`User.id`)."""
+        self.last_id += 1
+        return self.last_id
+
+    def add(self, user: User) -> None:
+        self.users[user.id] = user
+
+    def register(self, user: User) -> None:
+        """Connection registration is complete: the user counts."""
+        user.registered = True
+        self.registered_count += 1
+        self.max_users = max(self.max_users, self.registered_count)
+
+    def remove(self, user: User, now: float) -> None:
+        """Take `user` out of every table: its channels, its nick, its watches, the
+        counters; a registered user leaves a WHOWAS entry."""
+        if self.users.pop(user.id, None) is None:
+            return
+        self.unwatch_all(user)
+        if user.registered:
+            self.remember_nick(user, now)
+            self.registered_count -= 1
+        self.invisible_count -= "i" in user.modes
+        self.oper_count -= "o" in user.modes
+        for channel in list(user.channels.values()):
+            self.part(user, channel)
+        if user.nick and self.nicks.get(fold(user.nick)) is user:
+            del self.nicks[fold(user.nick)]
+
+    def claim_nick(self, user: User, new: str) -> str | None:
+        """Give `user` the nick `new` (checked free by the caller); return the old one."""
+        old = user.nick
+        if old is not None:
+            del self.nicks[fold(old)]
+        self.nicks[fold(new)] = user
+        user.nick = new
+        return old
+
+    def set_user_mode(self, user: User, char: str, on: bool) -> bool:
+        """Set or clear a user mode, keeping the counters in step; False if no change."""
+        if (char in user.modes) == on:
+            return False
+        if on:
+            user.modes.add(char)
+        else:
+            user.modes.discard(char)
+        delta = 1 if on else -1
+        if char == "i":
+            self.invisible_count += delta
+        elif char == "o":
+            self.oper_count += delta
+        return True
+
+    def remember_nick(self, user: User, now: float) -> None:
+        """Record the user's current nick for WHOWAS."""
+        self.whowas.appendleft(WhowasEntry(user, now))
+
+    # -- channels ----------------------------------------------------------------------------
+
+    def open_channel(self, name: str, now: float, founder: str | None) -> Channel:
+        """A new channel named `name` (checked free by the caller); with a founder it is
+        registered. It must get a member or stay registered (invariant 3)."""
+        channel = Channel(name, now)
+        channel.founder = founder
+        self.channels[fold(name)] = channel
+        return channel
+
+    def load_channel(self, channel: Channel) -> None:
+        """A registered room read from the store at startup."""
+        assert channel.founder is not None
+        self.channels[fold(channel.name)] = channel
+
+    def join(self, user: User, channel: Channel, ranks: set[str]) -> None:
+        channel.members[user] = ranks
+        user.channels[fold(channel.name)] = channel
+
+    def part(self, user: User, channel: Channel) -> None:
+        """Take `user` out of `channel`, which goes away if that leaves it unused."""
+        del channel.members[user]
+        del user.channels[fold(channel.name)]
+        self._forget_if_unused(channel)
+
+    def unregister_channel(self, channel: Channel) -> None:
+        """The room is no longer registered: it lives on only while it has members."""
+        channel.founder = None
+        self._forget_if_unused(channel)
+
+    def _forget_if_unused(self, channel: Channel) -> None:
+        if not channel.members and channel.founder is None:
+            del self.channels[fold(channel.name)]
+
+    # -- MONITOR -----------------------------------------------------------------------------
+
+    def watch(self, user: User, nick: str) -> None:
+        key = fold(nick)
+        user.monitoring[key] = nick
+        self.watchers.setdefault(key, set()).add(user)
+
+    def unwatch(self, user: User, nick: str) -> bool:
+        """Stop `user` watching `nick`; False if it did not."""
+        key = fold(nick)
+        if user.monitoring.pop(key, None) is None:
+            return False
+        watchers = self.watchers[key]
+        watchers.discard(user)
+        if not watchers:
+            del self.watchers[key]
+        return True
+
+    def unwatch_all(self, user: User) -> None:
+        for key in list(user.monitoring):
+            self.unwatch(user, key)
+
+    # -- checking ----------------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Every invariant of the module docstring that does not hold, in words."""
+        broken: list[str] = []
+        for user in self.users.values():
+            if user.nick is not None and self.nicks.get(fold(user.nick)) is not user:
+                broken.append(f"2: {user!r} holds {user.nick} but nicks says otherwise")
+            for key, channel in user.channels.items():
+                if self.channels.get(key) is not channel or user not in channel.members:
+                    broken.append(f"4: {user!r} in {channel.name} one way only")
+            for key in user.monitoring:
+                if user not in self.watchers.get(key, ()):
+                    broken.append(f"5: {user!r} monitors {key} but is no watcher")
+        for key, user in self.nicks.items():
+            if self.users.get(user.id) is not user or user.nick is None or fold(user.nick) != key:
+                broken.append(f"2: nicks[{key}] is {user!r}")
+        for key, channel in self.channels.items():
+            if fold(channel.name) != key:
+                broken.append(f"3: channels[{key}] is {channel.name}")
+            if not channel.members and channel.founder is None:
+                broken.append(f"3: {channel.name} is empty and unregistered")
+            for member in channel.members:
+                known = self.users.get(member.id) is member
+                if not known or member.channels.get(key) is not channel:
+                    broken.append(f"4: {member!r} in {channel.name} one way only")
+        for key, watchers in self.watchers.items():
+            if not watchers or any(key not in w.monitoring for w in watchers):
+                broken.append(f"5: watchers[{key}] does not match the MONITOR lists")
+            if any(self.users.get(w.id) is not w for w in watchers):
+                broken.append(f"1: a watcher of {key} is no user")
+        users = self.users.values()
+        counts = (
+            ("registered_count", self.registered_count, sum(u.registered for u in users)),
+            ("invisible_count", self.invisible_count, sum("i" in u.modes for u in users)),
+            ("oper_count", self.oper_count, sum("o" in u.modes for u in users)),
+        )
+        broken += [
+            f"6: {name} is {have}, not {want}"
+            for name, have, want in counts
+            if have != want
+        ]
+        if self.max_users < self.registered_count:
+            broken.append("6: max_users is below registered_count")
+        return broken

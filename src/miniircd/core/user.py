@@ -1,0 +1,76 @@
+"""A user, wherever its connection is: what the tables, channels and replies need of it.
+
+A local connection is one kind of user (`core.session.Session`, with its socket-side
+state: flood control, the backlog, capability negotiation, SASL). A user whose connection
+is on another server (`RemoteUser`) sits in the same tables without any of that, so NAMES,
+WHO, WHOIS, MONITOR and PRIVMSG treat both alike.
+
+`outq` holds the serialized lines queued for the user: for a session the network layer
+writes them to its socket, for a remote user its server link relays them (no link is
+written yet: until then nothing takes them; see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from miniircd.core.channel import Channel
+
+
+class User:
+    __slots__ = (
+        "account", "away", "caps", "channels", "closing", "connected_at", "hops", "host",
+        "id", "last_active", "modes", "monitoring", "nick", "outq", "realname",
+        "registered", "server", "tag_caps", "user",
+    )  # fmt: skip
+
+    def __init__(self, user_id: int, host: str, now: float) -> None:
+        self.id = user_id
+        self.host = host
+        self.nick: str | None = None
+        self.user: str | None = None
+        self.realname = ""
+        self.registered = False
+        self.account: str | None = None
+        self.away: str | None = None
+        self.modes: set[str] = set()
+        self.channels: dict[str, Channel] = {}
+        self.monitoring: dict[str, str] = {}  # MONITOR list: folded nick -> nick as given
+        self.caps: set[str] = set()
+        self.tag_caps: frozenset[str] = frozenset()  # the caps that change how lines look
+        self.connected_at = now
+        self.last_active = now
+        self.closing = False
+        self.outq: list[bytes] = []
+        self.server: str | None = None  # the server it is connected to; None: this one
+        self.hops = 0  # servers between that one and this
+
+    @property
+    def name(self) -> str:
+        """The nick as used in numerics: `*` before one is set."""
+        return self.nick or "*"
+
+    @property
+    def prefix(self) -> str:
+        """`nick!user@host`, the source of this user's messages."""
+        return f"{self.nick}!{self.user}@{self.host}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id} {self.name}>"
+
+
+class RemoteUser(User):
+    """A user connected to another server of the network, `hops` links away. Its server
+    introduces it already registered: `State.add`, `claim_nick` and `register` take it
+    in. Its idle time is its own server's to know."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, user_id: int, user: str, host: str, realname: str, server: str, now: float,
+        hops: int = 1,
+    ) -> None:  # fmt: skip
+        super().__init__(user_id, host, now)
+        self.user, self.realname = user, realname
+        self.server, self.hops = server, hops
