@@ -63,6 +63,7 @@ FAIL_CODES: dict[str, str] = {
     "ALREADY_AUTHENTICATED": "You are already logged in",
     "BAD_ACCOUNT_NAME": "{0} is not a valid user name",
     "COMPLETE_CONNECTION_REQUIRED": "The server wants its password before that",
+    "INBOX_FULL": "The inbox of {0} is full; the message was not delivered",
     "INVALID_EMAIL": "The server wants a valid email address",
     "INVALID_TARGET": "The history of {1} could not be retrieved",
     "MESSAGE_ERROR": "The server could not find that message",

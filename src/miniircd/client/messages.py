@@ -208,8 +208,12 @@ def end_of_join(state: ClientState, room: str) -> list[Output]:
         if not op.targets:
             state.done(op)
     people = f"{len(names)} member{'s' if len(names) != 1 else ''}: {' '.join(names)}"
-    if op is not None and op.kind == "create":
-        out: list[Output] = [Info(f"Created {room}; you are in it now")]
+    if op is not None and op.kind == "create" and len(names) > 1:
+        # A secret room is not listed to outsiders, so only joining it shows it existed.
+        text = f"{room} existed already (a secret room); you joined it ({people})"
+        out: list[Output] = [Info(text)]
+    elif op is not None and op.kind == "create":
+        out = [Info(f"Created {room}; you are in it now")]
     else:
         out = [Info(f"You joined {room} ({people})")]
     topic = state.topics.pop(fold(room), "")
