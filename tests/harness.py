@@ -82,7 +82,7 @@ class CoreHarness:
         settings = Config(server_name=SERVER_NAME, **config)
         self.server = Server(settings, self.store, self.clock.now, self.ids)
         self.clients: dict[int, CoreClient] = {}
-        self.relayed: dict[int, list[str]] = {}  # remote user id -> lines queued for it
+        self.relayed: dict[str, list[str]] = {}  # server -> lines queued for its link
         # With hold_jobs, work off the loop (password checks) waits until the test calls
         # finish_jobs, as it waits for a worker thread in the real loop; otherwise it is
         # done at the end of each send, after every line was received.
@@ -124,7 +124,7 @@ class CoreHarness:
             user.outq.clear()
             client = self.clients.get(user.id)
             if client is None:  # a remote user: what its server link would relay
-                self.relayed.setdefault(user.id, []).extend(lines)
+                self.relayed.setdefault(user.server or "", []).extend(lines)
             else:
                 client.received.extend(lines)
 

@@ -21,6 +21,23 @@ DEADLINE = 10.0
 SERVER_NAME = "irc.test"
 
 
+def rss_kib(pid: int) -> int:
+    """A process's resident memory in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def inject_fault(directory: Path, code: str) -> dict[str, str]:
+    """The environment for a server that runs `code` at start-up, as a `sitecustomize`
+    module: how the tests put a bug where no client input can."""
+    inject = directory / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(code)
+    return {"PYTHONPATH": str(inject)}
+
+
 def unlimited_config(directory: Path, more: str = "") -> Path:
     """A config file that turns flood control off, for tests whose point is a flood;
     `more` is appended (TOML)."""

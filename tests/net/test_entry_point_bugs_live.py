@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from liveserver import DEADLINE, LiveServer
+from liveserver import DEADLINE, LiveServer, inject_fault
 
 INJECT = """
 import miniircd.core.server as server_module
@@ -41,10 +41,8 @@ server_module.Server.tick = buggy_tick
 
 
 def test_bugs_in_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    inject = tmp_path / "inject"
-    inject.mkdir()
-    (inject / "sitecustomize.py").write_text(INJECT)
-    monkeypatch.setenv("PYTHONPATH", str(inject))
+    for key, value in inject_fault(tmp_path, INJECT).items():
+        monkeypatch.setenv(key, value)
     server = LiveServer(tmp_path)
     server.start()
     alice, bob = server.client("alice"), server.client("bob")

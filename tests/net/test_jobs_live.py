@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from liveserver import LiveServer
+from liveserver import LiveServer, inject_fault
 
 BREAK_HASHING = """
 import miniircd.core.server  # the import order the server itself uses
@@ -27,10 +27,8 @@ accounts.hash_password = broken
 
 
 def test_a_job_whose_work_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    inject = tmp_path / "inject"
-    inject.mkdir()
-    (inject / "sitecustomize.py").write_text(BREAK_HASHING)
-    monkeypatch.setenv("PYTHONPATH", str(inject))
+    for key, value in inject_fault(tmp_path, BREAK_HASHING).items():
+        monkeypatch.setenv(key, value)
     server = LiveServer(tmp_path)
     server.start()
     alice = server.client("alice")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from liveserver import DEADLINE, LineClient, LiveServer
+from liveserver import DEADLINE, LineClient, LiveServer, rss_kib
 
 TOO_MANY = "ERROR :Closing link: 127.0.0.1 (Too many connections from your IP)"
 FULL = "ERROR :Closing link: 127.0.0.1 (Server is full)"
@@ -75,13 +75,6 @@ def test_server_full(tmp_path: Path) -> None:
         server.client("third")
     finally:
         server.stop()
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 def test_slow_reader_is_cut_off_by_its_send_queue(tmp_path: Path) -> None:

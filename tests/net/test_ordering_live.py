@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from liveserver import LineClient, LiveServer
+from liveserver import LineClient, LiveServer, rss_kib
 from miniircd.store.passwords import hash_password
 
 PW = "correct-horse"
@@ -113,13 +112,6 @@ def test_labels_stay_on_their_replies(server: LiveServer) -> None:
     opening = next(i for i, line in enumerate(lines) if line.startswith("@label=r1 "))
     assert "BATCH +" in lines[opening] and "REGISTER SUCCESS" in lines[opening + 2]
     client.close()
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
 
 
 def test_a_flood_behind_a_password_check_is_cut_off(server: LiveServer) -> None:

@@ -83,3 +83,10 @@ def account_changed(server: Server, session: Session) -> None:
     """The session logged in or out."""
     nickserv.protect_nick(server, session)
     history.deliver_unread(server, session)
+
+
+def request_rehash(server: Server, session: Session) -> None:
+    """An operator's REHASH: the network layer rereads the configuration at the end of the
+    turn (it is I/O) and calls `Server.rehash`; the operator's later lines wait for it."""
+    session.busy += 1
+    server.rehash_requests.append(session)

@@ -118,7 +118,7 @@ def guarded(
     server: Server, session: Session, verb: str, action: Callable[..., None], *args: Any
 ) -> None:
     """Run `action(*args)`, turning refusals into replies and bugs into a logged 400.
-    Work it leaves for off the loop (`Server.defer`) remembers `verb`, for its own 400."""
+    Work it leaves for off the loop (`jobs.defer`) remembers `verb`, for its own 400."""
     queued = len(server.jobs)
     try:
         action(*args)

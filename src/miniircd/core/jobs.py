@@ -1,6 +1,6 @@
 """Work the event loop must not do itself, such as scrypt hashing.
 
-A handler calls `Server.defer(session, work, then)`: `work` is a pure function the network
+A handler calls `jobs.defer(server, session, work, then)`: `work` is a pure function the network
 layer runs on a worker thread; when it is done the loop hands the job back through
 `Server.finish_job`, which calls `then(result)` on the loop, if the session still exists.
 If `work` raised, the job keeps the exception as `error` instead of a result, and
@@ -13,9 +13,12 @@ lines wait (core.flood), so a client's replies come in the order it sent its lin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from miniircd.core.session import Session
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
 
 T = TypeVar("T")
 
@@ -38,3 +41,12 @@ class Job(Generic[T]):
             self.result = self.work()
         except Exception as exc:
             self.error = exc
+
+
+def defer(
+    server: Server, session: Session, work: Callable[[], T], then: Callable[[T], None]
+) -> None:
+    """Have `work` run off the loop, then `then(result)` on it; until then the session's
+    later lines wait (`Session.busy`)."""
+    session.busy += 1
+    server.jobs.append(Job(session, work, then))

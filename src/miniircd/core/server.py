@@ -11,6 +11,8 @@ store) and has the entry points the loop calls, each with the current time:
 - `take_jobs()` / `finish_job(job)`: work to run off the loop, and its result coming back.
 - `rehash(config or why not)`: the configuration was reread.
 - `shutdown()`: every client is sent ERROR and forgotten.
+Handlers that must wait for the loop queue work in `jobs` (core.jobs.defer) or ask for a
+reload in `rehash_requests` (core.actions.request_rehash).
 Handlers change the state through `state` (core.state, which owns every table) and queue
 replies in `outbox`; at the end of a loop turn the network layer drains the outbox and
 writes. A session whose `closing` flag is set gets its queue flushed and its socket closed.
@@ -28,7 +30,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from miniircd import __version__
 from miniircd.config import NOT_RELOADABLE, Config
@@ -49,7 +51,6 @@ from miniircd.protocol.numerics import ERR_INPUTTOOLONG, ERR_UNKNOWNERROR, RPL_R
 from miniircd.store.base import Store
 
 log = logging.getLogger("miniircd.core")
-T = TypeVar("T")
 
 MAX_BODY = 510  # 512 bytes less the CR-LF
 PRUNE_EVERY = 3600.0  # seconds between history retention passes
@@ -327,17 +328,6 @@ class Server:
         for session in self._sessions():
             self.outbox.error_and_close(session, reason)
             actions.forget(self, session)
-
-    def request_rehash(self, session: Session) -> None:
-        """An operator's REHASH: the network layer rereads the configuration at the end of
-        the turn (it is I/O) and calls `rehash`; the operator's later lines wait for it."""
-        session.busy += 1
-        self.rehash_requests.append(session)
-
-    def defer(self, session: Session, work: Callable[[], T], then: Callable[[T], None]) -> None:
-        """Have `work` run off the loop, then `then(result)` on it (see core.jobs)."""
-        session.busy += 1
-        self.jobs.append(Job(session, work, then))
 
     def _sessions(self) -> list[Session]:
         """The users connected here (a copy: the caller may remove some)."""

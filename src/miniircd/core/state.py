@@ -48,6 +48,17 @@ class WhowasEntry:
         self.time = now
 
 
+def toggle(flags: set[str], char: str, on: bool) -> bool:
+    """Put `char` in `flags` or take it out; False if it already was as asked."""
+    if (char in flags) == on:
+        return False
+    if on:
+        flags.add(char)
+    else:
+        flags.discard(char)
+    return True
+
+
 class State:
     __slots__ = (
         "channels", "invisible_count", "last_id", "max_users", "nicks", "oper_count",
@@ -131,12 +142,8 @@ class State:
 
     def set_user_mode(self, user: User, char: str, on: bool) -> bool:
         """Set or clear a user mode, keeping the counters in step; False if no change."""
-        if (char in user.modes) == on:
+        if not toggle(user.modes, char, on):
             return False
-        if on:
-            user.modes.add(char)
-        else:
-            user.modes.discard(char)
         delta = 1 if on else -1
         if char == "i":
             self.invisible_count += delta

@@ -5,9 +5,10 @@ state: flood control, the backlog, capability negotiation, SASL). A user whose c
 is on another server (`RemoteUser`) sits in the same tables without any of that, so NAMES,
 WHO, WHOIS, MONITOR and PRIVMSG treat both alike.
 
-`outq` holds the serialized lines queued for the user: for a session the network layer
-writes them to its socket, for a remote user its server link relays them (no link is
-written yet: until then nothing takes them; see docs/architecture.md).
+`outq` is where the serialized lines for the user are queued: a session's own queue,
+which the network layer writes to its socket; for a remote user, the one queue of the
+server link it is reached through, shared by every user behind that link, which the link
+relays (no link is written yet: see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ class RemoteUser(User):
 
     def __init__(
         self, user_id: int, user: str, host: str, realname: str, server: str, now: float,
-        hops: int = 1,
+        relay: list[bytes], hops: int = 1,
     ) -> None:  # fmt: skip
         super().__init__(user_id, host, now)
         self.user, self.realname = user, realname
         self.server, self.hops = server, hops
+        self.outq = relay  # the queue of the link it is reached through, not its own

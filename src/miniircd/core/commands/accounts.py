@@ -1,6 +1,6 @@
 """Accounts: create (REGISTER), log in (SASL PLAIN, PASS) and the shared login machinery.
 
-Password hashing and checking run off the loop (`Server.defer`). An unknown account and a
+Password hashing and checking run off the loop (`jobs.defer`). An unknown account and a
 wrong password look the same to the client, in words and in timing: an unknown name is
 checked against a dummy hash. Failed logins are throttled per account and per IP: after
 `login_attempts` failures within `login_window` seconds further tries fail at once.
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import Config
-from miniircd.core import actions, capabilities
+from miniircd.core import actions, capabilities, jobs
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
@@ -119,7 +119,7 @@ def check_password(
     if not throttle.allows(name, session.host, server.now):
         # Answered through a job all the same, so a throttled login looks and sequences
         # like any other failure (and registration waiting on it resumes as usual).
-        server.defer(session, lambda: None, then)
+        jobs.defer(server, session, lambda: None, then)
         return
     account = server.store.get_account(name)
     encoded = account.password_hash if account is not None else _DUMMY_HASH
@@ -133,7 +133,7 @@ def check_password(
             throttle.failed(name, session.host, server.now)
             then(None)
 
-    server.defer(session, lambda: verify_password(password, encoded), done)
+    jobs.defer(server, session, lambda: verify_password(password, encoded), done)
 
 
 def login(server: Server, session: Session, account: str) -> None:
@@ -188,7 +188,7 @@ def create_account(
         actions.nick_owner_changed(server, name)
         then("created")
 
-    server.defer(session, lambda: hash_password(password), store)
+    jobs.defer(server, session, lambda: hash_password(password), store)
 
 
 # REGISTER <account> {<email> | *} <password>   (IRCv3 draft/account-registration)

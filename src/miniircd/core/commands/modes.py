@@ -28,6 +28,7 @@ from miniircd.core.errors import (
 )
 from miniircd.core.params import echo, is_word, parse_count
 from miniircd.core.session import Session
+from miniircd.core.state import toggle
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -220,7 +221,7 @@ def _apply(server: Server, session: Session, channel: Channel, request: Change) 
         raise IrcError(ERR_INVALIDMODEPARAM, channel.name, char, "*", text)
     on = sign == "+"
     if char in FLAG_MODES:
-        return request if _set_flag(channel, char, on) else None
+        return request if toggle(channel.modes, char, on) else None
     if char in KEY_MODES:
         return _apply_key(channel, on, param)
     if char in LIMIT_MODES:
@@ -231,19 +232,9 @@ def _apply(server: Server, session: Session, channel: Channel, request: Change) 
     return _apply_prefix(server, channel, sign, char, param)
 
 
-def _set_flag(channel: Channel, char: str, on: bool) -> bool:
-    if (char in channel.modes) == on:
-        return False
-    if on:
-        channel.modes.add(char)
-    else:
-        channel.modes.discard(char)
-    return True
-
-
 def _apply_key(channel: Channel, on: bool, key: str | None) -> Change | None:
     if not on:
-        if not _set_flag(channel, "k", False):
+        if not toggle(channel.modes, "k", False):
             return None
         channel.key = None
         return Change("-", "k", "*" if key is None else echo(key))
@@ -252,14 +243,14 @@ def _apply_key(channel: Channel, on: bool, key: str | None) -> Change | None:
         raise IrcError(ERR_INVALIDKEY, channel.name, "Key is not well-formed")
     if channel.key == key:
         return None
-    _set_flag(channel, "k", True)
+    toggle(channel.modes, "k", True)
     channel.key = key
     return Change("+", "k", key)
 
 
 def _apply_limit(channel: Channel, on: bool, param: str | None) -> Change | None:
     if not on:
-        if not _set_flag(channel, "l", False):
+        if not toggle(channel.modes, "l", False):
             return None
         channel.limit = None
         return Change("-", "l", None)
@@ -269,7 +260,7 @@ def _apply_limit(channel: Channel, on: bool, param: str | None) -> Change | None
         raise IrcError(ERR_INVALIDMODEPARAM, channel.name, "l", param, "Invalid limit")
     if channel.limit == limit:
         return None
-    _set_flag(channel, "l", True)
+    toggle(channel.modes, "l", True)
     channel.limit = limit
     return Change("+", "l", str(limit))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions
+from miniircd.core import actions, jobs
 from miniircd.core.commands import accounts
 from miniircd.core.commands.history import show_inbox
 from miniircd.core.params import parse_count
@@ -152,7 +152,7 @@ def _passwd(server: Server, session: Session, args: list[str]) -> None:
             server.store.set_password(account.name, encoded)
             _say(server, session, "Your password has been changed.")
 
-        server.defer(session, lambda: hash_password(args[1]), store)
+        jobs.defer(server, session, lambda: hash_password(args[1]), store)
 
     _with_own_password(server, session, args[0], change)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions
+from miniircd.core import actions, jobs
 from miniircd.core.commands.modes import Change, echo_user_modes
 from miniircd.core.errors import IrcError, no_such_nick
 from miniircd.core.session import Session
@@ -42,12 +42,12 @@ def oper(server: Server, session: Session, msg: Message) -> None:
             echo_user_modes(server, session, [Change("+", "o", None)])
 
     # scrypt runs off the loop, like every other password check
-    server.defer(session, lambda: verify_password(password, operator.password_hash), checked)
+    jobs.defer(server, session, lambda: verify_password(password, operator.password_hash), checked)
 
 
 # REHASH
 def rehash(server: Server, session: Session, msg: Message) -> None:
-    server.request_rehash(session)
+    actions.request_rehash(server, session)
 
 
 # KILL <nickname> <comment>
