@@ -119,7 +119,8 @@ def guarded(
 ) -> None:
     """Run `action(*args)`, turning refusals into replies and bugs into a logged 400.
     Work it leaves for off the loop (`jobs.defer`) remembers `verb`, for its own 400."""
-    queued = len(server.jobs)
+    jobs = server.jobs
+    queued = len(jobs)
     try:
         action(*args)
     except Refusal as refusal:
@@ -127,9 +128,10 @@ def guarded(
     except Exception:
         log.exception("handler for %s failed for %r", verb, session)
         internal_error(server, session, verb)
-    for job in server.jobs[queued:]:
-        if job.verb == "*":  # a nested guarded call may have named it already
-            job.verb = verb
+    if len(jobs) > queued:  # rare: no list is made on the path every message takes
+        for job in jobs[queued:]:
+            if job.verb == "*":  # a nested guarded call may have named it already
+                job.verb = verb
 
 
 def internal_error(server: Server, session: Session, verb: str) -> None:
