@@ -297,7 +297,7 @@ def test_register_no_land_grabs(core: CoreHarness) -> None:
     assert client.send("NICK root") == [
         ":irc.test 433 * root :Nickname is already in use"
     ]
-    taken = ":irc.test FAIL REGISTER ACCOUNT_EXISTS root :That account name is already taken"
+    taken = ":irc.test FAIL REGISTER USERNAME_EXISTS root :That name is someone else's nick"
     assert client.send(f"REGISTER * * {PW}") == [taken]
     assert client.send(f"REGISTER ROOT * {PW}") == [taken.replace(" root ", " ROOT ")]
     assert core.store.get_account("root") is None

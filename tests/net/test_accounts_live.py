@@ -204,7 +204,7 @@ def test_register_no_land_grabs(live: LiveServer) -> None:
     client = LineClient(live.port)
     client.send("NICK root", f"REGISTER * * {PW}")
     assert client.expect("FAIL") == (
-        ":irc.test FAIL REGISTER ACCOUNT_EXISTS root :That account name is already taken"
+        ":irc.test FAIL REGISTER USERNAME_EXISTS root :That name is someone else's nick"
     )
     holder.close()
 

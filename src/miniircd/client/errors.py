@@ -58,6 +58,7 @@ NUMERIC_ERRORS: dict[str, str] = {
 # FAIL code -> text; {0}: the first context parameter (account name, target...).
 FAIL_CODES: dict[str, str] = {
     "ACCOUNT_EXISTS": "The user name {0} is already taken",
+    "USERNAME_EXISTS": "The user name {0} is someone else's nick right now; pick another",
     "ACCOUNT_NAME_MUST_BE_NICK": "The user name must be your current nick",
     "ACCOUNT_REQUIRED": "You must log in first",
     "ALREADY_AUTHENTICATED": "You are already logged in",

@@ -207,11 +207,12 @@ def register(server: Server, session: Session, msg: Message) -> None:
         raise Fail("REGISTER", "NEED_NICK", "*", "You must choose a nickname first")
     if session.account is not None:
         raise Fail("REGISTER", "ALREADY_AUTHENTICATED", name, "You are already logged in")
-    holder = server.state.find_nick(name)
-    if server.store.get_account(name) is not None or holder not in (None, session):
-        # Someone else's nick is no more free than an account: its owner would be made to
-        # identify or lose it (nickserv).
+    if server.store.get_account(name) is not None:
         raise Fail("REGISTER", "ACCOUNT_EXISTS", name, "That account name is already taken")
+    if server.state.find_nick(name) not in (None, session):
+        # No land grabs: its holder would be made to identify or lose it (nickserv). The
+        # spec has no code for a nick in use; this is the one Ergo sends and irctest expects.
+        raise Fail("REGISTER", "USERNAME_EXISTS", name, "That name is someone else's nick")
     if not is_valid_account_name(server, name):
         raise Fail("REGISTER", "BAD_ACCOUNT_NAME", name, "That account name is not valid")
     if email != "*" and not is_valid_email(email):
