@@ -110,10 +110,7 @@ class Outbox:
 
     def send_aside(self, session: User, msg: Message, sender: User | None = None) -> None:
         """Send `msg` to `session` as a side effect of its own command (see `Aside`)."""
-        if session.closing:
-            return
-        session.outq.append(Aside(encode(_with_tags(msg, session.tag_caps, sender))))
-        self.touched[session.id] = session
+        self.raw(session, Aside(encode(_with_tags(msg, session.tag_caps, sender))))
 
     def numeric(self, session: User, numeric: str, *params: str) -> None:
         """`:server <numeric> <client> <params...>`; the last param is the human text.

@@ -213,8 +213,11 @@ class Server:
             self.outbox.label(session, start, label)
 
     def _resume(self, session: Session, answer: Callable[[], None]) -> None:
-        """Work the session waited on is done: `answer` finishes the command, then the
-        lines that queued up meanwhile run."""
+        """Work the session waited on is done: unless it has left meanwhile, `answer`
+        finishes the command, then the lines that queued up meanwhile run."""
+        session.busy -= 1
+        if session.id not in self.state.users or session.closing:
+            return
         label, held = session.answer_label, session.answer_lines
         session.answer_label, session.answer_lines = None, []
         start = len(session.outq)
@@ -298,9 +301,7 @@ class Server:
                 out.from_server(session, "NOTICE", session.name, f"Configuration reloaded; {note}")
 
         for session in requesters:
-            session.busy -= 1
-            if session.id in self.state.users and not session.closing:
-                self._resume(session, functools.partial(answer, session))
+            self._resume(session, functools.partial(answer, session))
 
     def take_jobs(self) -> list[Job[Any]]:
         """The jobs queued this turn, for the network layer to run off the loop."""
@@ -313,7 +314,6 @@ class Server:
         failed command instead of the continuation."""
         self.now = now
         session = job.session
-        session.busy -= 1
         if job.error is not None:
             log.error("job for %s failed for %r", job.verb, session, exc_info=job.error)
             answer = functools.partial(dispatch.internal_error, self, session, job.verb)
@@ -321,8 +321,7 @@ class Server:
             answer = functools.partial(
                 dispatch.guarded, self, session, job.verb, job.then, job.result
             )
-        if session.id in self.state.users and not session.closing:
-            self._resume(session, answer)
+        self._resume(session, answer)
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         for session in self._sessions():
