@@ -56,12 +56,13 @@ class LiveServer:
         self.extra_args = list(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self.web_port = 0  # the web page's port; 0 if the server serves none
         self._offset = 0  # where this run's lines start in the log
 
     def start(self, *extra_args: str) -> None:
         args = [
             sys.executable, "-m", "miniircd", "--host", "127.0.0.1", "--port", "0",
-            "--data-dir", str(self.data_dir), "--server-name", SERVER_NAME,
+            "--data-dir", str(self.data_dir), "--server-name", SERVER_NAME, "--web-port", "0",
             *self.extra_args, *extra_args,
         ]  # fmt: skip
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
@@ -74,6 +75,8 @@ class LiveServer:
             match = re.search(rb"listening on 127\.0\.0\.1:(\d+)", written)
             if match:
                 self.port = int(match.group(1))
+                web = re.search(rb"web page on http://127\.0\.0\.1:(\d+)", written)
+                self.web_port = int(web.group(1)) if web else 0
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()}")

@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--tls-port", type=int, help="port for TLS clients (default 6697 with --tls-cert; 0: any)"
     )
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain; enables TLS")
+    parser.add_argument(
+        "--web-port", type=int, help="port for the web page and WebSocket (default 8097; 0: any)"
+    )
+    parser.add_argument(
+        "--no-web", action="store_true", help="no web page and no WebSocket listener"
+    )
     parser.add_argument("--tls-key", type=Path, help="PEM private key (default: in --tls-cert)")
     parser.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, help="log level (default INFO)"
@@ -89,9 +95,23 @@ def load_config(args: argparse.Namespace) -> Config:
         "tls_port": args.tls_port,
         "tls_cert": args.tls_cert,
         "tls_key": args.tls_key,
+        "web_port": args.web_port,
+        "web_enabled": False if args.no_web else None,
     }
     values.update({key: value for key, value in flags.items() if value is not None})
     return validate(Config().replace(**values))
+
+
+def listeners(config: Config) -> list[tuple[str, int, bool, bool]]:
+    """What to listen on: (what, port, TLS, web), IRC first."""
+    wanted = [("IRC", config.port, False, False)]
+    if config.tls_port is not None:
+        wanted.append(("IRC over TLS", config.tls_port, True, False))
+    if config.web_enabled:
+        wanted.append(("web", config.web_port, False, True))
+        if config.web_tls_port is not None:
+            wanted.append(("web over TLS", config.web_tls_port, True, True))
+    return wanted
 
 
 def reload_config(args: argparse.Namespace) -> tuple[Config | str, str]:
@@ -173,25 +193,26 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     server = Server(config, store, time.time())
     loop = EventLoop(server, functools.partial(reload_config, args))
-    try:
-        host, port = loop.listen(config.host, config.port)
-    except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        print(f"miniircd: cannot listen on {config.host}:{config.port}: {reason}", file=sys.stderr)
-        return 1
-    tls_address = None
-    if config.tls_cert is not None and config.tls_port is not None:
+    bound = []
+    for what, port, tls, web in listeners(config):
         try:
-            tls_address = loop.listen_tls(config.host, config.tls_port)
+            if tls:
+                bound.append((what, loop.listen_tls(config.host, port, web)))
+            else:
+                bound.append((what, loop.listen(config.host, port, web)))
         except TlsError as exc:
             print(f"miniircd: {exc}", file=sys.stderr)
             return 2
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            where = f"{config.host}:{config.tls_port}"
-            print(f"miniircd: cannot listen on {where}: {reason}", file=sys.stderr)
+            print(f"miniircd: cannot listen on {config.host}:{port}: {reason}", file=sys.stderr)
             return 1
-    log.info("%s listening on %s:%d as %s", server.version, host, port, config.server_name)
-    if tls_address is not None:
-        log.info("listening on %s:%d (TLS)", *tls_address)
+    # The web page's address first: whoever waits for "listening on" finds it there already.
+    for what, address in sorted(bound, key=lambda entry: not entry[0].startswith("web")):
+        if what == "IRC":
+            log.info("%s listening on %s:%d as %s", server.version, *address, config.server_name)
+        elif what == "IRC over TLS":
+            log.info("listening on %s:%d (TLS)", *address)
+        else:
+            log.info("web page on %s://%s:%d/", "https" if "TLS" in what else "http", *address)
     return loop.run()

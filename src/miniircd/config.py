@@ -8,6 +8,7 @@ command line overrides the file. Unknown keys are an error, so a typo never goes
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import socket
 import tomllib
 from dataclasses import dataclass, field
@@ -55,6 +56,14 @@ class Config:
     tls_cert: Path | None = None  # PEM certificate chain; no certificate, no TLS listener
     tls_key: Path | None = None  # PEM private key; None: it is in the certificate file
     tls_handshake_timeout: float = 10.0  # a client still mid-handshake then is dropped
+    # [web] the chat page and IRC over WebSocket (net/web), on the [listen] host
+    web_enabled: bool = True
+    web_port: int = 8097  # browsers refuse 6665-6669 and 6697
+    web_tls_port: int | None = None  # https and wss, with the [tls] certificate
+    web_origins: tuple[str, ...] = ()  # origins allowed besides the page's own; "*": any
+    web_proxies: tuple[str, ...] = ()  # addresses or networks whose Forwarded is believed
+    web_handshake_timeout: float = 10.0  # an HTTP request not answered by then is dropped
+    web_max_header_bytes: int = 8192  # a request head larger than this gets 431
     # [timeouts] (seconds)
     registration_timeout: float = 60.0
     ping_interval: float = 90.0
@@ -106,7 +115,10 @@ class Config:
 
 
 # What a running server cannot take from a reloaded file: its listeners and its storage.
-NOT_RELOADABLE = ("server_name", "host", "port", "tls_port", "data_dir")
+NOT_RELOADABLE = (
+    "server_name", "host", "port", "tls_port", "data_dir", "web_enabled", "web_port",
+    "web_tls_port",
+)  # fmt: skip
 
 
 def _same(*names: str) -> dict[str, str]:
@@ -124,6 +136,15 @@ SECTIONS: dict[str, dict[str, str]] = {
         "cert": "tls_cert",
         "key": "tls_key",
         "handshake_timeout": "tls_handshake_timeout",
+    },
+    "web": {
+        "enabled": "web_enabled",
+        "port": "web_port",
+        "tls_port": "web_tls_port",
+        "origins": "web_origins",
+        "proxies": "web_proxies",
+        "handshake_timeout": "web_handshake_timeout",
+        "max_header_bytes": "web_max_header_bytes",
     },
     "timeouts": _same("registration_timeout", "ping_interval", "ping_timeout"),
     "limits": _same(
@@ -166,10 +187,14 @@ def _coerce(name: str, value: Any, base: Path) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{name} must be a file path")
         return base / value
-    if name == "tls_port":
+    if name in ("tls_port", "web_tls_port"):
         if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError("tls_port must be of type int")
+            raise ConfigError(f"{name} must be of type int")
         return value
+    if name in ("web_origins", "web_proxies"):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ConfigError(f"{name} must be a list of strings")
+        return tuple(value)
     if name == "motd":
         if isinstance(value, str):
             return read_motd(base / value)
@@ -238,7 +263,31 @@ def validate(config: Config) -> Config:
             "register_email_required cannot be true: this server cannot send mail, so it"
             " cannot require or verify an email address"
         )
-    return _validate_tls(config)
+    return _validate_web(_validate_tls(config))
+
+
+def _validate_web(config: Config) -> Config:
+    ports = [p for p in (config.port, config.tls_port) if p]
+    for name in ("web_port", "web_tls_port"):
+        port = getattr(config, name)
+        if port is None or not config.web_enabled:
+            continue
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"{name} {port} is out of range")
+        if port in ports:
+            raise ConfigError(f"{name} {port} is taken by another listener")
+        if port:
+            ports.append(port)
+    if config.web_tls_port is not None and config.tls_cert is None:
+        raise ConfigError("web tls_port needs tls_cert")
+    for proxy in config.web_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(f"web proxies: {proxy!r} is not an address or network") from None
+    if config.web_handshake_timeout <= 0 or config.web_max_header_bytes < 1024:
+        raise ConfigError("web handshake_timeout must be positive, max_header_bytes >= 1024")
+    return config
 
 
 def _validate_tls(config: Config) -> Config:

@@ -1,4 +1,7 @@
-"""One client socket: line framing on the way in, a write buffer on the way out.
+"""One client socket: a framing on the way in, a write buffer on the way out.
+
+The framing (net/framing) turns bytes into IRC lines and queued lines into bytes: plain
+lines for TCP and TLS, WebSocket messages for a browser.
 
 The socket may be plain or TLS (an `ssl.SSLSocket` whose handshake is done). TLS adds three
 twists, all handled here so the loop treats every connection alike:
@@ -14,11 +17,12 @@ twists, all handled here so the loop treats every connection alike:
 from __future__ import annotations
 
 import contextlib
+import selectors
 import socket
 import ssl
 
 from miniircd.core.session import Session
-from miniircd.protocol.framing import LineBuffer
+from miniircd.net.framing import Framing
 
 READ_SIZE = 65536
 TLS_SEND_SIZE = 65536  # plaintext bytes per TLS send: four full records
@@ -27,22 +31,15 @@ TLS_SEND_SIZE = 65536  # plaintext bytes per TLS send: four full records
 _NOT_READY = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
-class Connection:
-    __slots__ = (
-        "lines", "outbuf", "peer", "read_wants_write", "session", "sock", "tls",
-        "watching_write", "write_wants_read",
-    )  # fmt: skip
+class Stream:
+    """A non-blocking socket, plain or TLS, and the bytes waiting to be sent on it."""
 
-    def __init__(
-        self, sock: socket.socket, session: Session, max_line_pending: int, peer: str
-    ) -> None:
+    __slots__ = ("outbuf", "read_wants_write", "sock", "tls", "write_wants_read")
+
+    def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.session = session
-        self.peer = peer  # the IP address as accepted, for the per-address connection count
         self.tls = isinstance(sock, ssl.SSLSocket)
-        self.lines = LineBuffer(max_line_pending)
         self.outbuf = bytearray()
-        self.watching_write = False
         self.read_wants_write = False
         self.write_wants_read = False
 
@@ -52,6 +49,14 @@ class Connection:
     def wants_write(self) -> bool:
         """Whether the loop should watch this socket for write readiness."""
         return bool(self.outbuf) or self.read_wants_write
+
+    def sides(self, mask: int) -> tuple[bool, bool]:
+        """What a readiness `mask` lets us do: (flush, read). A stalled TLS side runs when
+        the readiness it waited for comes."""
+        readable, writable = bool(mask & selectors.EVENT_READ), bool(mask & selectors.EVENT_WRITE)
+        return writable or (self.write_wants_read and readable), readable or (
+            self.read_wants_write and writable
+        )
 
     def read(self) -> bytes | None:
         """Bytes received, b"" at end of stream, None if nothing is there after all.
@@ -106,3 +111,16 @@ class Connection:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+class Connection(Stream):
+    """A client the core knows: its socket, its session and how its bytes are framed."""
+
+    __slots__ = ("framing", "peer", "session", "watching_write")
+
+    def __init__(self, sock: socket.socket, session: Session, framing: Framing, peer: str) -> None:
+        super().__init__(sock)
+        self.session = session
+        self.framing = framing
+        self.peer = peer  # the IP address counted for the per-address connection limit
+        self.watching_write = False

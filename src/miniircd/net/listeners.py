@@ -1,14 +1,17 @@
-"""Everything before a client reaches the core: listeners, connection limits, TLS handshakes.
+"""Everything before a client reaches the core: listeners, connection limits, TLS handshakes
+and web requests.
 
-A listener is plain or TLS. Every accepted socket, a TLS one still in its handshake
-included, counts against `max_connections` and `max_connections_per_ip` until it is
-closed (the loop calls `Acceptor.release`). A socket over a limit never reaches the core:
-a plain one is sent one ERROR line (best effort, without waiting) and closed; a TLS one is
-just closed, since nothing readable can be said to a TLS client before a handshake, and
-the server does not spend one on a client it refuses.
+A listener is plain or TLS, for IRC or for the web (net/web). Every accepted socket, a TLS
+one still in its handshake included, counts against `max_connections` and
+`max_connections_per_ip` until it is closed (the loop calls `Acceptor.release`). A socket
+over a limit never reaches the core: a plain IRC one is sent one ERROR line (best effort,
+without waiting) and closed; a TLS or web one is just closed, since nothing it could read
+can be said to it before a handshake, and the server does not spend one on a client it
+refuses.
 
 A socket is handed to the loop (`connected`) once it is ready for IRC: at once for a plain
-listener, after the handshake for TLS (see net/tls). The loop then gives it a session.
+listener, after the handshake for TLS (see net/tls), after the upgrade to WebSocket for a web
+listener. The loop then gives it a session.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import time
 from collections.abc import Callable
 
 from miniircd.config import Config
+from miniircd.net.framing import LineFraming
 from miniircd.net.tls import Handshake, describe
+from miniircd.net.web import Upgraded, WebGate
 
 log = logging.getLogger("miniircd.net")
 
@@ -32,11 +37,12 @@ TOO_MANY_FROM_IP = "Too many connections from your IP"
 
 
 class Listener:
-    __slots__ = ("sock", "tls")
+    __slots__ = ("sock", "tls", "web")
 
-    def __init__(self, sock: socket.socket, tls: bool) -> None:
+    def __init__(self, sock: socket.socket, tls: bool, web: bool) -> None:
         self.sock = sock
         self.tls = tls
+        self.web = web  # HTTP and WebSocket rather than IRC lines
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -69,6 +75,16 @@ class ConnectionCounter:
         if count:
             self.per_ip[ip] = count
 
+    def move(self, old: str, new: str, max_per_ip: int) -> str | None:
+        """Count a socket admitted from `old` (a proxy) as from `new` (the client it
+        forwards), or return why `new` is refused (and change nothing)."""
+        if self.per_ip.get(new, 0) >= max_per_ip:
+            return TOO_MANY_FROM_IP
+        self.release(old)
+        self.total += 1
+        self.per_ip[new] = self.per_ip.get(new, 0) + 1
+        return None
+
 
 def refuse(sock: socket.socket, ip: str, reason: str, tls: bool) -> None:
     """Turn away an accepted socket without creating a session."""
@@ -80,33 +96,35 @@ def refuse(sock: socket.socket, ip: str, reason: str, tls: bool) -> None:
         sock.close()
 
 
-Connected = Callable[[socket.socket, str, float], None]  # (socket, IP address, now)
-
-
 class Acceptor:
     """The listeners, the connection count and the TLS handshakes under way."""
 
-    def __init__(self, selector: selectors.BaseSelector, connected: Connected) -> None:
+    def __init__(
+        self, selector: selectors.BaseSelector, connected: Upgraded, config: Callable[[], Config]
+    ) -> None:
         self.selector = selector
         self.connected = connected
+        self.config = config  # the configuration as last reloaded
         self.listeners: list[Listener] = []
         self.handshakes: set[Handshake] = set()
         self.counter = ConnectionCounter()
         self.tls_context: ssl.SSLContext | None = None  # for new TLS clients
+        self.web = WebGate(selector, connected, self._move_count, self.release)
 
-    def listen(self, host: str, port: int, tls: bool) -> tuple[str, int]:
+    def listen(self, host: str, port: int, tls: bool, web: bool = False) -> tuple[str, int]:
         """Bind and listen; raises OSError if the address cannot be used."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.create_server((host, port), family=family, backlog=BACKLOG)
         sock.setblocking(False)
-        listener = Listener(sock, tls)
+        listener = Listener(sock, tls, web)
         self.listeners.append(listener)
         self.selector.register(sock, selectors.EVENT_READ, listener)
         bound: tuple[str, int] = sock.getsockname()[:2]
         return bound
 
-    def accept(self, listener: Listener, config: Config, now: float) -> None:
+    def accept(self, listener: Listener, now: float) -> None:
         """Take every socket waiting on `listener`."""
+        config = self.config()
         limits = config.max_connections, config.max_connections_per_ip
         while True:
             try:
@@ -120,14 +138,25 @@ class Acceptor:
             refused = self.counter.admit(ip, *limits)
             if refused is not None:
                 log.debug("refused %s: %s", ip, refused)
-                refuse(sock, ip, refused, listener.tls)
+                refuse(sock, ip, refused, listener.tls or listener.web)
                 continue
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if listener.tls:
-                self._start_handshake(sock, ip, config.tls_handshake_timeout)
+                self._start_handshake(sock, ip, listener.web, config.tls_handshake_timeout)
             else:
-                self.connected(sock, ip, now)
+                self._ready(sock, ip, listener.web, now)
+
+    def _ready(self, sock: socket.socket, ip: str, web: bool, now: float) -> None:
+        """A socket past TLS (if any): to the loop for IRC, to the web gate for the web."""
+        config = self.config()
+        if web:
+            self.web.start(sock, ip, config)
+        else:
+            self.connected(sock, ip, LineFraming(config.max_line_pending), now, b"", b"")
+
+    def _move_count(self, proxy: str, client: str) -> str | None:
+        return self.counter.move(proxy, client, self.config().max_connections_per_ip)
 
     def release(self, ip: str) -> None:
         """A socket handed to the loop is closed."""
@@ -135,11 +164,11 @@ class Acceptor:
 
     # -- TLS handshakes --------------------------------------------------------------------
 
-    def _start_handshake(self, sock: socket.socket, ip: str, timeout: float) -> None:
+    def _start_handshake(self, sock: socket.socket, ip: str, web: bool, timeout: float) -> None:
         assert self.tls_context is not None
         deadline = time.monotonic() + timeout
         try:
-            handshake = Handshake.start(self.tls_context, sock, ip, deadline)
+            handshake = Handshake.start(self.tls_context, sock, ip, web, deadline)
         except OSError as exc:
             log.debug("TLS setup for %s failed: %s", ip, describe(exc))
             sock.close()
@@ -163,10 +192,11 @@ class Acceptor:
             return
         self.handshakes.discard(handshake)
         self.selector.unregister(handshake.sock)
-        self.connected(handshake.sock, handshake.peer, now)
+        self._ready(handshake.sock, handshake.peer, handshake.web, now)
 
-    def expire_handshakes(self, monotonic_now: float) -> None:
-        """Drop the clients whose handshake is not done by its deadline."""
+    def expire(self, monotonic_now: float) -> None:
+        """Drop the clients whose TLS handshake or web request is not done by its deadline."""
+        self.web.expire(monotonic_now)
         for handshake in [h for h in self.handshakes if monotonic_now >= h.deadline]:
             log.debug("TLS handshake with %s timed out", handshake.peer)
             self._end_handshake(handshake)
@@ -178,7 +208,8 @@ class Acceptor:
         self.counter.release(handshake.peer)
 
     def close(self) -> None:
-        """Close every listener and every unfinished handshake."""
+        """Close every listener, every unfinished handshake and web request."""
+        self.web.close()
         for handshake in list(self.handshakes):
             self._end_handshake(handshake)
         for listener in self.listeners:

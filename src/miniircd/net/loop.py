@@ -9,9 +9,11 @@ SIGHUP, like an operator's REHASH, rereads the configuration and the TLS certifi
 (`_reload`, through the `reload` callable the command line gives).
 
 Selector keys carry what the socket is: a `Connection` (a client with a session), a
-`Handshake` (a TLS client not yet past its handshake, unknown to the core), a `Listener`,
-or None for the wake-up socket. Listeners, connection limits and handshakes belong to the
-`Acceptor` (net/listeners); it hands the loop sockets that are ready for IRC.
+`Handshake` (a TLS client not yet past its handshake, unknown to the core), a `WebRequest`
+(an HTTP request not yet upgraded to WebSocket, see net/web), a `Listener`, or None for the
+wake-up socket. Listeners, connection limits, handshakes and web requests belong to the
+`Acceptor` (net/listeners); it hands the loop sockets that are ready for IRC, each with its
+framing (net/framing): the loop and the core handle TCP, TLS and WebSocket clients alike.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ from miniircd.core.jobs import Job
 from miniircd.core.server import Server
 from miniircd.core.session import Session
 from miniircd.net.connection import Connection
+from miniircd.net.framing import Framing, FramingEnded
 from miniircd.net.listeners import Acceptor, Listener
 from miniircd.net.tls import Handshake, TlsError, describe, server_context
-from miniircd.protocol.framing import LineOverflow
+from miniircd.net.web import WebRequest
 
 log = logging.getLogger("miniircd.net")
 
@@ -56,7 +59,7 @@ class EventLoop:
         self.selector = selectors.DefaultSelector()
         self.connections: dict[int, Connection] = {}
         self.closing: dict[Connection, float] = {}  # connection -> deadline to flush by
-        self.acceptor = Acceptor(self.selector, self._connected)
+        self.acceptor = Acceptor(self.selector, self._connected, lambda: self.server.config)
         self.stopping = False
         self.hangup = False  # SIGHUP arrived; handled at the end of the loop turn
         self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="miniircd-worker")
@@ -72,16 +75,18 @@ class EventLoop:
         """The server's configuration, as last reloaded."""
         return self.server.config
 
-    def listen(self, host: str, port: int) -> tuple[str, int]:
-        """Bind a plain listener; raises OSError if the address cannot be used."""
-        return self.acceptor.listen(host, port, tls=False)
+    def listen(self, host: str, port: int, web: bool = False) -> tuple[str, int]:
+        """Bind a plain listener (for IRC, or for the web page and WebSocket); raises
+        OSError if the address cannot be used."""
+        return self.acceptor.listen(host, port, tls=False, web=web)
 
-    def listen_tls(self, host: str, port: int) -> tuple[str, int]:
-        """Load the configured certificate and bind a TLS listener. Raises TlsError if the
-        certificate or key cannot be used, OSError if the address cannot."""
+    def listen_tls(self, host: str, port: int, web: bool = False) -> tuple[str, int]:
+        """Load the configured certificate (once) and bind a TLS listener. Raises TlsError if
+        the certificate or key cannot be used, OSError if the address cannot."""
         assert self.config.tls_cert is not None
-        self.acceptor.tls_context = server_context(self.config.tls_cert, self.config.tls_key)
-        return self.acceptor.listen(host, port, tls=True)
+        if self.acceptor.tls_context is None:
+            self.acceptor.tls_context = server_context(self.config.tls_cert, self.config.tls_key)
+        return self.acceptor.listen(host, port, tls=True, web=web)
 
     def reload_tls(self) -> bool:
         """Build a new context from the configured files; new connections use it, open ones
@@ -128,15 +133,17 @@ class EventLoop:
                 self._on_ready(data, mask, now)
             elif isinstance(data, Handshake):
                 self.acceptor.on_handshake(data, now)
+            elif isinstance(data, WebRequest):
+                self.acceptor.web.on_ready(data, mask, self.config, now)
             elif isinstance(data, Listener):
-                self.acceptor.accept(data, self.config, now)
+                self.acceptor.accept(data, now)
             else:
                 self._drain_wakeups()
                 self._finish_jobs(now)
         if tick_due:
             self.server.tick(now)
             self._expire_closing(time.monotonic())
-            self.acceptor.expire_handshakes(time.monotonic())
+            self.acceptor.expire(time.monotonic())
         if self.hangup or self.server.rehash_requests:
             self.hangup = False
             self._reload(now)
@@ -203,21 +210,32 @@ class EventLoop:
 
     # -- sockets ---------------------------------------------------------------------------
 
-    def _connected(self, sock: socket.socket, ip: str, now: float) -> None:
-        """The acceptor has a socket ready for IRC: give it a session in the core."""
+    def _connected(
+        self, sock: socket.socket, ip: str, framing: Framing, now: float, unsent: bytes,
+        read_ahead: bytes,
+    ) -> None:  # fmt: skip
+        """The acceptor has a socket ready for IRC: give it a session in the core. `unsent`
+        is what must go out first (the WebSocket upgrade's answer), `read_ahead` what came
+        in behind the upgrade request."""
         session = self.server.connect(ip, now)
-        conn = Connection(sock, session, self.config.max_line_pending, ip)
+        conn = Connection(sock, session, framing, ip)
+        conn.outbuf += unsent
         self.connections[session.id] = conn
         self.selector.register(sock, selectors.EVENT_READ, conn)
+        if read_ahead:
+            self._receive(conn, read_ahead, now)
         if conn.tls:
             # Lines sent right behind the handshake may already sit in the TLS layer,
             # where epoll cannot see them: read now rather than wait for readiness.
             self._on_ready(conn, selectors.EVENT_READ, now)
+        elif self.connections.get(session.id) is conn:
+            self._watch_write(conn)
 
     def _on_ready(self, conn: Connection, mask: int, now: float) -> None:
         if self.connections.get(conn.session.id) is not conn:
             return  # closed earlier in this turn
-        if mask & selectors.EVENT_WRITE or (conn.write_wants_read and mask & selectors.EVENT_READ):
+        flush, read = conn.sides(mask)
+        if flush:
             try:
                 conn.flush()
             except OSError as exc:
@@ -227,9 +245,7 @@ class EventLoop:
                 if not conn.outbuf:
                     self._close(conn)
                 return
-            if conn.read_wants_write:
-                mask |= selectors.EVENT_READ  # a TLS read waited for this write readiness
-        if mask & selectors.EVENT_READ and not conn.session.closing:
+        if read and not conn.session.closing:
             self._read(conn, now)
         if self.connections.get(conn.session.id) is conn:
             self._watch_write(conn)
@@ -245,11 +261,15 @@ class EventLoop:
         if not data:
             self._drop(conn, "Remote host closed the connection", now)
             return
+        self._receive(conn, data, now)
+
+    def _receive(self, conn: Connection, data: bytes, now: float) -> None:
+        """Hand the core every complete line in `data`."""
         session = conn.session
         try:
-            lines = conn.lines.feed(data)
-        except LineOverflow:
-            self.server.connection_lost(session, "Input line too long", now)
+            lines = conn.framing.feed(data, conn.outbuf)
+        except FramingEnded as exc:
+            self.server.connection_lost(session, str(exc), now)
             return
         receive = self.server.receive
         try:
@@ -274,8 +294,10 @@ class EventLoop:
                 self._write(conn, conn.session, now)
 
     def _write(self, conn: Connection, session: Session, now: float) -> None:
-        conn.outbuf += b"".join(session.outq)
+        conn.framing.encode(session.outq, conn.outbuf)
         session.outq.clear()
+        if session.closing:
+            conn.framing.goodbye(conn.outbuf)
         if len(conn.outbuf) > self.config.sendq and not session.closing:
             conn.outbuf.clear()
             self._drop(conn, "SendQ exceeded", now)
@@ -331,8 +353,8 @@ class EventLoop:
         """Send every client the shutdown ERROR, flush for a moment, close everything."""
         now = time.time()
         for listener in self.acceptor.listeners:  # those in the backlog are told too ...
-            if not listener.tls:  # ... (a TLS client could not read it before a handshake)
-                self.acceptor.accept(listener, self.config, now)
+            if not listener.tls and not listener.web:  # ... if they are IRC clients that
+                self.acceptor.accept(listener, now)  # could read it before a handshake
         log.info("shutting down: %d connections", len(self.connections))
         self.server.shutdown()
         self._flush(time.time())

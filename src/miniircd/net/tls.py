@@ -63,21 +63,22 @@ def describe(exc: OSError) -> str:
 class Handshake:
     """A TLS socket whose handshake is under way. `events` is what to wait for next."""
 
-    __slots__ = ("deadline", "events", "peer", "sock")
+    __slots__ = ("deadline", "events", "peer", "sock", "web")
 
-    def __init__(self, sock: ssl.SSLSocket, peer: str, deadline: float) -> None:
+    def __init__(self, sock: ssl.SSLSocket, peer: str, web: bool, deadline: float) -> None:
         self.sock = sock
         self.peer = peer
+        self.web = web  # from a web listener: HTTP comes next, not IRC
         self.deadline = deadline  # time.monotonic() after which the peer is dropped
         self.events = selectors.EVENT_READ  # a server waits for the ClientHello first
 
     @classmethod
     def start(
-        cls, context: ssl.SSLContext, sock: socket.socket, peer: str, deadline: float
+        cls, context: ssl.SSLContext, sock: socket.socket, peer: str, web: bool, deadline: float
     ) -> Handshake:
         """Wrap an accepted, non-blocking socket; the handshake itself has not begun."""
         tls = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return cls(tls, peer, deadline)
+        return cls(tls, peer, web, deadline)
 
     def fileno(self) -> int:
         return self.sock.fileno()
