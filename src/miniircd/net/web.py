@@ -32,7 +32,6 @@ import socket
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 import h11
 from wsproto.connection import Connection as WsConnection
@@ -165,7 +164,7 @@ class WebGate:
         if not isinstance(event, h11.Request):
             self._respond(request, 400, "Bad request")
             return
-        path = urlsplit(event.target.decode("latin-1")).path
+        path = event.target.partition(b"?")[0].decode("latin-1")
         head_size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
         if head_size > config.web_max_header_bytes:  # h11 caps only a head still arriving
             self._respond(request, 431, "Request header fields too large")
@@ -316,7 +315,8 @@ def origin_allowed(origin: bytes | None, host: bytes | None, allowed: tuple[str,
     text = origin.decode("latin-1").lower().rstrip("/")
     if text in (entry.lower().rstrip("/") for entry in allowed):
         return True
-    return host is not None and urlsplit(text).netloc == host.decode("latin-1").lower()
+    netloc = text.partition("://")[2].partition("/")[0]
+    return host is not None and netloc == host.decode("latin-1").lower()
 
 
 def client_address(peer: str, headers: Headers, proxies: tuple[str, ...]) -> str:
@@ -336,7 +336,7 @@ def client_address(peer: str, headers: Headers, proxies: tuple[str, ...]) -> str
             return peer  # a hop we cannot read: believe no one further away
         if not trusted(address):
             return address
-    return peer
+    return chain[0] or peer if chain else peer  # every hop trusted: the first is the client
 
 
 def _forwarded_chain(headers: Headers) -> list[str | None]:
