@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 from harness import CoreClient, CoreHarness
+from miniircd.core.commands import nickserv
 
 PW = "correct-horse"
 NEW_PW = "battery-staple"
@@ -421,3 +423,91 @@ def test_require_account_still_allows_registering() -> None:
         ":irc.test REGISTER SUCCESS bob :Account successfully registered"
     )
     assert bob.send("JOIN #c")[0] == f":{B} JOIN #c"
+
+
+# -- login tokens -------------------------------------------------------------------------------
+
+
+def new_token(client: CoreClient) -> str:
+    lines = ns(client, "TOKEN")
+    match = re.search(r":Your login token: (miniircd-token-\S+)$", lines[0])
+    assert match and lines[1:] == said(
+        client.session.name,
+        "Log in with it in place of your password (SASL PLAIN, PASS or",
+        "IDENTIFY). It stops working on TOKEN REVOKE or a new password.",
+    )
+    return match.group(1)
+
+
+def sasl_plain(client: CoreClient, account: str, secret: str) -> list[str]:
+    client.send("AUTHENTICATE PLAIN")
+    payload = base64.b64encode(f"\0{account}\0{secret}".encode()).decode()
+    return client.send(f"AUTHENTICATE {payload}")
+
+
+def test_token_logs_in_by_sasl_pass_and_identify_but_cannot_change_the_account(
+    core: CoreHarness,
+) -> None:
+    assert ns(core.register("eve"), "TOKEN") == said("eve", "You are not logged in.")
+    make_account(core, "alice")
+    alice = core.register("alice")
+    ns(alice, f"IDENTIFY {PW}")
+    token = new_token(alice)
+    assert core.store.login_tokens("alice") != [token]  # only its hash is kept
+    device = core.connect()
+    device.send("CAP REQ :sasl")
+    assert sasl_plain(device, "alice", token)[-1].endswith(":SASL authentication successful")
+    other = core.connect()
+    lines = other.send(f"PASS alice:{token}", "NICK ally", "USER ally 0 * :Ally")
+    assert any(line.endswith(":You are now logged in as alice") for line in lines)
+    bob = core.register("bob")
+    assert ns(bob, f"IDENTIFY alice {token}")[-1] == f"{NS} bob :You are now logged in as alice."
+    assert ns(bob, f"PASSWD {token} {NEW_PW}") == said("bob", "Invalid password.")
+    assert ns(bob, f"DROP {token}") == said("bob", "Invalid password.")
+    assert core.store.get_account("alice") is not None
+
+
+def test_a_token_of_another_account_or_a_made_up_one_fails() -> None:
+    core = CoreHarness()
+    make_account(core, "alice")
+    make_account(core, "bob")
+    bob = core.register("bob2")
+    ns(bob, f"IDENTIFY bob {PW}")
+    token = new_token(bob)
+    carol = core.register("carol")
+    for name, secret in (("alice", token), ("bob", token + "x"), ("bob", "miniircd-token-")):
+        assert ns(carol, f"IDENTIFY {name} {secret}") == said(
+            "carol", "Invalid account or password."
+        )
+
+
+def test_revoke_one_or_all_and_a_new_password_revokes_them() -> None:
+    core = CoreHarness()
+    make_account(core, "alice")
+    alice = core.register("alice")
+    ns(alice, f"IDENTIFY {PW}")
+    first, second, third = new_token(alice), new_token(alice), new_token(alice)
+    assert ns(alice, "TOKEN REVOKE") == said("alice", "Syntax: TOKEN [REVOKE <token>|ALL]")
+    assert ns(alice, f"TOKEN REVOKE {first}") == said("alice", "That login token is revoked.")
+    assert ns(alice, f"TOKEN REVOKE {first}") == said(
+        "alice", "That is not one of your login tokens."
+    )
+    bob = core.register("bob")
+    assert ns(bob, f"IDENTIFY alice {first}") == said("bob", "Invalid account or password.")
+    assert ns(alice, "TOKEN REVOKE all") == said("alice", "Revoked all your login tokens (2).")
+    assert ns(bob, f"IDENTIFY alice {second}") == said("bob", "Invalid account or password.")
+    fourth = new_token(alice)
+    assert ns(alice, f"PASSWD {PW} {NEW_PW}") == said("alice", "Your password has been changed.")
+    for token in (third, fourth):
+        assert ns(bob, f"IDENTIFY alice {token}") == said("bob", "Invalid account or password.")
+
+
+def test_only_the_newest_tokens_are_kept() -> None:
+    core = CoreHarness()
+    make_account(core, "alice")
+    alice = core.register("alice")
+    ns(alice, f"IDENTIFY {PW}")
+    tokens = [new_token(alice) for _ in range(nickserv.LOGIN_TOKENS_KEPT + 1)]
+    assert len(core.store.login_tokens("alice")) == nickserv.LOGIN_TOKENS_KEPT
+    bob = core.register("bob")
+    assert ns(bob, f"IDENTIFY alice {tokens[-1]}")[-1].endswith("logged in as alice.")

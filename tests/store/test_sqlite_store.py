@@ -133,3 +133,18 @@ def test_wal_mode(tmp_path: Path) -> None:
     db = sqlite3.connect(path)  # WAL mode is persistent: a fresh connection sees it too
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db.close()
+
+
+def test_login_tokens_survive_a_restart_and_go_with_the_account(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / DB_NAME)
+    store.create_account(Account("Alice", "h", None, 1.0))
+    for i in range(4):
+        store.add_login_token("ALICE", f"hash{i}", 2.0, keep=3)  # same time: newest by order
+    store.commit()
+    store.close()
+    store = SqliteStore(tmp_path / DB_NAME)
+    assert sorted(store.login_tokens("alice")) == ["hash1", "hash2", "hash3"]
+    assert store.delete_login_tokens("alice", "hash0") == 0
+    assert store.delete_login_tokens("alice", "hash1") == 1
+    store.delete_account("alice")
+    assert store.login_tokens("alice") == []

@@ -2,6 +2,10 @@
 
 Format: `scrypt$<log2 n>$<r>$<p>$<salt, base64>$<hash, base64>`. Verifying reads the
 parameters from the string, so they can be raised later without breaking old hashes.
+
+Login tokens (NickServ TOKEN) stand in for a password at login, so that a device can stay
+logged in without keeping the password. A token is 256 random bits behind a fixed prefix;
+only its SHA-256 is stored (random enough that no salt or slow hash is needed).
 """
 
 from __future__ import annotations
@@ -55,3 +59,25 @@ def verify_password(password: str, encoded: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(digest, expected)
+
+
+LOGIN_TOKEN_PREFIX = "miniircd-token-"
+
+
+def new_login_token() -> tuple[str, str]:
+    """A fresh login token and the hash to store."""
+    token = LOGIN_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, login_token_hash(token)
+
+
+def login_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def is_login_token(secret: str) -> bool:
+    return secret.startswith(LOGIN_TOKEN_PREFIX)
+
+
+def login_token_matches(token: str, hashes: list[str]) -> bool:
+    given = login_token_hash(token)
+    return any(hmac.compare_digest(given, known) for known in hashes)

@@ -69,6 +69,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account, target)
     ) WITHOUT ROWID;
     """,
+    """
+    CREATE TABLE login_tokens (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        account TEXT NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE INDEX login_tokens_by_account ON login_tokens (account);
+    """,
 )
 
 _MESSAGE_COLUMNS = (
@@ -135,6 +144,33 @@ class SqliteStore:
         self._write("DELETE FROM accounts WHERE folded = ?", (fold(name),))
         # what a dropped account had read must not pass to whoever takes the name next
         self._write("DELETE FROM read_markers WHERE account = ?", (fold(name),))
+        self.delete_login_tokens(name)
+
+    def add_login_token(self, account: str, token_hash: str, created: float, keep: int) -> None:
+        folded = fold(account)
+        self._write(
+            "INSERT INTO login_tokens (hash, account, created) VALUES (?, ?, ?)",
+            (token_hash, folded, created),
+        )
+        self._write(
+            "DELETE FROM login_tokens WHERE account = ? AND id NOT IN (SELECT id FROM"
+            " login_tokens WHERE account = ? ORDER BY id DESC LIMIT ?)",
+            (folded, folded, keep),
+        )
+
+    def login_tokens(self, account: str) -> list[str]:
+        rows = self.db.execute(
+            "SELECT hash FROM login_tokens WHERE account = ?", (fold(account),)
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def delete_login_tokens(self, account: str, token_hash: str | None = None) -> int:
+        if token_hash is None:
+            sql, params = "DELETE FROM login_tokens WHERE account = ?", [fold(account)]
+        else:
+            sql = "DELETE FROM login_tokens WHERE account = ? AND hash = ?"
+            params = [fold(account), token_hash]
+        return self._write(sql, tuple(params)).rowcount
 
     # -- rooms ------------------------------------------------------------------------------------
 

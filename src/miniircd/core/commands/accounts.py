@@ -34,7 +34,12 @@ from miniircd.protocol.numerics import (
     RPL_SASLSUCCESS,
 )
 from miniircd.store.base import Account
-from miniircd.store.passwords import hash_password, verify_password
+from miniircd.store.passwords import (
+    hash_password,
+    is_login_token,
+    login_token_matches,
+    verify_password,
+)
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -115,14 +120,44 @@ def check_password(
     then: Callable[[Account | None], None],
 ) -> None:
     """Check `name`/`password` off the loop; `then(account)` on success, `then(None)` if not."""
+    account = server.store.get_account(name)
+    encoded = account.password_hash if account is not None else _DUMMY_HASH
+    _check(server, session, name, account, lambda: verify_password(password, encoded), then)
+
+
+def check_login(
+    server: Server,
+    session: Session,
+    name: str,
+    secret: str,
+    then: Callable[[Account | None], None],
+) -> None:
+    """As `check_password`, for a login: a login token of the account (NickServ TOKEN) is
+    as good as its password. Changes to the account itself ask for the password."""
+    if not is_login_token(secret):
+        check_password(server, session, name, secret, then)
+        return
+    account = server.store.get_account(name)
+    hashes = server.store.login_tokens(name) if account is not None else []
+    _check(server, session, name, account, lambda: login_token_matches(secret, hashes), then)
+
+
+def _check(
+    server: Server,
+    session: Session,
+    name: str,
+    account: Account | None,
+    verify: Callable[[], bool],
+    then: Callable[[Account | None], None],
+) -> None:
+    """Run `verify` off the loop unless failures from this account or address are
+    throttled; log the outcome and count a failure."""
     throttle = server.login_throttle
     if not throttle.allows(name, session.host, server.now):
         # Answered through a job all the same, so a throttled login looks and sequences
         # like any other failure (and registration waiting on it resumes as usual).
         jobs.defer(server, session, lambda: None, then)
         return
-    account = server.store.get_account(name)
-    encoded = account.password_hash if account is not None else _DUMMY_HASH
 
     def done(ok: bool) -> None:
         if ok and account is not None:
@@ -133,7 +168,7 @@ def check_password(
             throttle.failed(name, session.host, server.now)
             then(None)
 
-    jobs.defer(server, session, lambda: verify_password(password, encoded), done)
+    jobs.defer(server, session, verify, done)
 
 
 def login(server: Server, session: Session, account: str) -> None:
@@ -289,7 +324,7 @@ def _sasl_plain(server: Server, session: Session, payload: str) -> None:
         login(server, session, account.name)
         server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
 
-    check_password(server, session, authcid, password, done)
+    check_login(server, session, authcid, password, done)
 
 
 def pass_login(server: Server, session: Session) -> None:
@@ -307,4 +342,4 @@ def pass_login(server: Server, session: Session) -> None:
         else:
             login(server, session, account.name)
 
-    check_password(server, session, name, password, done)
+    check_login(server, session, name, password, done)

@@ -1,7 +1,9 @@
 """NickServ: account commands by private message, and nick protection.
 
 `/msg NickServ REGISTER <password> [email]` creates an account named after the current nick;
-IDENTIFY, LOGOUT, INFO, DROP and PASSWD do what their names say. Every answer is a NOTICE
+IDENTIFY, LOGOUT, INFO, DROP and PASSWD do what their names say. TOKEN gives a login token,
+which logs in (SASL PLAIN, PASS, IDENTIFY) as the password does but cannot change or drop
+the account; a new password revokes them all. Every answer is a NOTICE
 from NickServ. A nick that is a registered account's name is protected: whoever uses it
 without being logged in to that account is asked to identify and, after `nick_grace`
 seconds, renamed to a guest nick (`Guest` and five digits).
@@ -21,7 +23,7 @@ from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold
 from miniircd.store.base import Account
-from miniircd.store.passwords import hash_password
+from miniircd.store.passwords import hash_password, login_token_hash, new_login_token
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -36,7 +38,10 @@ HELP = (
     "PASSWD <old password> <new password> - change your password",
     "DROP <password> - delete your account",
     "INBOX [count] - your latest private messages, read or not",
+    "TOKEN - a login token, to stay logged in on a device without keeping your password",
+    "TOKEN REVOKE <token>|ALL - stop one login token (or all of them) from working",
 )
+LOGIN_TOKENS_KEPT = 20  # per account; a new one past this drops the oldest
 
 
 def _say(server: Server, session: Session, text: str) -> None:
@@ -98,7 +103,7 @@ def _identify(server: Server, session: Session, args: list[str]) -> None:
             accounts.login(server, session, account.name)
             _say(server, session, f"You are now logged in as {account.name}.")
 
-    accounts.check_password(server, session, name, password, done)
+    accounts.check_login(server, session, name, password, done)
 
 
 def _logout(server: Server, session: Session, args: list[str]) -> None:
@@ -150,6 +155,7 @@ def _passwd(server: Server, session: Session, args: list[str]) -> None:
     def change(account: Account) -> None:
         def store(encoded: str) -> None:
             server.store.set_password(account.name, encoded)
+            server.store.delete_login_tokens(account.name)  # a stolen one stops working
             _say(server, session, "Your password has been changed.")
 
         jobs.defer(server, session, lambda: hash_password(args[1]), store)
@@ -173,6 +179,30 @@ def _drop(server: Server, session: Session, args: list[str]) -> None:
     _with_own_password(server, session, args[0], drop)
 
 
+# TOKEN [REVOKE <token>|ALL]
+def _token(server: Server, session: Session, args: list[str]) -> None:
+    account = session.account
+    if account is None:
+        _say(server, session, "You are not logged in.")
+        return
+    if not args:
+        token, token_hash = new_login_token()
+        server.store.add_login_token(account, token_hash, server.now, LOGIN_TOKENS_KEPT)
+        _say(server, session, f"Your login token: {token}")
+        _say(server, session, "Log in with it in place of your password (SASL PLAIN, PASS or")
+        _say(server, session, "IDENTIFY). It stops working on TOKEN REVOKE or a new password.")
+    elif len(args) == 2 and args[0].upper() == "REVOKE":
+        if args[1].upper() == "ALL":
+            count = server.store.delete_login_tokens(account)
+            _say(server, session, f"Revoked all your login tokens ({count}).")
+        elif server.store.delete_login_tokens(account, login_token_hash(args[1])):
+            _say(server, session, "That login token is revoked.")
+        else:
+            _say(server, session, "That is not one of your login tokens.")
+    else:
+        _say(server, session, "Syntax: TOKEN [REVOKE <token>|ALL]")
+
+
 def _inbox(server: Server, session: Session, args: list[str]) -> None:
     if session.account is None:
         _say(server, session, "You are not logged in.")
@@ -191,6 +221,7 @@ COMMANDS: dict[str, ServiceCommand] = {
     "PASSWD": _passwd,
     "DROP": _drop,
     "INBOX": _inbox,
+    "TOKEN": _token,
 }
 
 
