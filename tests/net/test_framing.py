@@ -101,7 +101,7 @@ def test_protocol_errors_close_with_their_code() -> None:
     bad_utf8 = bytes([bad_utf8[0] & 0xF0 | 0x1]) + bad_utf8[1:]  # the same, as a text frame
     for wire, code in ((unmasked, 1002), (bad_utf8, 1007)):
         framing, out = server(), bytearray()
-        with pytest.raises(FramingEnded, match="WebSocket error"):
+        with pytest.raises(FramingEnded, match="WebSocket protocol error"):
             framing.feed(wire, out)
         events = seen_by(client(), out)
         assert isinstance(events[0], CloseConnection) and events[0].code == code

@@ -7,7 +7,8 @@ and takes the same queued bytes from it; only these classes know the difference.
 
 A framing writes what it must send into the connection's output buffer (`out`), WebSocket
 control replies included: a pong, a close frame. When the peer breaks the framing or
-closes its side, `feed` raises `FramingEnded` with the reason the session quits with.
+closes its side, `feed` raises `FramingEnded` with the reason the session quits with and
+the lines that came complete before it (a browser's `send(QUIT); close()` arrives as one).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ LINE_TOO_LONG = "Input line too long"
 
 class FramingEnded(Exception):
     """The link ends: the peer broke the framing or closed its side. The message is the
-    reason the session quits with."""
+    reason the session quits with; `lines` came complete before the end."""
+
+    def __init__(self, reason: str, lines: list[bytes] | None = None) -> None:
+        super().__init__(reason)
+        self.lines = lines or []
 
 
 class Framing(Protocol):
@@ -90,13 +95,17 @@ class WebSocketFraming:
             return []  # closing: whatever comes now is not read
         self.ws.receive_data(data)
         lines: list[bytes] = []
-        for event in self.ws.events():
-            if isinstance(event, TextMessage | BytesMessage):
-                lines += self._message_part(event, out)
-            elif isinstance(event, Ping):
-                out += self.ws.send(event.response())
-            elif isinstance(event, CloseConnection):
-                self._closed_by_peer(event, out)
+        try:
+            for event in self.ws.events():
+                if isinstance(event, TextMessage | BytesMessage):
+                    lines += self._message_part(event, out)
+                elif isinstance(event, Ping):
+                    out += self.ws.send(event.response())
+                elif isinstance(event, CloseConnection):
+                    self._closed_by_peer(event, out)
+        except FramingEnded as end:
+            end.lines = lines
+            raise
         return lines
 
     def _message_part(self, event: TextMessage | BytesMessage, out: bytearray) -> list[bytes]:
@@ -119,7 +128,7 @@ class WebSocketFraming:
             raise FramingEnded("Remote host closed the connection")
         # wsproto reports a frame it could not parse as a close, with the code to send.
         out += self.ws.send(CloseConnection(event.code, event.reason))
-        raise FramingEnded(f"WebSocket error: {event.reason or event.code}")
+        raise FramingEnded(f"WebSocket protocol error ({event.code})")
 
     def encode(self, chunks: list[bytes], out: bytearray) -> None:
         if self.ws.state is not ConnectionState.OPEN:

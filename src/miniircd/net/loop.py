@@ -266,10 +266,14 @@ class EventLoop:
     def _receive(self, conn: Connection, data: bytes, now: float) -> None:
         """Hand the core every complete line in `data`."""
         session = conn.session
+        ended = None
         try:
             lines = conn.framing.feed(data, conn.outbuf)
         except FramingEnded as exc:
-            self.server.connection_lost(session, str(exc), now)
+            lines, ended = exc.lines, str(exc)
+        if len(conn.outbuf) > self.config.sendq:  # WebSocket pongs to a client not reading
+            conn.outbuf.clear()
+            self._drop(conn, "SendQ exceeded", now)
             return
         receive = self.server.receive
         try:
@@ -281,6 +285,8 @@ class EventLoop:
             # A bug in the core: this client is dropped, the server and the others go on.
             log.exception("bug while handling a line from %r", session)
             self.server.connection_lost(session, "Internal error", now)
+        if ended is not None and not session.closing:
+            self.server.connection_lost(session, ended, now)
 
     def _flush(self, now: float) -> None:
         """Hand every touched session's queue to its socket: one send per connection."""

@@ -93,7 +93,7 @@ def load_page() -> dict[str, tuple[str, bytes]]:
 class WebRequest(Stream):
     """An accepted web socket before it is a client: one HTTP request and its answer."""
 
-    __slots__ = ("answered", "deadline", "http", "peer")
+    __slots__ = ("answered", "deadline", "head", "http", "peer")
 
     def __init__(self, sock: socket.socket, peer: str, deadline: float, max_head: int) -> None:
         super().__init__(sock)
@@ -101,6 +101,7 @@ class WebRequest(Stream):
         self.deadline = deadline  # time.monotonic() by which the request must be answered
         self.http = h11.Connection(h11.SERVER, max_incomplete_event_size=max_head)
         self.answered = False  # the answer is queued: close once it is sent
+        self.head = False  # a HEAD request: answers carry no body
 
 
 class WebGate:
@@ -140,11 +141,11 @@ class WebGate:
                 if data:
                     request.http.receive_data(data)
                     self._answer(request, config, now)
+            if request in self.requests:
+                request.flush()
             if request.answered and not request.outbuf:
                 self._end(request)
                 return
-            if request in self.requests:
-                request.flush()
         except OSError as exc:
             log.debug("web request from %s failed: %s", request.peer, exc)
             self._end(request)
@@ -165,16 +166,19 @@ class WebGate:
             self._respond(request, 400, "Bad request")
             return
         path = event.target.partition(b"?")[0].decode("latin-1")
+        request.head = event.method == b"HEAD"
         head_size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
         if head_size > config.web_max_header_bytes:  # h11 caps only a head still arriving
             self._respond(request, 431, "Request header fields too large")
         elif event.method not in (b"GET", b"HEAD"):
             self._respond(request, 405, "Only GET and HEAD", [(b"Allow", b"GET, HEAD")])
+        elif path == SOCKET_PATH and request.head:  # RFC 6455 4.1: the handshake is a GET
+            self._respond(request, 405, "Only GET", [(b"Allow", b"GET")])
         elif path == SOCKET_PATH:
             self._upgrade(request, event, config, now)
         elif path in self.page:
             content_type, body = self.page[path]
-            self._respond(request, 200, body, content_type=content_type, head=event.method)
+            self._respond(request, 200, body, content_type=content_type)
         else:
             self._respond(request, 404, "Not found")
 
@@ -201,7 +205,8 @@ class WebGate:
                 self._respond(request, 503, refused)
                 return
             request.peer = client
-            self._switch(request, key, headers.tokens(b"sec-websocket-protocol"), config, now)
+            offered = headers.tokens(b"sec-websocket-protocol", lower=False)
+            self._switch(request, key, offered, config, now)
 
     def _switch(
         self, request: WebRequest, key: bytes, offered: list[bytes], config: Config, now: float
@@ -215,7 +220,10 @@ class WebGate:
         ]
         if chosen is not None:
             headers.append((b"Sec-WebSocket-Protocol", chosen))
-        response = request.http.send(h11.InformationalResponse(status_code=101, headers=headers))
+        switching = h11.InformationalResponse(
+            status_code=101, headers=headers, reason=b"Switching Protocols"
+        )
+        response = request.http.send(switching)
         assert response is not None
         read_ahead = request.http.trailing_data[0]
         self.requests.discard(request)
@@ -230,7 +238,7 @@ class WebGate:
     def _respond(
         self, request: WebRequest, status: int, body: str | bytes,
         extra: list[tuple[bytes, bytes]] | None = None,
-        content_type: str = "text/plain; charset=utf-8", head: bytes = b"GET",
+        content_type: str = "text/plain; charset=utf-8",
     ) -> None:  # fmt: skip
         """Queue a whole answer and close the connection once it is sent."""
         data = body.encode() if isinstance(body, str) else body
@@ -247,7 +255,7 @@ class WebGate:
             reason = HTTPStatus(status).phrase.encode()
             answer = h11.Response(status_code=status, headers=headers, reason=reason)
             request.outbuf += http.send(answer) or b""
-            if head != b"HEAD":
+            if not request.head:
                 request.outbuf += http.send(h11.Data(data=data)) or b""
             request.outbuf += http.send(h11.EndOfMessage()) or b""
         except h11.LocalProtocolError:  # nothing more can be said on this connection
@@ -286,14 +294,11 @@ class Headers:
     def all(self, name: bytes) -> list[bytes]:
         return [value for key, value in self.items if key == name]
 
-    def tokens(self, name: bytes) -> list[bytes]:
-        """A comma-separated header's tokens, in order, over all its lines; lower case."""
-        return [
-            token.strip().lower()
-            for value in self.all(name)
-            for token in value.split(b",")
-            if token.strip()
-        ]
+    def tokens(self, name: bytes, lower: bool = True) -> list[bytes]:
+        """A comma-separated header's tokens, in order, over all its lines; in lower case
+        unless the tokens' case matters (subprotocols)."""
+        tokens = [t.strip() for value in self.all(name) for t in value.split(b",") if t.strip()]
+        return [token.lower() for token in tokens] if lower else tokens
 
 
 def _valid_key(key: bytes) -> bool:
