@@ -218,3 +218,16 @@ def sasl_login_works(port: int, account: str, password: str) -> bool:
         return " 903 " in client.expect(" 90[34] ")
     finally:
         client.close()
+
+
+def flood_until_cut(flooder: LineClient, channel: str, quit_line: str, batches: int) -> None:
+    """Send `channel` batches of 100 long messages until `flooder` sees `quit_line` (a slow
+    reader dropped), checking after each batch that the flooder itself is still served."""
+    body = "x" * 400
+    for batch in range(batches):  # at most batches * 100 * ~430 bytes
+        flooder.send(*(f"PRIVMSG {channel} :{batch} {n} {body}" for n in range(100)))
+        flooder.send(f"PING :batch-{batch}")
+        flooder.expect(f"PONG .*:batch-{batch}")
+        if quit_line in flooder.seen:
+            return
+    raise AssertionError(f"never seen: {quit_line}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from liveserver import DEADLINE, LineClient, LiveServer, rss_kib
+from liveserver import DEADLINE, LineClient, LiveServer, flood_until_cut, rss_kib
 
 TOO_MANY = "ERROR :Closing link: 127.0.0.1 (Too many connections from your IP)"
 FULL = "ERROR :Closing link: 127.0.0.1 (Server is full)"
@@ -92,16 +92,7 @@ def test_slow_reader_is_cut_off_by_its_send_queue(tmp_path: Path) -> None:
         flooder.expect(r"^:slow!\S+ JOIN #flood")
         rss_before = rss_kib(server.proc.pid)
 
-        quit_line = ":slow!~slow@127.0.0.1 QUIT :SendQ exceeded"
-        body = "x" * 400
-        for batch in range(400):  # at most 400 * 100 * ~430 bytes: about 17 MB
-            flooder.send(*(f"PRIVMSG #flood :{batch} {n} {body}" for n in range(100)))
-            flooder.send(f"PING :batch-{batch}")
-            flooder.expect(f"PONG .*:batch-{batch}")  # the flooder is served all along
-            if quit_line in flooder.seen:
-                break
-        else:
-            pytest.fail("the slow reader was never cut off")
+        flood_until_cut(flooder, "#flood", ":slow!~slow@127.0.0.1 QUIT :SendQ exceeded", 400)
 
         flooder.send("PING :after")
         assert flooder.expect("PONG") == ":irc.test PONG irc.test :after"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from liveserver import DEADLINE, LineClient, LiveServer, unlimited_config
+from liveserver import DEADLINE, LineClient, LiveServer, flood_until_cut, unlimited_config
 from wsclient import (
     BINARY,
     OP_BINARY,
@@ -435,16 +435,7 @@ def test_websocket_slow_reader_is_cut_off_by_its_send_queue(tmp_path: Path) -> N
     server.start()
     flooder = observer_in(server, "flooder", "#flood")
     slow = in_channel(server.web_port, "slow", flooder, "#flood", rcvbuf=4096)  # never reads
-    quit_line = ":slow!~slow@127.0.0.1 QUIT :SendQ exceeded"
-    body = "x" * 400
-    for batch in range(200):  # at most 200 * 100 * ~430 bytes: about 9 MB
-        flooder.send(*(f"PRIVMSG #flood :{batch} {n} {body}" for n in range(100)))
-        flooder.send(f"PING :batch-{batch}")
-        flooder.expect(f"PONG .*:batch-{batch}")  # the flooder is served all along
-        if quit_line in flooder.seen:
-            break
-    else:
-        pytest.fail("the slow WebSocket reader was never cut off")
+    flood_until_cut(flooder, "#flood", ":slow!~slow@127.0.0.1 QUIT :SendQ exceeded", 200)
     flooder.send("NAMES #flood")
     assert flooder.expect(" 353 ").endswith(":@flooder")
     slow.close()
