@@ -30,7 +30,8 @@ class ServerProcess:
         self.log_path = self.tmp / "server.log"
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         cmd = [sys.executable, "-m", "miniircd", "--host", "127.0.0.1", "--port", "0",
-               "--data-dir", str(self.tmp / "data"), "--server-name", name, *args]  # fmt: skip
+               "--data-dir", str(self.tmp / "data"), "--server-name", name,
+               "--web-port", "0", *args]  # fmt: skip
         taskset = shutil.which("taskset")
         if pin and taskset:
             cmd = [taskset, "-c", "0", *cmd]

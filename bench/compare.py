@@ -201,6 +201,7 @@ class Miniircd(Target):
             for key in table
             if key not in kept[section]
         ]
+        kept = {section: table for section, table in kept.items() if table}  # no empty [x]
         if dropped:
             self.notes.append("unknown here, left out: " + ", ".join(dropped))
         kept = {section: table for section, table in kept.items() if table}

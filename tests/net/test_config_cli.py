@@ -84,3 +84,26 @@ def test_register_before_connect_is_read_from_the_accounts_section(tmp_path: Pat
     result = run("--config", str(path), "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2
     assert "register_before_connect must be of type bool" in result.stderr
+
+
+def test_web_listener_settings(tmp_path: Path) -> None:
+    taken = run("--port", "7000", "--web-port", "7000", "--data-dir", str(tmp_path / "d"))
+    assert taken.returncode == 2
+    assert "miniircd: web_port 7000 is taken by another listener" in taken.stderr
+    no_cert = tmp_path / "web.toml"
+    no_cert.write_text('[web]\ntls_port = 0\norigins = ["https://a.example"]\n')
+    result = run("--config", str(no_cert), "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2 and "web tls_port needs tls_cert" in result.stderr
+    bad_proxy = tmp_path / "proxy.toml"
+    bad_proxy.write_text('[web]\nproxies = ["not-an-address"]\n')
+    result = run("--config", str(bad_proxy), "--data-dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert "web proxies: 'not-an-address' is not an address or network" in result.stderr
+    assert validate(Config(web_port=0, port=0)).web_port == 0  # two "any free port"s are fine
+
+
+def test_no_web_means_no_web_listener(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path, "--no-web")
+    server.start()
+    assert server.web_port == 0
+    assert "web page on" not in server.log_path.read_text()
