@@ -18,6 +18,7 @@ from wsproto.events import (
     TextMessage,
 )
 
+from miniircd.net import framing as framing_module
 from miniircd.net.framing import FramingEnded, LineFraming, WebSocketFraming
 
 
@@ -125,3 +126,19 @@ def test_any_bytes_give_lines_or_an_end_never_a_crash(chunks: list[bytes]) -> No
                 assert line and b"\n" not in line and b"\r" not in line
     except FramingEnded:
         pass
+
+
+def test_a_chunk_is_framed_once_for_every_client_of_its_kind() -> None:
+    chunk = b":a!a@h PRIVMSG #x :hello\r\n"
+    first, second, peers = server(), server(), (client(), client())
+    outs = (bytearray(), bytearray())
+    first.encode([chunk], outs[0])
+    second.encode([chunk], outs[1])
+    assert outs[0] == outs[1]
+    assert framing_module._TEXT_FRAMES[chunk] == bytes(outs[0])
+    for peer, out in zip(peers, outs, strict=True):
+        assert seen_by(peer, out) == [TextMessage(":a!a@h PRIVMSG #x :hello")]
+    many = server()
+    for n in range(framing_module.FRAMED_KEPT + 1):
+        many.encode([b"PING :%d\r\n" % n], bytearray())
+    assert len(framing_module._TEXT_FRAMES) <= framing_module.FRAMED_KEPT

@@ -24,6 +24,13 @@ from miniircd.protocol.framing import LineBuffer, LineOverflow
 
 LINE_TOO_LONG = "Input line too long"
 
+# Serialize once, send many: a channel message is the same bytes object in every member's
+# queue, and a server's frame of it is the same for every WebSocket client of one kind (no
+# mask, no extension), so it is framed once. Kept until this many chunks have been framed.
+FRAMED_KEPT = 4096
+_TEXT_FRAMES: dict[bytes, bytes] = {}
+_BINARY_FRAMES: dict[bytes, bytes] = {}
+
 
 class FramingEnded(Exception):
     """The link ends: the peer broke the framing or closed its side. The message is the
@@ -133,16 +140,23 @@ class WebSocketFraming:
     def encode(self, chunks: list[bytes], out: bytearray) -> None:
         if self.ws.state is not ConnectionState.OPEN:
             return  # a close frame has gone either way: nothing may follow it
-        send = self.ws.send
+        framed = _TEXT_FRAMES if self.text else _BINARY_FRAMES
         for chunk in chunks:
-            for line in chunk.split(b"\r\n"):
-                if line:
-                    event = (
-                        TextMessage(line.decode("utf-8", "replace"))
-                        if self.text
-                        else BytesMessage(line)
-                    )
-                    out += send(event)
+            frames = framed.get(chunk)
+            if frames is None:
+                frames = self._frames(chunk)
+                if len(framed) >= FRAMED_KEPT:
+                    framed.clear()
+                framed[chunk] = frames
+            out += frames
+
+    def _frames(self, chunk: bytes) -> bytes:
+        """The frames for the lines in `chunk`: one message each."""
+        send = self.ws.send
+        if self.text:
+            text = chunk.decode("utf-8", "replace")
+            return b"".join(send(TextMessage(line)) for line in text.split("\r\n") if line)
+        return b"".join(send(BytesMessage(line)) for line in chunk.split(b"\r\n") if line)
 
     def goodbye(self, out: bytearray) -> None:
         if self.ws.state is ConnectionState.OPEN:
