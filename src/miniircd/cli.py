@@ -50,13 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--tls-port", type=int, help="port for TLS clients (default 6697 with --tls-cert; 0: any)"
     )
     parser.add_argument("--tls-cert", type=Path, help="PEM certificate chain; enables TLS")
+    parser.add_argument("--tls-key", type=Path, help="PEM private key (default: in --tls-cert)")
     parser.add_argument(
         "--web-port", type=int, help="port for the web page and WebSocket (default 8097; 0: any)"
     )
     parser.add_argument(
         "--no-web", action="store_true", help="no web page and no WebSocket listener"
     )
-    parser.add_argument("--tls-key", type=Path, help="PEM private key (default: in --tls-cert)")
     parser.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, help="log level (default INFO)"
     )

@@ -97,7 +97,8 @@ def refuse(sock: socket.socket, ip: str, reason: str, tls: bool) -> None:
 
 
 class Acceptor:
-    """The listeners, the connection count and the TLS handshakes under way."""
+    """The listeners, the connection count, and the TLS handshakes and web requests under
+    way."""
 
     def __init__(
         self, selector: selectors.BaseSelector, connected: Upgraded, config: Callable[[], Config]
