@@ -359,8 +359,9 @@ class WsLines:
     def __init__(
         self, port: int, subprotocols: list[str] | None = None, *, scheme: str = "ws",
         context: ssl.SSLContext | None = None, origin: str | None = None,
+        path: str = SOCKET_PATH,
     ) -> None:  # fmt: skip
-        uri = f"{scheme}://127.0.0.1:{port}{SOCKET_PATH}"
+        uri = f"{scheme}://127.0.0.1:{port}{path}"
         self.ws: ClientConnection = contextlib.ExitStack().enter_context(connect(
             uri, subprotocols=subprotocols, ssl=context, origin=origin,  # type: ignore[arg-type]
             open_timeout=DEADLINE, close_timeout=DEADLINE, compression=None, max_size=None,

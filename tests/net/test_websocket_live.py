@@ -130,6 +130,20 @@ def test_chosen_subprotocol_is_one_the_client_offered(live: LiveServer) -> None:
     assert ws.subprotocol in ("Binary.IRCv3.net", None)
 
 
+def test_a_handshake_on_another_path_is_accepted_and_the_page_still_served(
+    live: LiveServer,
+) -> None:
+    """Web clients told only ws://host:8097/ (Kiwi IRC's habit) get in as at /socket."""
+    for path in ("/", "/webirc"):
+        ws = WsLines(live.web_port, [TEXT], path=path)
+        assert ws.subprotocol == TEXT
+        first = ws.register(f"p{len(path)}")[0]
+        assert isinstance(first, str) and first.startswith(f":irc.test 001 p{len(path)} ")
+        ws.close()
+    get_page = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{live.web_port}\r\n\r\n".encode()
+    assert http_exchange(live.web_port, get_page).status == 200
+
+
 def test_lines_sent_with_the_upgrade_request_are_read(live: LiveServer) -> None:
     """Frames in the same TCP segment as the handshake are not lost."""
     ahead = frame(OP_TEXT, b"NICK early") + frame(OP_TEXT, b"USER early 0 * :early")

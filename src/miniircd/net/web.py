@@ -3,8 +3,9 @@
 A socket accepted on a web listener (after its TLS handshake, for a web TLS listener) is a
 `WebRequest` until it has asked for something. HTTP is parsed by h11, a sans-IO state
 machine like our core, so no HTTP is written by hand here:
-- `GET /socket` with a valid WebSocket handshake (RFC 6455 4.2) from an allowed origin is
-  answered `101 Switching Protocols` with the subprotocol chosen in the client's order
+- `GET /socket` (or any path, with `Upgrade: websocket`) with a valid WebSocket handshake
+  (RFC 6455 4.2) from an allowed origin is answered `101 Switching Protocols` with the
+  subprotocol chosen in the client's order
   (`binary.ircv3.net` or `text.ircv3.net`; none offered: none chosen, text frames). The
   socket then goes to the loop as a client like any other, framed by net/framing.
 - `GET` or `HEAD` of a file of the page (`/` is `index.html`) gets the file, read once at
@@ -167,14 +168,17 @@ class WebGate:
             return
         path = event.target.partition(b"?")[0].decode("latin-1")
         request.head = event.method == b"HEAD"
+        # A web client pointed at another path (ws://host:8097/) is let in too.
+        upgrade = Headers(list(event.headers)).tokens(b"upgrade")
+        wants_socket = path == SOCKET_PATH or b"websocket" in upgrade
         head_size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
         if head_size > config.web_max_header_bytes:  # h11 caps only a head still arriving
             self._respond(request, 431, "Request header fields too large")
         elif event.method not in (b"GET", b"HEAD"):
             self._respond(request, 405, "Only GET and HEAD", [(b"Allow", b"GET, HEAD")])
-        elif path == SOCKET_PATH and request.head:  # RFC 6455 4.1: the handshake is a GET
+        elif wants_socket and request.head:  # RFC 6455 4.1: the handshake is a GET
             self._respond(request, 405, "Only GET", [(b"Allow", b"GET")])
-        elif path == SOCKET_PATH:
+        elif wants_socket:
             self._upgrade(request, event, config, now)
         elif path in self.page:
             content_type, body = self.page[path]
