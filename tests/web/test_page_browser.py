@@ -340,12 +340,16 @@ def test_read_markers_follow_the_account(page: Page, server: LiveServer) -> None
 
 
 def test_phone_layout(page: Page, server: LiveServer) -> None:
-    page.viewport(390, 844, mobile=True)
     page.connect("pat")
-    page.click("#home-create")  # the room list is tucked away: the home view has the button
-    page.fill("#create-room-name", "#pocket")
+    page.create_room("#pocket")  # on a wide screen the members show beside the messages
+    page.visible("#members")
+    page.viewport(390, 844, mobile=True)  # the window made narrow: they must not cover them
+    page.hidden("#members")
+    page.click("#menu-button")  # the room list is tucked away behind the Rooms button
+    page.click("#create-room-button")
+    page.fill("#create-room-name", "#pouch")
     page.click("#create-room-submit")
-    page.text_of("#conv-title", "^#pocket$")
+    page.text_of("#conv-title", "^#pouch$")
 
     # The room list hides behind the Rooms button; the message box is on screen.
     assert not page.find("#sidebar").is_displayed()
@@ -361,6 +365,7 @@ def test_phone_layout(page: Page, server: LiveServer) -> None:
     assert page.find("#menu-button").get_attribute("aria-expanded") == "true"
     page.click(page.conversation("#pocket"))
     page.hidden("#sidebar")
+    page.text_of("#conv-title", "^#pocket$")
 
     page.click("#members-button")
     page.text_of("#member-list", r"pat")

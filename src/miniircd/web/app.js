@@ -97,6 +97,14 @@ function submit(selector, handler) {
 
 function wire() {
   view.init(state, { open, openPerson, joinFromDirectory });
+  // A window made narrow (a phone turned, a window resized) must not keep the members over
+  // the messages: there, that panel is an overlay opened on purpose.
+  window.matchMedia("(min-width: 1100px)").addEventListener("change", (change) => {
+    if (!change.matches) {
+      view.membersPanel(false);
+      closeDrawer();
+    }
+  });
   submit("#connect-form", () => {
     const nick = $("#connect-nick").value.trim();
     formError($("#connect-error"), "");
