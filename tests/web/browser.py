@@ -153,7 +153,17 @@ class Page:
         return self.wait(matches, f"{css} to show {pattern!r}")  # type: ignore[return-value]
 
     def click(self, css: str) -> None:
-        self.visible(css).click()
+        """Click the element once it is shown; found again if the page redraws it meanwhile
+        (a stale element is retried by `wait`)."""
+
+        def clicked(driver: WebDriver) -> bool:
+            found = driver.find_elements(By.CSS_SELECTOR, css)
+            if not found or not found[0].is_displayed():
+                return False
+            found[0].click()
+            return True
+
+        self.wait(clicked, f"{css} to be clicked")
 
     def fill(self, css: str, text: str) -> None:
         field = self.visible(css)

@@ -276,10 +276,11 @@ def test_reconnecting_rejoins_and_catches_up(page: Page, server: LiveServer) -> 
     page.wait_message("Before the drop")
 
     # The socket drops (and the first attempts to come back fail): the page retries.
-    # (a path that is no WebSocket: the server refuses the upgrade, as if it were down)
+    # (an address the server refuses, as if it were down: its request head is too large
+    # (431); the CSP would block any other host or port, as it should)
     page.js(
         "const c = chatDebug.conn; c.realUrl = c.url; c.url = arguments[0]; c.ws.close();",
-        f"ws://127.0.0.1:{server.web_port}/no-socket-here",
+        f"ws://127.0.0.1:{server.web_port}/socket?{'x' * 9000}",
     )
     bob.expect(r"^:sam!\S+ QUIT ")
     page.text_of("#banner-text", r"^Connection lost\.")
