@@ -167,17 +167,24 @@ def parse_head(head: bytes) -> tuple[str, list[tuple[str, str]]]:
     return status_line, headers
 
 
-def read_all(sock: socket.socket, timeout: float = DEADLINE) -> bytes:
-    """Everything the server sends until it closes the connection (a reset ends it too);
-    TimeoutError if it is still open after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+def _read_until_closed(sock: socket.socket, deadline: float) -> tuple[bytes, bool]:
+    """What the server sends until it closes the connection (a reset ends it too) or the
+    deadline passes, and whether it closed."""
     data = b""
     try:
         while chunk := _recv(sock, deadline):
             data += chunk
     except TimeoutError:
-        message = f"the server did not close the connection; got {data[:300]!r}"
-        raise TimeoutError(message) from None
+        return data, False
+    return data, True
+
+
+def read_all(sock: socket.socket, timeout: float = DEADLINE) -> bytes:
+    """Everything the server sends until it closes the connection; TimeoutError if it is
+    still open after `timeout` seconds."""
+    data, closed = _read_until_closed(sock, time.monotonic() + timeout)
+    if not closed:
+        raise TimeoutError(f"the server did not close the connection; got {data[:300]!r}")
     return data
 
 
@@ -416,14 +423,7 @@ class WsLines:
 def nothing_more(sock: socket.socket, within: float) -> bytes:
     """What the server sends on `sock` within `within` seconds (b"" if nothing, or if it
     closes the connection first): to show that no body follows a head."""
-    deadline = time.monotonic() + within
-    data = b""
-    try:
-        while chunk := _recv(sock, deadline):
-            data += chunk
-    except TimeoutError:
-        pass
-    return data
+    return _read_until_closed(sock, time.monotonic() + within)[0]
 
 
 def start_server(tmp_path: Path, config_text: str, name: str = "web.toml") -> LiveServer:

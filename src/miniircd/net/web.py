@@ -68,7 +68,6 @@ SECURITY_HEADERS = [
     (b"Referrer-Policy", b"no-referrer"),
     (b"Cache-Control", b"no-cache"),
 ]
-READ_SIZE = 16384
 
 # (socket, the client's address, its framing, now, bytes to send first, bytes read ahead)
 Upgraded = Callable[[socket.socket, str, Framing, float, bytes, bytes], None]
@@ -168,9 +167,9 @@ class WebGate:
             return
         path = event.target.partition(b"?")[0].decode("latin-1")
         request.head = event.method == b"HEAD"
+        headers = Headers(list(event.headers))
         # A web client pointed at another path (ws://host:8097/) is let in too.
-        upgrade = Headers(list(event.headers)).tokens(b"upgrade")
-        wants_socket = path == SOCKET_PATH or b"websocket" in upgrade
+        wants_socket = path == SOCKET_PATH or b"websocket" in headers.tokens(b"upgrade")
         head_size = len(event.target) + sum(len(k) + len(v) + 4 for k, v in event.headers)
         if head_size > config.web_max_header_bytes:  # h11 caps only a head still arriving
             self._respond(request, 431, "Request header fields too large")
@@ -179,15 +178,14 @@ class WebGate:
         elif wants_socket and request.head:  # RFC 6455 4.1: the handshake is a GET
             self._respond(request, 405, "Only GET", [(b"Allow", b"GET")])
         elif wants_socket:
-            self._upgrade(request, event, config, now)
+            self._upgrade(request, headers, config, now)
         elif path in self.page:
             content_type, body = self.page[path]
             self._respond(request, 200, body, content_type=content_type)
         else:
             self._respond(request, 404, "Not found")
 
-    def _upgrade(self, request: WebRequest, event: h11.Request, config: Config, now: float) -> None:
-        headers = Headers(list(event.headers))
+    def _upgrade(self, request: WebRequest, headers: Headers, config: Config, now: float) -> None:
         key = headers.one(b"sec-websocket-key")
         if b"websocket" not in headers.tokens(b"upgrade") or b"upgrade" not in headers.tokens(
             b"connection"
@@ -236,8 +234,7 @@ class WebGate:
             WsConnection(ConnectionType.SERVER), chosen != b"binary.ircv3.net",
             config.max_line_pending,
         )  # fmt: skip
-        unsent = bytes(request.outbuf) + response
-        self.upgraded(request.sock, request.peer, framing, now, unsent, read_ahead)
+        self.upgraded(request.sock, request.peer, framing, now, response, read_ahead)
 
     def _respond(
         self, request: WebRequest, status: int, body: str | bytes,
