@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
-from miniircd.store.base import Account
-from miniircd.store.sqlite import DB_NAME, MIGRATIONS, SqliteStore, _statements
+from miniircd.store.base import Account, StoredMessage
+from miniircd.store.sqlite import DB_NAME, MIGRATIONS, Checkpointer, SqliteStore, _statements
 
 
 def account(name: str, password_hash: str = "scrypt$14$8$1$c2FsdA==$aGFzaA==") -> Account:
@@ -148,3 +149,40 @@ def test_login_tokens_survive_a_restart_and_go_with_the_account(tmp_path: Path) 
     assert store.delete_login_tokens("alice", "hash1") == 1
     store.delete_account("alice")
     assert store.login_tokens("alice") == []
+
+
+def _fill(store: SqliteStore, count: int) -> None:
+    for n in range(count):
+        text = f"message {n} " + "x" * 400
+        stored = StoredMessage(0, "#a", n, f"id{n}", "PRIVMSG", "a!b@c", None, "#a", None, text, "")
+        store.add_message(stored, unread=False)
+        if n % 10 == 9:
+            store.commit()
+
+
+def test_commits_never_checkpoint_the_stores_thread_does(tmp_path: Path) -> None:
+    """With the store's thread stopped, 2,000 messages (well past the 1,000 pages at which
+    SQLite would checkpoint) stay in the WAL; a thread of the store's own then copies
+    them into the database file, and the last close takes the WAL away."""
+    path = tmp_path / "a.sqlite3"
+    store = SqliteStore(path)
+    assert store.checkpointer is not None
+    store.checkpointer.stop()
+    empty = path.stat().st_size
+    _fill(store, 2000)
+    assert path.stat().st_size == empty  # every page is still in the WAL
+    assert (tmp_path / "a.sqlite3-wal").stat().st_size > 1_000_000
+    store.checkpointer = Checkpointer(str(path), interval=0.01)
+    deadline = time.monotonic() + 10
+    while path.stat().st_size < 800_000 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert path.stat().st_size >= 800_000  # the thread copied the WAL in
+    store.close()
+    assert not (tmp_path / "a.sqlite3-wal").exists()
+    reopened = SqliteStore(path)
+    assert len(reopened.messages("#a", limit=5000)) == 2000
+    reopened.close()
+
+
+def test_a_memory_store_has_no_checkpointer() -> None:
+    assert SqliteStore(":memory:").checkpointer is None
