@@ -290,31 +290,31 @@ class EventLoop:
 
     def _flush(self, now: float) -> None:
         """Hand every touched session's queue to its socket: one send per connection."""
-        server = self.server
-        while sessions := server.outbox.drain():
+        outbox, connections, sendq = self.server.outbox, self.connections, self.config.sendq
+        while sessions := outbox.drain():
             for session in sessions:
-                conn = self.connections.get(session.id)
+                conn = connections.get(session.id)
                 if conn is None:
                     session.outq.clear()
-                    continue
-                self._write(conn, conn.session, now)
+                else:
+                    self._write(conn, session, sendq, now)
 
-    def _write(self, conn: Connection, session: Session, now: float) -> None:
+    def _write(self, conn: Connection, session: Session, sendq: int, now: float) -> None:
         conn.framing.encode(session.outq, conn.outbuf)
         session.outq.clear()
-        if session.closing:
+        closing = session.closing
+        if closing:
             conn.framing.goodbye(conn.outbuf)
-        if len(conn.outbuf) > self.config.sendq and not session.closing:
-            conn.outbuf.clear()
-            self._drop(conn, "SendQ exceeded", now)
-            return
         try:
             conn.flush()
         except OSError as exc:
             self._drop(conn, f"Write error: {describe(exc)}", now)
             return
-        if session.closing:
+        if closing:
             self._start_closing(conn)
+        elif len(conn.outbuf) > sendq:  # what the client has not taken yet
+            conn.outbuf.clear()
+            self._drop(conn, "SendQ exceeded", now)
         else:
             self._watch_write(conn)
 
