@@ -1,11 +1,13 @@
 """Run the load scenarios against miniircd and, when installed, ngIRCd, InspIRCd and the
 PyPI miniircd.
 
-Prints one Markdown table (medians of --reps runs; every run on a fresh server):
+Prints one Markdown table (medians of --reps runs; every run on a fresh server), then the
+goals of docs/performance.md, met or not, each with its ratio to the C servers:
   fanout  500 clients in one channel, 10 of them sending flat out: deliveries/s, lost
   pm      500 pairs messaging each other flat out: messages/s, lost
   paced   1,000 clients in 100 channels, 10,000 messages/s in all: latency p50/p99/max
-  memory  10,000 clients connected and registered: RSS, bytes per connection
+  paced2k the same at 2,000 messages/s: server CPU per delivered message
+  memory  1,000 and 10,000 clients connected and registered: RSS, bytes per connection
   storm   1,000 and 5,000 clients connecting at once: time until all registered, failures,
           SYN drops (TcpExtListenDrops/ListenOverflows from /proc/net/netstat, as nstat)
 The server runs on CPU 0 (taskset -c 0), the load generator (bench/loadgen.py) on CPU 1.
@@ -20,8 +22,9 @@ Usage:
   python bench/compare.py                     # everything, 3 runs each (about 15 minutes)
   python bench/compare.py --quick             # small sizes, 1 run, 2 s of load: a smoke test
   python bench/compare.py --only fanout,pm    # some scenarios
-  python bench/compare.py --scaling           # also: cost vs clients, channels, rate, conns
+  python bench/compare.py --scaling --charts docs/charts   # also: cost vs rate and clients
   python bench/compare.py --commits HEAD~1 HEAD   # our server at two commits (git worktrees)
+  python bench/compare.py --against 1234abc   # that commit against this work tree
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import charts
 import loadgen
 
 from common import cpu_seconds, raise_fd_limit, rss_kib
@@ -348,6 +352,8 @@ def scenario_table(quick: bool) -> dict[str, dict[str, Any]]:
             "fanout": {"kind": "fanout", "clients": 100, "senders": 10},
             "pm": {"kind": "pm", "pairs": 100},
             "paced": {"kind": "paced", "clients": 200, "channels": 20, "rate": 2000},
+            "paced2k": {"kind": "paced", "clients": 200, "channels": 20, "rate": 400},
+            "memory1k": {"kind": "memory", "clients": 200},
             "memory": {"kind": "memory", "clients": 1000},
             "storm1k": {"kind": "storm", "clients": 500},
             "storm5k": {"kind": "storm", "clients": 1000},
@@ -356,6 +362,8 @@ def scenario_table(quick: bool) -> dict[str, dict[str, Any]]:
         "fanout": {"kind": "fanout", "clients": 500, "senders": 10},
         "pm": {"kind": "pm", "pairs": 500},
         "paced": {"kind": "paced", "clients": 1000, "channels": 100, "rate": 10_000},
+        "paced2k": {"kind": "paced", "clients": 1000, "channels": 100, "rate": 2000},
+        "memory1k": {"kind": "memory", "clients": 1000},
         "memory": {"kind": "memory", "clients": 10_000},
         "storm1k": {"kind": "storm", "clients": 1000},
         "storm5k": {"kind": "storm", "clients": 5000},
@@ -364,22 +372,25 @@ def scenario_table(quick: bool) -> dict[str, dict[str, Any]]:
     }
 
 
+RATES = (1000, 2000, 5000, 10_000, 15_000, 20_000)
+CLIENTS = (1000, 2000, 5000, 10_000, 19_900)  # the descriptor limit here is 20,000
+CLIENTS_RATE = 5000  # msg/s offered in the clients sweep; 10 clients to a channel
+
+
 def scaling_table(quick: bool) -> dict[str, dict[str, Any]]:
-    """Three sizes along each axis: clients in a channel, channel size, rate, connections."""
-    k = 5 if quick else 1
+    """How cost grows: the offered rate (1,000 clients in 100 channels) and the number of
+    clients (at CLIENTS_RATE msg/s, 10 to a channel). --charts draws both."""
+    k = 10 if quick else 1
     table: dict[str, dict[str, Any]] = {}
-    for clients in (100, 250, 500):
-        table[f"fanout-{clients}"] = {"kind": "fanout", "clients": clients // k, "senders": 10}
-    for channels in (10, 100, 500):
-        table[f"channels-{channels}"] = {
-            "kind": "paced", "clients": 1000 // k, "channels": channels // k, "rate": 5000 // k
-        }  # fmt: skip
-    for rate in (2500, 5000, 10_000):
+    for rate in RATES:
         table[f"rate-{rate}"] = {
             "kind": "paced", "clients": 1000 // k, "channels": 100 // k, "rate": rate // k
         }  # fmt: skip
-    for clients in (1000, 5000, 10_000):
-        table[f"memory-{clients}"] = {"kind": "memory", "clients": clients // k}
+    for clients in CLIENTS:
+        table[f"clients-{clients}"] = {
+            "kind": "paced", "clients": clients // k, "channels": clients // 10 // k,
+            "rate": CLIENTS_RATE // k,
+        }  # fmt: skip
     return table
 
 
@@ -504,17 +515,34 @@ def cpu_cell(r: dict[str, Any]) -> str:
     return cell
 
 
-def load_rows(name: str, title: str, throughput: str) -> list[tuple[str, str, Callable]]:
+Row = tuple[str, str, Callable[[dict[str, Any]], str], Callable[[dict[str, Any]], Any]]
+
+
+def _none(r: dict[str, Any]) -> None:
+    return None
+
+
+def cpu_per_delivery_us(r: dict[str, Any]) -> float | None:
+    """Server CPU time per message delivered to a client, in microseconds."""
+    cpu, delivered = r.get("server_cpu"), r.get("delivered_per_s")
+    return cpu / delivered * 1e6 if cpu and delivered else None
+
+
+def load_rows(name: str, title: str, throughput: str) -> list[Row]:
     return [
-        (f"{title}: {throughput}", name, lambda r: num(r.get("delivered_per_s"))),
-        (f"{title}: lost / disconnected", name,
-         lambda r: f"{num(r.get('lost'))} / {num(r.get('disconnects'))}"),
-        (f"{title}: CPU server / generator", name, cpu_cell),
+        (f"{title}: {throughput}", name, lambda r: num(r.get("delivered_per_s")),
+         lambda r: r.get("delivered_per_s")),
+        (f"{title}: lost / duplicated / reordered / disconnected", name,
+         lambda r: f"{num(r.get('lost'))} / {num(r.get('duplicated'))} / "
+                   f"{num(r.get('reordered'))} / {num(r.get('disconnects'))}", _none),
+        (f"{title}: CPU server / generator", name, cpu_cell, lambda r: r.get("server_cpu")),
+        (f"{title}: server CPU per delivery µs", name,
+         lambda r: num(cpu_per_delivery_us(r), 2), cpu_per_delivery_us),
     ]  # fmt: skip
 
 
-def rows_for(scenarios: dict[str, dict[str, Any]]) -> list[tuple[str, str, Callable]]:
-    rows: list[tuple[str, str, Callable]] = []
+def rows_for(scenarios: dict[str, dict[str, Any]]) -> list[Row]:
+    rows: list[Row] = []
     for name, spec in scenarios.items():
         kind = spec["kind"]
         if kind == "fanout":
@@ -527,10 +555,11 @@ def rows_for(scenarios: dict[str, dict[str, Any]]) -> list[tuple[str, str, Calla
                      f"at {spec['rate']:,} msg/s")  # fmt: skip
             rows += [
                 (f"{title}: sent / delivered per s", name,
-                 lambda r: f"{num(r.get('sent_per_s'))} / {num(r.get('delivered_per_s'))}"),
+                 lambda r: f"{num(r.get('sent_per_s'))} / {num(r.get('delivered_per_s'))}",
+                 _none),
                 (f"{title}: latency p50 / p99 / max ms", name,
-                 lambda r: f"{num(r.get('p50'), 1)} / {num(r.get('p99'), 1)} / "
-                           f"{num(r.get('max'), 1)}"),
+                 lambda r: f"{num(r.get('p50'), 2)} / {num(r.get('p99'), 2)} / "
+                           f"{num(r.get('max'), 1)}", lambda r: r.get("p50")),
             ]  # fmt: skip
             rows += load_rows(name, title, "deliveries/s")[1:]
         elif kind == "memory":
@@ -538,19 +567,22 @@ def rows_for(scenarios: dict[str, dict[str, Any]]) -> list[tuple[str, str, Calla
             rows += [
                 (f"{title}: RSS idle → loaded MiB", name,
                  lambda r: f"{num(_mib(r.get('rss_before_kib')), 1)} → "
-                           f"{num(_mib(r.get('rss_after_kib')), 1)}"),
+                           f"{num(_mib(r.get('rss_after_kib')), 1)}",
+                 lambda r: r.get("rss_after_kib")),
                 (f"{title}: bytes per connection", name,
-                 lambda r: num(r.get("bytes_per_conn"))),
+                 lambda r: num(r.get("bytes_per_conn")), lambda r: r.get("bytes_per_conn")),
                 (f"{title}: registered / failed", name,
-                 lambda r: f"{num(r.get('registered'))} / {num(r.get('failed'))}"),
+                 lambda r: f"{num(r.get('registered'))} / {num(r.get('failed'))}", _none),
             ]  # fmt: skip
         elif kind == "storm":
             title = f"{spec['clients']:,} connecting at once"
             rows += [
-                (f"{title}: all registered after s", name, _storm_time),
-                (f"{title}: failed", name, lambda r: num(r.get("failed"))),
+                (f"{title}: all registered after s", name, _storm_time,
+                 lambda r: r.get("all_registered_s")),
+                (f"{title}: failed", name, lambda r: num(r.get("failed")), _none),
                 (f"{title}: ListenDrops / ListenOverflows", name,
-                 lambda r: f"{num(r.get('listen_drops'))} / {num(r.get('listen_overflows'))}"),
+                 lambda r: f"{num(r.get('listen_drops'))} / {num(r.get('listen_overflows'))}",
+                 _none),
             ]  # fmt: skip
     return rows
 
@@ -569,10 +601,13 @@ def render(
     targets: list[Target],
     scenarios: dict[str, dict[str, Any]],
     results: dict[str, dict[str, dict[str, Any]]],
+    ratio: bool = False,
 ) -> str:
-    head = "| scenario · metric | " + " | ".join(t.label for t in targets) + " |"
-    lines = [head, "|" + " --- |" * (len(targets) + 1)]
-    for title, name, cell in rows_for(scenarios):
+    """The table; with `ratio` (two targets, --against) a last column: second / first."""
+    head = "| scenario · metric | " + " | ".join(t.label for t in targets)
+    head += " | after / before |" if ratio else " |"
+    lines = [head, "|" + " --- |" * (len(targets) + 1 + ratio)]
+    for title, name, cell, figure in rows_for(scenarios):
         cells = []
         for target in targets:
             r = results[target.label].get(name)
@@ -585,7 +620,58 @@ def render(
                 if r.get("server_died"):
                     text += " (server died)"
                 cells.append(text)
+        if ratio:
+            before, after = (figure(results[t.label].get(name) or {}) for t in targets)
+            cells.append(f"{after / before:.2f} x" if before and after is not None else "")
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_goals(results: dict[str, dict[str, dict[str, Any]]], ours: str) -> str:
+    """The goals of docs/performance.md, each met or not, with its ratio, from one run
+    beside InspIRCd and ngIRCd."""
+    us, insp, ng = (results.get(label, {}) for label in (ours, "inspircd", "ngircd"))
+
+    def get(side: dict[str, dict[str, Any]], name: str, key: str) -> float | None:
+        value = side.get(name, {}).get(key)
+        return float(value) if isinstance(value, int | float) else None
+
+    def ratio(a: float | None, b: float | None) -> str:
+        return f"{a / b:.2f} x" if a is not None and b else "n/a"
+
+    rows: list[tuple[str, bool | None, str]] = []
+
+    def goal(title: str, check: Callable[..., bool], figures: str, *values: float | None) -> None:
+        known = all(value is not None for value in values)
+        rows.append((title, check(*values) if known else None, figures))
+
+    pm, pm_i = get(us, "pm", "delivered_per_s"), get(insp, "pm", "delivered_per_s")
+    goal("private messages/s ≥ InspIRCd's", lambda a, b: a >= b,
+         f"{num(pm)} / {num(pm_i)} = {ratio(pm, pm_i)}", pm, pm_i)
+    p50, p99, cpu = (get(us, "paced", key) for key in ("p50", "p99", "server_cpu"))
+    p99_i = get(insp, "paced", "p99")
+    goal("10,000 msg/s: p50 < 1 ms, p99 ≤ InspIRCd's, server CPU < 80 %",
+         lambda a, b, c, d: a < 1 and b <= d and c < 0.8,
+         f"p50 {num(p50, 2)} ms; p99 {num(p99, 2)} / {num(p99_i, 2)} ms = "
+         f"{ratio(p99, p99_i)}; CPU {pct(cpu)}", p50, p99, cpu, p99_i)
+    per, per_i = (cpu_per_delivery_us(side.get("paced2k", {})) for side in (us, insp))
+    goal("2,000 msg/s: server CPU per delivery ≤ InspIRCd's x 1.5", lambda a, b: a <= 1.5 * b,
+         f"{num(per, 2)} / {num(per_i, 2)} µs = {ratio(per, per_i)}", per, per_i)
+    fan = get(us, "fanout", "delivered_per_s")
+    others = [get(side, "fanout", "delivered_per_s") for side in (insp, ng)]
+    best = max((v for v in others if v is not None), default=None)
+    goal("fan-out deliveries/s above both", lambda a, b: a > b,
+         f"{num(fan)} / {num(best)} = {ratio(fan, best)}", fan, best)
+    mem, mem_n = get(us, "memory", "bytes_per_conn"), get(ng, "memory", "bytes_per_conn")
+    goal("bytes per connection (10,000 clients) ≤ ngIRCd's", lambda a, b: a <= b,
+         f"{num(mem)} / {num(mem_n)} B = {ratio(mem, mem_n)}", mem, mem_n)
+    rss = [_mib(get(side, "memory1k", "rss_after_kib")) for side in (us, insp, ng)]
+    goal("RSS with 1,000 clients < 16 MiB", lambda a: a < 16,
+         f"{num(rss[0], 1)} MiB (InspIRCd {num(rss[1], 1)}, ngIRCd {num(rss[2], 1)})", rss[0])
+    lines = ["| goal | status | figures |", "| --- | --- | --- |"]
+    for title, met, figures in rows:
+        status = "n/a" if met is None else ("**met**" if met else "not met")
+        lines.append(f"| {title} | {status} | {figures} |")
     return "\n".join(lines)
 
 
@@ -660,6 +746,11 @@ def main() -> int:
                         help="any of miniircd,ngircd,inspircd,pypi (default: all installed)")
     parser.add_argument("--commits", nargs=2, metavar=("A", "B"),
                         help="compare our server at two commits instead")  # fmt: skip
+    parser.add_argument("--against", metavar="COMMIT",
+                        help="compare our server at COMMIT with this work tree (a regression "
+                             "check: the last column is this tree / COMMIT)")  # fmt: skip
+    parser.add_argument("--charts", metavar="DIR",
+                        help="with --scaling: draw its results as SVG charts into DIR")
     parser.add_argument("--scaling", action="store_true", help="also print the scaling table")
     parser.add_argument("--no-main", action="store_true", help="only the scaling table")
     parser.add_argument("--reps", type=int, help="runs per figure (default 3, --quick 1)")
@@ -688,6 +779,10 @@ def main() -> int:
                 Miniircd(f"miniircd@{commit}", tree / "src")
                 for commit, tree in zip(args.commits, trees, strict=True)
             ]
+        elif args.against:
+            (tree,) = stack.enter_context(worktrees([args.against]))
+            targets = [Miniircd(f"miniircd@{args.against}", tree / "src"),
+                       Miniircd("miniircd (this tree)", REPO / "src")]  # fmt: skip
         else:
             targets = available_targets(args.servers.split(","))
         print(f"# {machine()}", file=sys.stderr)
@@ -703,11 +798,17 @@ def main() -> int:
         output = ["\n".join(header), ""]
         if not args.no_main:
             results = run_all(targets, scenarios, args)
-            output += [render(targets, scenarios, results), ""]
+            two = bool(args.commits or args.against)
+            output += [render(targets, scenarios, results, ratio=two), ""]
+            if not two and targets and targets[0].label == "miniircd":
+                output += ["Goals:", "", render_goals(results, "miniircd"), ""]
         if args.scaling:
             sweep = scaling_table(args.quick)
             results = run_all(targets, sweep, args)
             output += ["Scaling:", "", render_scaling(targets, sweep, results), ""]
+            if args.charts:
+                written = charts.draw(Path(args.charts), targets, sweep, results)
+                output += ["Charts: " + ", ".join(str(path) for path in written), ""]
     print("\n".join(output))
     return 0
 
@@ -717,34 +818,24 @@ def render_scaling(
     sweep: dict[str, dict[str, Any]],
     results: dict[str, dict[str, dict[str, Any]]],
 ) -> str:
-    """One row per sweep point: the figure that grows, and what it costs the server."""
-    head = "| point | " + " | ".join(t.label for t in targets) + " |"
+    """One row per sweep point (all paced): what each server delivered, at what latency
+    and CPU, and whether anything went missing."""
+    head = "| clients / channels / msg/s | " + " | ".join(t.label for t in targets) + " |"
     lines = [head, "|" + " --- |" * (len(targets) + 1)]
     for name, spec in sweep.items():
-        kind = spec["kind"]
-        if kind == "fanout":
-            title = f"fan-out {spec['clients']} clients: deliveries/s (CPU srv/gen)"
-        elif kind == "paced":
-            title = (f"{spec['clients']} clients, {spec['channels']} channels, "
-                     f"{spec['rate']:,} msg/s: deliveries/s, p50/p99 ms (CPU srv/gen)")  # fmt: skip
-        else:
-            title = f"{spec['clients']:,} connections: RSS MiB, bytes/conn"
+        title = f"{spec['clients']:,} / {spec['channels']:,} / {spec['rate']:,}"
         cells = []
         for target in targets:
             r = results[target.label].get(name, {})
-            if kind == "memory":
-                cells.append(
-                    f"{num(_mib(r.get('rss_after_kib')), 1)}, "
-                    f"{num(r.get('bytes_per_conn'))}"
-                    + (f" ({num(r.get('failed'))} failed)" if r.get("failed") else "")
-                )
-            elif kind == "fanout":
-                cells.append(f"{num(r.get('delivered_per_s'))} ({cpu_cell(r)})")
-            else:
-                cells.append(f"{num(r.get('delivered_per_s'))}, {num(r.get('p50'), 1)}/"
-                             f"{num(r.get('p99'), 1)} ({cpu_cell(r)})")  # fmt: skip
+            cell = (f"{num(r.get('delivered_per_s'))}/s, {num(r.get('p50'), 2)} / "
+                    f"{num(r.get('p99'), 1)} ms, CPU {cpu_cell(r)}")  # fmt: skip
+            missing = [f"{r[key]:,.0f} {key}" for key in ("lost", "duplicated", "reordered")
+                       if r.get(key)]  # fmt: skip
+            if missing or r.get("disconnects"):
+                cell += " (" + ", ".join([*missing, f"{num(r.get('disconnects'))} cut"]) + ")"
             if r.get("server_died"):
-                cells[-1] += " (server died)"
+                cell += " (server died)"
+            cells.append(cell)
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -63,6 +63,8 @@ NS = 1_000_000_000
 SETUP_CONCURRENCY = 2  # registrations in flight per worker outside the storm scenario
 MARK = b":~M "
 STAMP = re.compile(rb":~M (\d+) ")
+# paced load: the sender's nick too, to see that each sender's messages arrive in order
+SENDER_STAMP = re.compile(rb":([^!\s]+)!\S* [A-Z]+ \S+ :~M (\d+) ")
 PAD = b"abcdefghijklmnopqrstuvwxyz012345"  # 32 bytes of text after the stamp
 RECV_SIZE = 1 << 18
 MAX_OUT = 1 << 16  # paced load: skip a sender whose unsent bytes pass this
@@ -74,8 +76,9 @@ def nick_of(index: int) -> str:
 
 class Conn(Link):
     __slots__ = (
-        "batches", "channel", "failed", "index", "joined", "nick", "pongs", "ready",
-        "received", "registered", "sent", "t_registered", "target", "wait",
+        "batches", "channel", "failed", "index", "joined", "last_from", "nick", "pongs",
+        "ready", "received", "registered", "reordered", "sent", "t_registered", "target",
+        "wait",
     )  # fmt: skip
 
     def __init__(self, index: int) -> None:
@@ -91,6 +94,8 @@ class Conn(Link):
         self.channel: bytes | None = None
         self.target: bytes | None = None  # where this client sends load, if it does
         self.received = 0
+        self.reordered = 0  # paced load: messages older than one seen before from their sender
+        self.last_from: dict[bytes, int] = {}  # paced load: sender -> newest stamp seen
         self.sent = 0
         self.batches = 0
         self.pongs = 0
@@ -157,13 +162,17 @@ class Worker(Loop[Conn]):
         if self.counting:
             if self.latency:
                 now = time.monotonic_ns()
-                stamps = STAMP.findall(data, 0, cut)
+                stamps = SENDER_STAMP.findall(data, 0, cut)
                 conn.received += len(stamps)
-                lo, hi, lat = self.lat_lo, self.lat_hi, self.lat
-                for raw in stamps:
+                lo, hi, lat, last_from = self.lat_lo, self.lat_hi, self.lat, conn.last_from
+                for sender, raw in stamps:
                     stamp = int(raw)
                     if lo <= stamp < hi:
                         lat.append(now - stamp)
+                    if stamp < last_from.get(sender, 0):
+                        conn.reordered += 1
+                    else:
+                        last_from[sender] = stamp
             else:
                 conn.received += data.count(MARK, 0, cut)
             if conn.batches:
@@ -296,7 +305,8 @@ class Worker(Loop[Conn]):
     def start_load(self, args: dict[str, Any]) -> None:
         self.senders = []
         for conn in self.conns.values():
-            conn.received = conn.sent = conn.batches = conn.pongs = 0
+            conn.received = conn.sent = conn.batches = conn.pongs = conn.reordered = 0
+            conn.last_from = {}
             conn.target = None
         for index, target in args["senders"].items():
             conn = self.conns.get(index)
@@ -410,6 +420,7 @@ class Worker(Loop[Conn]):
             "sent_window": end["sent"] - warm["sent"],
             "received_window": end["received"] - warm["received"],
             "received_total": sum(c.received for c in self.conns.values()),
+            "reordered": sum(c.reordered for c in self.conns.values()),
             "sent_to": dict(sent_to),
             "cpu": end["cpu"] - warm["cpu"],
             "skipped": self.args["skipped"],
@@ -548,7 +559,7 @@ class LoadGen:
         results = self._collect(drain + 60)
         merged: dict[str, Any] = {"sent_to": Counter(), "errors": Counter()}
         for key in ("sent", "sent_window", "received_window", "received_total", "cpu",
-                    "skipped", "outstanding"):  # fmt: skip
+                    "skipped", "outstanding", "reordered"):  # fmt: skip
             merged[key] = sum(r[key] for r in results)
         merged["drained"] = all(r["drained"] for r in results)
         lat = array.array("q")
@@ -602,6 +613,7 @@ def _summary(
 ) -> dict[str, Any]:
     duration = result["duration"]
     lost = max(0, expected - result["received_total"])
+    duplicated = max(0, result["received_total"] - expected)
     return {
         "clients": registered,
         "joined": joined,
@@ -611,6 +623,8 @@ def _summary(
         "expected": expected,
         "received": result["received_total"],
         "lost": lost,
+        "duplicated": duplicated,
+        "reordered": result["reordered"],
         "drained": result["drained"],
         "disconnects": sum(result["errors"].values()),
         "errors": dict(result["errors"]),
