@@ -297,7 +297,7 @@ class EventLoop:
                 if conn is None:
                     session.outq.clear()
                 else:
-                    self._write(conn, session, sendq, now)
+                    self._write(conn, conn.session, sendq, now)
 
     def _write(self, conn: Connection, session: Session, sendq: int, now: float) -> None:
         conn.framing.encode(session.outq, conn.outbuf)
