@@ -87,6 +87,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX login_tokens_by_account ON login_tokens (account);
     """,
+    # Every stored message wrote a page of this index too. A CHATHISTORY bound by time
+    # finds its rows through messages_by_conversation (ids grow with time), at most
+    # history_max of them.
+    """
+    DROP INDEX messages_by_time;
+    """,
 )
 
 _MESSAGE_COLUMNS = (
