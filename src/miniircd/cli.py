@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from miniircd import __version__, logs
+from miniircd import __version__, compiled, logs
 from miniircd.config import LOG_LEVELS, Config, ConfigError, from_toml, read_motd, validate
 from miniircd.core.server import Server
 from miniircd.net.loop import EventLoop
@@ -210,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     # The web page's address first: whoever waits for "listening on" finds it there already.
     for what, address in sorted(bound, key=lambda entry: not entry[0].startswith("web")):
         if what == "IRC":
-            log.info("%s listening on %s:%d as %s", server.version, *address, config.server_name)
+            build = "compiled" if compiled() else "plain Python"
+            log.info("%s listening on %s:%d as %s (%s build)", server.version, *address,
+                     config.server_name, build)  # fmt: skip
         elif what == "IRC over TLS":
             log.info("listening on %s:%d (TLS)", *address)
         else:

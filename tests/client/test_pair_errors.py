@@ -23,6 +23,7 @@ from types import FunctionType, ModuleType
 from typing import Any
 
 import miniircd.client
+from harness import plain_python_only
 from miniircd.client import replies
 from miniircd.client.errors import FAIL_CODES, NUMERIC_ERRORS
 from miniircd.core import dispatch
@@ -221,6 +222,7 @@ def test_the_client_verbs_are_found_and_the_server_handles_each() -> None:
     assert nickserv_commands() <= set(nickserv.COMMANDS)
 
 
+@plain_python_only
 def test_every_error_numeric_the_server_can_send_has_client_words() -> None:
     """Words in `NUMERIC_ERRORS`, or a handler of the client's own (`replies.HANDLERS`)."""
     found = server_refusals().numerics
@@ -231,6 +233,7 @@ def test_every_error_numeric_the_server_can_send_has_client_words() -> None:
     assert unknown == [], [f"{code} {names.get(code)}" for code in unknown]
 
 
+@plain_python_only
 def test_every_fail_code_the_server_can_send_has_client_words() -> None:
     found = server_refusals().fails
     assert {"ACCOUNT_EXISTS", "WEAK_PASSWORD", "INVALID_TARGET"} <= set(found)  # sanity
@@ -247,6 +250,7 @@ def test_the_client_words_ask_for_no_more_than_the_server_sends() -> None:
     assert short == []
 
 
+@plain_python_only
 def test_the_never_provoked_list_is_not_stale() -> None:
     found = server_refusals()
     for code in NEVER_PROVOKED:
@@ -271,6 +275,7 @@ def _refusals_on_the_wire(terminal: Terminal) -> dict[str, str]:
     return codes
 
 
+@plain_python_only
 def test_the_scan_sees_what_the_server_really_sends() -> None:
     """Refusals provoked through the real client are all found by the scan, and shown in
     the client's own words, never as a number or the server's text."""

@@ -12,7 +12,7 @@ import string
 
 import pytest
 
-from harness import CoreClient, CoreHarness
+from harness import CoreClient, CoreHarness, plain_python_only
 from miniircd.core import channel
 from miniircd.core.commands import modes
 from miniircd.protocol import casemap
@@ -32,6 +32,7 @@ def advertised(client_lines: list[str]) -> dict[str, str]:
     return tokens
 
 
+@plain_python_only
 def test_changing_a_table_changes_the_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(modes, "LIST_MODES", "beI")
     monkeypatch.setattr(modes, "KEY_MODES", "kK")

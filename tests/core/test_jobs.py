@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from harness import CoreHarness
+from harness import CoreHarness, plain_python_only
 from miniircd.core.commands import accounts
 
 PW = "password1"
@@ -93,6 +93,7 @@ def test_failed_pass_login_still_lets_registration_finish(core: CoreHarness) -> 
     assert client.session.account is None
 
 
+@plain_python_only
 def test_a_bug_in_the_continuation_names_the_command_too(
     core: CoreHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

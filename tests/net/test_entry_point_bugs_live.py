@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import plain_python_only
 from liveserver import DEADLINE, LiveServer, inject_fault
 
 INJECT = """
@@ -40,6 +41,7 @@ server_module.Server.tick = buggy_tick
 """
 
 
+@plain_python_only
 def test_bugs_in_entry_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in inject_fault(tmp_path, INJECT).items():
         monkeypatch.setenv(key, value)

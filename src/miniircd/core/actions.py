@@ -54,7 +54,7 @@ def change_nick(server: Server, session: Session, new: str) -> None:
     old = session.nick
     if session.registered:
         nick_msg = Message("NICK", [new], session.prefix)
-        server.outbox.send_many({session, *server.state.peers(session)}, nick_msg, session)
+        server.outbox.send_many(server.state.peers_and_self(session), nick_msg, session)
         server.state.remember_nick(session, server.now)
     server.state.claim_nick(session, new)
     nickserv.protect_nick(server, session)

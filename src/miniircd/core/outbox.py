@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from miniircd.core.aside import Aside
 from miniircd.core.errors import Fail, IrcError, Refusal
 from miniircd.core.ids import Ids
 from miniircd.core.params import echo
@@ -47,14 +48,6 @@ TEXT_VERBS = frozenset(
         "SETNAME",
     }
 )
-
-
-class Aside(bytes):
-    """A queued line that is a side effect of its recipient's own command, not part of the
-    answer to it (the copy of a message a client sent to itself): labeled-response leaves
-    it unlabelled and outside the answer's batch."""
-
-    __slots__ = ()
 
 
 class Outbox:

@@ -99,6 +99,12 @@ class State:
         peers.discard(user)
         return peers
 
+    def peers_and_self(self, user: User) -> set[User]:
+        """`user` and its peers: who sees it change its nick, account or realname."""
+        audience = self.peers(user)
+        audience.add(user)  # not `peers | {user}`: mypyc's compiler recurses forever on it
+        return audience
+
     # -- users -------------------------------------------------------------------------------
 
     def next_id(self) -> int:

@@ -196,7 +196,7 @@ def _notify_account(server: Server, session: Session) -> None:
     """account-notify: `ACCOUNT <name|*>` to peers (and self) that asked for it."""
     if not session.registered:
         return
-    watchers = [s for s in server.state.peers(session) | {session} if "account-notify" in s.caps]
+    watchers = [s for s in server.state.peers_and_self(session) if "account-notify" in s.caps]
     msg = Message("ACCOUNT", [session.account or "*"], session.prefix)
     server.outbox.send_many(watchers, msg, session)
 
