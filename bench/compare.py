@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -165,16 +166,18 @@ class Target:
 class Miniircd(Target):
     """Our server from a source tree, with bench/unlimited.toml cut to the keys it knows."""
 
-    def __init__(self, label: str, src: Path, python: str = sys.executable) -> None:
+    def __init__(self, label: str, src: Path, compiled: bool = False) -> None:
         super().__init__()
         self.label = label
         self.src = src
-        self.python = python
+        self.compiled = compiled
+        # the compiled build is installed in a venv of its own; the plain one runs from src
+        self.python = compiled_build(src.parent) if compiled else sys.executable
         self.config_text: str | None = None
         self._prepare_config()
 
     def _env(self) -> dict[str, str]:
-        return {"PYTHONPATH": str(self.src)}
+        return {} if self.compiled else {"PYTHONPATH": str(self.src)}
 
     def _run_python(self, code: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -252,7 +255,30 @@ class Miniircd(Target):
             ["git", "-C", str(self.src), "describe", "--always", "--dirty"],
             capture_output=True, text=True,
         ).stdout.strip()  # fmt: skip
-        return f"{self.label} (git {described or '?'})"
+        build = "compiled with mypyc" if self.compiled else "plain Python"
+        return f"{self.label} (git {described or '?'}, {build})"
+
+
+def compiled_build(tree: Path) -> str:
+    """The python of a venv holding `tree`'s compiled build (setup.py, MINIIRCD_COMPILE=1),
+    made once per content of the tree's tracked files and kept in /tmp."""
+    files = subprocess.run(["git", "-C", str(tree), "ls-files", "-z"], check=True,
+                           capture_output=True).stdout.split(b"\0")  # fmt: skip
+    digest = hashlib.sha256()
+    for name in sorted(f for f in files if f):
+        path = tree / name.decode()
+        if path.is_file():
+            digest.update(name + b"\0" + path.read_bytes())
+    venv = Path(tempfile.gettempdir()) / f"miniircd-compiled-{digest.hexdigest()[:12]}"
+    python = venv / "bin" / "python"
+    if not (venv / "ok").exists():
+        print(f"building the compiled miniircd in {venv} (a minute or two)", file=sys.stderr)
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", str(tree)], check=True,
+                       env={**os.environ, "MINIIRCD_COMPILE": "1"})  # fmt: skip
+        (venv / "ok").touch()
+    return str(python)
 
 
 class Ngircd(Target):
@@ -603,9 +629,9 @@ def render(
     results: dict[str, dict[str, dict[str, Any]]],
     ratio: bool = False,
 ) -> str:
-    """The table; with `ratio` (two targets, --against) a last column: second / first."""
+    """The table; with `ratio` (--against, --commits) a last column: last / first target."""
     head = "| scenario · metric | " + " | ".join(t.label for t in targets)
-    head += " | after / before |" if ratio else " |"
+    head += f" | {targets[-1].label} / {targets[0].label} |" if ratio else " |"
     lines = [head, "|" + " --- |" * (len(targets) + 1 + ratio)]
     for title, name, cell, figure in rows_for(scenarios):
         cells = []
@@ -621,7 +647,8 @@ def render(
                     text += " (server died)"
                 cells.append(text)
         if ratio:
-            before, after = (figure(results[t.label].get(name) or {}) for t in targets)
+            before, after = (figure(results[t.label].get(name) or {})
+                             for t in (targets[0], targets[-1]))  # fmt: skip
             cells.append(f"{after / before:.2f} x" if before and after is not None else "")
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -749,6 +776,8 @@ def main() -> int:
     parser.add_argument("--against", metavar="COMMIT",
                         help="compare our server at COMMIT with this work tree (a regression "
                              "check: the last column is this tree / COMMIT)")  # fmt: skip
+    parser.add_argument("--compiled", action="store_true",
+                        help="also run this tree's compiled build (setup.py, mypyc)")
     parser.add_argument("--charts", metavar="DIR",
                         help="with --scaling: draw its results as SVG charts into DIR")
     parser.add_argument("--scaling", action="store_true", help="also print the scaling table")
@@ -785,6 +814,9 @@ def main() -> int:
                        Miniircd("miniircd (this tree)", REPO / "src")]  # fmt: skip
         else:
             targets = available_targets(args.servers.split(","))
+        if args.compiled:  # after the plain build; last with --against, for its ratio
+            targets.insert(len(targets) if args.against else 1,
+                           Miniircd("miniircd compiled", REPO / "src", compiled=True))  # fmt: skip
         print(f"# {machine()}", file=sys.stderr)
         header = [f"Measured {machine()}.",
                   "Servers: " + "; ".join(t.version() for t in targets) + "."]  # fmt: skip
@@ -800,8 +832,10 @@ def main() -> int:
             results = run_all(targets, scenarios, args)
             two = bool(args.commits or args.against)
             output += [render(targets, scenarios, results, ratio=two), ""]
-            if not two and targets and targets[0].label == "miniircd":
-                output += ["Goals:", "", render_goals(results, "miniircd"), ""]
+            for target in targets if not two else []:
+                if isinstance(target, Miniircd):
+                    output += [f"Goals, {target.label}:", "",
+                               render_goals(results, target.label), ""]  # fmt: skip
         if args.scaling:
             sweep = scaling_table(args.quick)
             results = run_all(targets, sweep, args)
