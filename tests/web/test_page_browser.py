@@ -482,18 +482,25 @@ def test_the_page_lives_within_the_default_flood_limits(chromium: Chrome, tmp_pa
     page.account_dialog("register", "alice", "secretpw1", stay=True)
     page.logged_in("alice")
     rooms = [f"#room{n}" for n in range(6)]
+
+    def wait_joined(what: str) -> None:
+        for room in rooms:
+            page.wait(lambda d, r=room: page.js(  # type: ignore[misc]
+                "return chatDebug.state.buffers.get(arguments[0].toLowerCase())?.joined === true",
+                r,
+            ), f"{room} {what}")  # fmt: skip
+
     for room in rooms:
         page.create_room(room)
+    wait_joined("joined")  # flood control may hold the last JOINs back a moment
     for n in range(6):
         bob.send(f"PRIVMSG alice :note {n}")
     page.wait_badge("@bob", "6")
     page.wait(lambda d: (saved_login(page) or {}).get("token"), "a saved login token")
+    assert (saved_login(page) or {}).get("rooms") == rooms
     page.driver.get(page.url)  # a new visit: log in, rejoin six rooms, catch up
     page.logged_in("alice")
-    for room in rooms:
-        page.wait(lambda d, r=room: page.js(  # type: ignore[misc]
-            "return chatDebug.state.buffers.get(arguments[0].toLowerCase())?.joined === true", r
-        ), f"{room} rejoined")
+    wait_joined("rejoined")
     bob.send("JOIN #room5", "PRIVMSG #room5 :still here?")
     page.open("#room5")
     page.wait_message("still here?")
