@@ -80,10 +80,9 @@ def _panel(title: str, x_title: str, series: list[Series], log_y: bool,
         y_lo = 10 ** math.floor(math.log10(max(min(ys), 1e-3)))
         y_hi = 10 ** math.ceil(math.log10(max(ys)))
         ticks = [y_lo * 10**i for i in range(round(math.log10(y_hi / y_lo)) + 1)]
+
         def scale(y: float) -> float:
-            return math.log10(max(y, y_lo) / y_lo) / math.log10(
-                    y_hi / y_lo
-                )
+            return math.log10(max(y, y_lo) / y_lo) / math.log10(y_hi / y_lo)
     else:
         y_lo, y_hi = 0.0, y_max or max(ys)
         ticks = [y_hi * i / 4 for i in range(5)]

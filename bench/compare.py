@@ -211,7 +211,6 @@ class Miniircd(Target):
         kept = {section: table for section, table in kept.items() if table}  # no empty [x]
         if dropped:
             self.notes.append("unknown here, left out: " + ", ".join(dropped))
-        kept = {section: table for section, table in kept.items() if table}
         check = (
             "import sys; from pathlib import Path; from miniircd import config as c\n"
             "try:\n"

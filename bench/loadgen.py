@@ -62,8 +62,8 @@ from common import raise_fd_limit, rss_kib
 NS = 1_000_000_000
 SETUP_CONCURRENCY = 2  # registrations in flight per worker outside the storm scenario
 MARK = b":~M "
-STAMP = re.compile(rb":~M (\d+) ")
-# paced load: the sender's nick too, to see that each sender's messages arrive in order
+# Paced load: the sender's nick and the send time, for latency and to see that each
+# sender's messages arrive in order.
 SENDER_STAMP = re.compile(rb":([^!\s]+)!\S* [A-Z]+ \S+ :~M (\d+) ")
 PAD = b"abcdefghijklmnopqrstuvwxyz012345"  # 32 bytes of text after the stamp
 RECV_SIZE = 1 << 18
