@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from miniircd.core.commands import (
     accounts,
+    chanlist,
     channels,
     chathistory,
     history,
@@ -67,9 +68,9 @@ COMMANDS: dict[str, Command] = {
     "PART": Command(channels.part, 1),
     "TOPIC": Command(channels.topic, 1),
     "NAMES": Command(channels.names),
-    "LIST": Command(channels.list_),
+    "LIST": Command(chanlist.list_),
     "KICK": Command(channels.kick, 2),
-    "INVITE": Command(channels.invite, 2),
+    "INVITE": Command(channels.invite),
     "PRIVMSG": Command(messages.privmsg),
     "NOTICE": Command(messages.notice),
     "TAGMSG": Command(messages.tagmsg),

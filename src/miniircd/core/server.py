@@ -36,7 +36,7 @@ from miniircd import __version__
 from miniircd.config import NOT_RELOADABLE, Config
 from miniircd.core import actions, channel, dispatch
 from miniircd.core.channel import Channel
-from miniircd.core.commands import modes, nickserv, registration
+from miniircd.core.commands import chanlist, modes, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.flood import FloodControl
 from miniircd.core.ids import Ids
@@ -93,6 +93,7 @@ class Server:
             "CHANNELLEN": str(c.channellen),
             "CHANTYPES": casemap.CHANNEL_TYPES,
             "CHATHISTORY": str(c.chathistory_max),
+            "ELIST": chanlist.ELIST,
             "KICKLEN": str(c.kicklen),
             "MAXLIST": f"{modes.LIST_MODES}:{c.maxlist}",
             "MODES": str(c.modes),
@@ -102,7 +103,10 @@ class Server:
             "NETWORK": c.network,
             "NICKLEN": str(c.nicklen),
             "PREFIX": isupport.prefix(channel.PREFIXES),
-            "TARGMAX": f"JOIN:,KICK:1,NAMES:1,NOTICE:{c.targmax},PART:,PRIVMSG:{c.targmax},WHOIS:1",
+            "TARGMAX": (
+                f"JOIN:,KICK:{c.targmax},LIST:,NAMES:,NOTICE:{c.targmax},PART:,"
+                f"PRIVMSG:{c.targmax},WHOIS:1"
+            ),
             "TOPICLEN": str(c.topiclen),
             "USERLEN": str(c.userlen),
             "WHOX": None,

@@ -1,4 +1,5 @@
-"""Channel membership and management: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE."""
+"""Channel membership and management: JOIN, PART, TOPIC, NAMES, KICK, INVITE (LIST is
+in core.commands.chanlist)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from miniircd.core.commands.messages import require_account
 from miniircd.core.errors import (
     IrcError,
     Refusal,
+    need_more_params,
     no_such_channel,
     no_such_nick,
     not_channel_operator,
@@ -31,11 +33,10 @@ from miniircd.protocol.numerics import (
     ERR_TOOMANYCHANNELS,
     ERR_USERNOTINCHANNEL,
     ERR_USERONCHANNEL,
+    RPL_ENDOFINVITELIST,
     RPL_ENDOFNAMES,
+    RPL_INVITELIST,
     RPL_INVITING,
-    RPL_LIST,
-    RPL_LISTEND,
-    RPL_LISTSTART,
     RPL_NAMREPLY,
     RPL_NOTOPIC,
     RPL_TOPIC,
@@ -210,18 +211,22 @@ def send_topic(server: Server, session: Session, channel: Channel) -> None:
 
 # NAMES [<channel>{,<channel>}]
 def names(server: Server, session: Session, msg: Message) -> None:
+    out = server.outbox
     if not msg.params or not msg.params[0]:
         for each in list(server.state.channels.values()):
             if each.visible_to(session):
                 send_names(server, session, each, end=False)
-        server.outbox.numeric(session, RPL_ENDOFNAMES, "*", "End of /NAMES list")
+        out.numeric(session, RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
-    name = msg.params[0].split(",")[0]  # TARGMAX NAMES:1
-    channel = server.state.find_channel(name)
-    if channel is not None and channel.visible_to(session):
-        send_names(server, session, channel)
-    else:
-        server.outbox.numeric(session, RPL_ENDOFNAMES, name, "End of /NAMES list")
+    asked = [name for name in msg.params[0].split(",") if name]
+    for name in asked:  # each answered in turn, with its own 366
+        channel = server.state.find_channel(name)
+        if channel is not None and channel.visible_to(session):
+            send_names(server, session, channel)
+        else:
+            out.numeric(session, RPL_ENDOFNAMES, name, "End of /NAMES list")
+    if not asked:  # only commas
+        out.numeric(session, RPL_ENDOFNAMES, "*", "End of /NAMES list")
 
 
 def send_names(server: Server, session: Session, channel: Channel, end: bool = True) -> None:
@@ -238,40 +243,49 @@ def send_names(server: Server, session: Session, channel: Channel, end: bool = T
         out.numeric(session, RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
-# LIST [<channel>{,<channel>}]
-def list_(server: Server, session: Session, msg: Message) -> None:
-    out = server.outbox
-    if msg.params and msg.params[0]:
-        found = (server.state.find_channel(name) for name in msg.params[0].split(","))
-        channels = [channel for channel in found if channel is not None]
-    else:
-        channels = list(server.state.channels.values())
-    out.numeric(session, RPL_LISTSTART, "Channel", "Users  Name")
-    for channel in channels:
-        if channel.visible_to(session):
-            out.numeric(session, RPL_LIST, channel.name, str(len(channel.members)), channel.topic)
-    out.numeric(session, RPL_LISTEND, "End of /LIST")
-
-
-# KICK <channel> <user> [<comment>]
+# KICK <channel>{,<channel>} <nick>{,<nick>} [<comment>]
 def kick(server: Server, session: Session, msg: Message) -> None:
-    channel = _op_channel(server, session, msg.params[0])
-    target_nick = msg.params[1].split(",")[0]  # TARGMAX KICK:1
-    target = server.state.find_user(target_nick)
+    channels, nicks = msg.params[0].split(","), msg.params[1].split(",")
+    if len(channels) == 1:  # the modern form: several nicks out of one channel
+        pairs = [(channels[0], nick) for nick in nicks]
+    elif len(channels) == len(nicks):  # RFC 2812's: the nth nick out of the nth channel
+        pairs = list(zip(channels, nicks, strict=True))
+    else:
+        raise need_more_params("KICK")
+    # TARGMAX KICK: targets past the limit are dropped, as modern.ircdocs.horse allows
+    pairs = [(name, nick) for name, nick in pairs if name and nick][: server.config.targmax]
+    if not pairs:
+        raise need_more_params("KICK")
+    comment = msg.params[2] if len(msg.params) > 2 and msg.params[2] else session.name
+    comment = comment[: server.config.kicklen]
+
+    def kick_one(index: int, nick: str) -> None:
+        _kick(server, session, pairs[index][0], nick, comment)
+
+    for_each_target(server, session, [nick for _, nick in pairs], kick_one)
+
+
+def _kick(server: Server, session: Session, name: str, nick: str, comment: str) -> None:
+    """One KICK of one nick out of one channel, with its own refusals."""
+    channel = _op_channel(server, session, name)
+    target = server.state.find_user(nick)
     if target is None:
-        raise no_such_nick(target_nick)
+        raise no_such_nick(nick)
     if target not in channel.members:
         raise IrcError(
             ERR_USERNOTINCHANNEL, target.name, channel.name, "They aren't on that channel"
         )
-    comment = msg.params[2] if len(msg.params) > 2 and msg.params[2] else session.name
-    comment = comment[: server.config.kicklen]
     kick_msg = Message("KICK", [channel.name, target.name, comment], session.prefix)
     _leave(server, target, channel, kick_msg, session)
 
 
-# INVITE <nickname> <channel>
+# INVITE <nickname> <channel>   |   INVITE
 def invite(server: Server, session: Session, msg: Message) -> None:
+    if not msg.params:
+        send_invite_list(server, session)
+        return
+    if len(msg.params) < 2:
+        raise need_more_params("INVITE")
     target_nick, name = msg.params[0], msg.params[1]
     target = server.state.find_user(target_nick)
     if target is None:
@@ -288,3 +302,14 @@ def invite(server: Server, session: Session, msg: Message) -> None:
     # invite-notify: the channel's other members with the cap hear of it too
     others = [m for m in channel.members if m is not session and "invite-notify" in m.caps]
     server.outbox.send_many(others, invite_msg, session)
+
+
+def send_invite_list(server: Server, session: Session) -> None:
+    """336 for each channel the session holds an invitation to (one not yet used by a
+    JOIN), then 337."""
+    out = server.outbox
+    key = fold(session.name)
+    for channel in list(server.state.channels.values()):
+        if key in channel.invited:
+            out.numeric(session, RPL_INVITELIST, channel.name)
+    out.numeric(session, RPL_ENDOFINVITELIST, "End of /INVITE list")
