@@ -219,14 +219,18 @@ def names(server: Server, session: Session, msg: Message) -> None:
         out.numeric(session, RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
     asked = [name for name in msg.params[0].split(",") if name]
-    for name in asked:  # each answered in turn, with its own 366
-        channel = server.state.find_channel(name)
+    if len(asked) == 1:
+        channel = server.state.find_channel(asked[0])
         if channel is not None and channel.visible_to(session):
             send_names(server, session, channel)
-        else:
-            out.numeric(session, RPL_ENDOFNAMES, name, "End of /NAMES list")
-    if not asked:  # only commas
-        out.numeric(session, RPL_ENDOFNAMES, "*", "End of /NAMES list")
+            return
+    # Several channels: their 353s in turn, then one 366 naming them all, as irctest's
+    # testNamesMultipleChannels expects (one end for one command, as with no channel).
+    for name in asked:
+        channel = server.state.find_channel(name)
+        if channel is not None and channel.visible_to(session):
+            send_names(server, session, channel, end=False)
+    out.numeric(session, RPL_ENDOFNAMES, ",".join(asked) or "*", "End of /NAMES list")
 
 
 def send_names(server: Server, session: Session, channel: Channel, end: bool = True) -> None:
