@@ -235,6 +235,16 @@ def test_invalid_extbans_are_refused_with_696(core: CoreHarness, mode: str, mask
     assert channel(core).list_size() == 0
 
 
+def test_masks_that_cannot_be_sent_back_are_refused(core: CoreHarness) -> None:
+    (alice,) = in_channel(core, "alice")
+    assert alice.send("MODE #c +e ::x") == [
+        ":irc.test 696 alice #c e * :Invalid ban exception mask"
+    ]
+    assert alice.send("MODE #c +I ::y") == [
+        ":irc.test 696 alice #c I * :Invalid invite exception mask"
+    ]
+
+
 def test_masks_module() -> None:
     assert masks.normalize_entry("bob", "I") == "bob!*@*"
     assert masks.normalize_entry("$a", "I") == "$a"
