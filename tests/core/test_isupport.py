@@ -55,10 +55,14 @@ def test_changing_a_table_changes_the_tokens(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_the_defaults() -> None:
     tokens = CoreHarness().server.isupport()
-    assert tokens["CHANMODES"] == "b,k,l,imnst"
+    assert tokens["CHANMODES"] == "beI,k,l,Cimnst"
     assert tokens["PREFIX"] == "(ov)@+"
     assert tokens["BOT"] == "B"
     assert tokens["CHANTYPES"] == "#"
+    assert tokens["MAXLIST"] == "beI:100"
+    assert (tokens["EXCEPTS"], tokens["INVEX"]) == ("e", "I")
+    assert (tokens["EXTBAN"], tokens["ACCOUNTEXTBAN"]) == ("$,am", "a")
+    assert tokens["STATUSMSG"] == "@+"
 
 
 def _mode_reply(client: CoreClient, target: str, letter: str, param: str | None) -> list[str]:

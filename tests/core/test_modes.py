@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness import CoreClient, CoreHarness
 from miniircd.core.channel import Channel
-from miniircd.core.commands.modes import normalize_mask
+from miniircd.core.masks import normalize_mask
 
 NOW = "1700000000"
 ALICE = ":alice!~alice@127.0.0.1"

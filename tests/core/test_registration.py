@@ -20,7 +20,7 @@ def test_welcome_burst_order(core: CoreHarness) -> None:
     client = core.connect()
     lines = client.send("NICK alice", "USER al 0 * :Alice Liddell")
     assert numerics(lines) == [
-        "001", "002", "003", "004", "005", "005",
+        "001", "002", "003", "004", "005", "005", "005",
         "251", "252", "253", "254", "255", "265", "266",
         "375", "372", "372", "376",
     ]  # fmt: skip

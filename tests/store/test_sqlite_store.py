@@ -186,3 +186,29 @@ def test_commits_never_checkpoint_the_stores_thread_does(tmp_path: Path) -> None
 
 def test_a_memory_store_has_no_checkpointer() -> None:
     assert SqliteStore(":memory:").checkpointer is None
+
+
+def test_rooms_from_before_the_exception_lists_load_with_empty_ones(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    before = next(i for i, script in enumerate(MIGRATIONS) if "ADD COLUMN excepts" in script)
+    for script in MIGRATIONS[:before]:
+        for statement in _statements(script):
+            db.execute(statement)
+    db.execute(
+        "INSERT INTO rooms VALUES ('#old', '#Old', 'alice', 5, '', '', 0, 'nt', NULL, NULL,"
+        ' \'[["x!*@*", "alice", 7]]\')'
+    )
+    db.execute(f"PRAGMA user_version = {before}")
+    db.close()
+    store = SqliteStore(path)
+    (room,) = store.load_rooms()
+    assert (room.name, room.bans, room.excepts, room.invex) == (
+        "#Old", [("x!*@*", "alice", 7)], [], [],
+    )  # fmt: skip
+    room.excepts = [("$a:bob", "alice", 8)]
+    room.invex = [("*!*@h", "alice", 9)]
+    store.save_room(room)
+    assert store.load_rooms() == [room]
+    store.close()
+    assert user_version(path) == len(MIGRATIONS)

@@ -34,9 +34,9 @@ from typing import Any
 
 from miniircd import __version__
 from miniircd.config import NOT_RELOADABLE, Config
-from miniircd.core import actions, channel, dispatch
+from miniircd.core import actions, channel, dispatch, masks
 from miniircd.core.channel import Channel
-from miniircd.core.commands import chanlist, modes, nickserv, registration
+from miniircd.core.commands import chanlist, messages, modes, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.flood import FloodControl
 from miniircd.core.ids import Ids
@@ -83,6 +83,7 @@ class Server:
         them (core.commands.modes, core.channel, protocol.casemap)."""
         c = self.config
         tokens: dict[str, str | None] = {
+            "ACCOUNTEXTBAN": masks.ACCOUNT,
             "AWAYLEN": str(c.awaylen),
             "BOT": modes.BOT_MODE,
             "CASEMAPPING": "rfc1459",
@@ -94,6 +95,9 @@ class Server:
             "CHANTYPES": casemap.CHANNEL_TYPES,
             "CHATHISTORY": str(c.chathistory_max),
             "ELIST": chanlist.ELIST,
+            "EXCEPTS": modes.EXCEPTS_MODE,
+            "EXTBAN": f"{masks.EXTBAN_PREFIX},{masks.EXTBAN_TYPES}",
+            "INVEX": modes.INVEX_MODE,
             "KICKLEN": str(c.kicklen),
             "MAXLIST": f"{modes.LIST_MODES}:{c.maxlist}",
             "MODES": str(c.modes),
@@ -103,6 +107,7 @@ class Server:
             "NETWORK": c.network,
             "NICKLEN": str(c.nicklen),
             "PREFIX": isupport.prefix(channel.PREFIXES),
+            "STATUSMSG": messages.STATUS_SYMBOLS,
             "TARGMAX": (
                 f"JOIN:,KICK:{c.targmax},LIST:,NAMES:,NOTICE:{c.targmax},PART:,"
                 f"PRIVMSG:{c.targmax},WHOIS:1"

@@ -35,6 +35,8 @@ class RoomRecord:
     key: str | None = None
     limit: int | None = None
     bans: list[tuple[str, str, int]] = field(default_factory=list)  # (mask, set by, time)
+    excepts: list[tuple[str, str, int]] = field(default_factory=list)  # +e, the same
+    invex: list[tuple[str, str, int]] = field(default_factory=list)  # +I, the same
 
 
 @dataclass(frozen=True, slots=True)

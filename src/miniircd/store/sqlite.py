@@ -93,6 +93,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     DROP INDEX messages_by_time;
     """,
+    # Ban exceptions (+e) and invite exceptions (+I) of registered rooms, kept like bans.
+    """
+    ALTER TABLE rooms ADD COLUMN excepts TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE rooms ADD COLUMN invex TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 _MESSAGE_COLUMNS = (
@@ -225,19 +230,21 @@ class SqliteStore:
     def load_rooms(self) -> list[RoomRecord]:
         rows = self.db.execute(
             "SELECT name, founder, created, topic, topic_by, topic_time, modes, key, user_limit,"
-            " bans FROM rooms"
+            " bans, excepts, invex FROM rooms"
         ).fetchall()
         return [
-            RoomRecord(*row[:9], bans=[tuple(ban) for ban in json.loads(row[9])])  # type: ignore[misc]
+            RoomRecord(*row[:9], *(_entries(text) for text in row[9:12]))
             for row in rows
         ]
 
     def save_room(self, room: RoomRecord) -> None:
         self._write(
             "INSERT OR REPLACE INTO rooms (folded, name, founder, created, topic, topic_by,"
-            " topic_time, modes, key, user_limit, bans) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " topic_time, modes, key, user_limit, bans, excepts, invex)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (fold(room.name), room.name, room.founder, room.created, room.topic, room.topic_by,
-             room.topic_time, room.modes, room.key, room.limit, json.dumps(room.bans)),
+             room.topic_time, room.modes, room.key, room.limit, json.dumps(room.bans),
+             json.dumps(room.excepts), json.dumps(room.invex)),
         )  # fmt: skip
 
     def delete_room(self, name: str) -> None:
@@ -435,3 +442,8 @@ def backup(data_dir: Path, dest: Path, pages_per_step: int = 1024) -> int:
 
 def _statements(script: str) -> list[str]:
     return [statement.strip() for statement in script.split(";") if statement.strip()]
+
+
+def _entries(text: str) -> list[tuple[str, str, int]]:
+    """A room's list (bans, exceptions) from its JSON column: [mask, set by, time] rows."""
+    return [(str(mask), str(by), int(when)) for mask, by, when in json.loads(text)]

@@ -152,7 +152,7 @@ def _check_admission(channel: Channel, session: Session, key: str) -> None:
     invited = fold(session.name) in channel.invited
     if channel.is_banned(session) and not invited:
         raise IrcError(ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)")
-    if "i" in channel.modes and not invited:
+    if "i" in channel.modes and not invited and not channel.is_invite_excepted(session):
         raise IrcError(ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)")
     if channel.key is not None and key != channel.key:
         raise IrcError(ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)")

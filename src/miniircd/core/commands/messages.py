@@ -6,6 +6,10 @@ that is offline waits in its inbox.
 
 NOTICE never provokes an error reply (modern.ircdocs: no automatic replies to NOTICE),
 so its refusals are dropped silently.
+
+A channel name behind prefix symbols (ISUPPORT STATUSMSG, `@#chan`, `+#chan`) addresses
+the members holding that prefix or a higher one; the sender must be allowed to speak in
+the channel. Such a message is not stored: history is replayed to every member.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from miniircd.core.channel import PREFIXES
 from miniircd.core.commands import chanserv, nickserv
 from miniircd.core.commands.user_queries import away_reply
 from miniircd.core.errors import Fail, IrcError, Refusal, no_such_nick
@@ -36,6 +41,9 @@ SERVICES: dict[str, Callable[[Server, Session, str], None]] = {
     "nickserv": nickserv.handle,
     "chanserv": chanserv.handle,
 }
+
+
+STATUS_SYMBOLS = "".join(symbol for _mode, symbol in PREFIXES)  # ISUPPORT STATUSMSG
 
 
 # PRIVMSG <target>{,<target>} <text to be sent>
@@ -84,8 +92,9 @@ def _relay(server: Server, session: Session, msg: Message, report: bool) -> None
 def _deliver(
     server: Server, session: Session, verb: str, target: str, text: str, tags: dict[str, str]
 ) -> None:
-    if is_channel_name(target):
-        _to_channel(server, session, verb, target, text, tags)
+    name = target.lstrip(STATUS_SYMBOLS)
+    if is_channel_name(name):
+        _to_channel(server, session, verb, target[: len(target) - len(name)], name, text, tags)
         return
     service = SERVICES.get(fold(target))
     if service is not None:
@@ -137,23 +146,50 @@ def _deliver(
 
 
 def _to_channel(
-    server: Server, session: Session, verb: str, target: str, text: str, tags: dict[str, str]
+    server: Server,
+    session: Session,
+    verb: str,
+    status: str,
+    target: str,
+    text: str,
+    tags: dict[str, str],
 ) -> None:
+    """To a channel, or with `status` symbols (STATUSMSG) to its members of that rank."""
     require_account(server, session, verb, target)
     channel = server.state.find_channel(target)
     if channel is None or not channel.visible_to(session):
-        raise no_such_nick(target)
+        raise no_such_nick(status + target)
     if not channel.can_speak(session):
         raise IrcError(ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
-    if verb == "TAGMSG":
+    if "C" in channel.modes and is_ctcp(text):
+        text = "Cannot send CTCP to channel (+C: only ACTION is allowed)"
+        raise IrcError(ERR_CANNOTSENDTOCHAN, channel.name, text)
+    shown = status + channel.name
+    others = [m for m in channel.members if m is not session]
+    if status:
+        # the lowest rank named counts: `+#chan` reaches voiced members and ops
+        ranks = _ranks_from(max(STATUS_SYMBOLS.index(symbol) for symbol in status))
+        others = [m for m in others if not ranks.isdisjoint(channel.members[m])]
+    if verb == "TAGMSG" or status:
         line_tags = live_tags(server, tags)
-        params = [channel.name]
     else:
         line_tags = record(server, session, verb, channel.name, fold(channel.name), text, tags)
-        params = [channel.name, text]
+    params = [shown] if verb == "TAGMSG" else [shown, text]
     line = Message(verb, params, session.prefix, line_tags)
-    others = [m for m in channel.members if m is not session]
     server.outbox.send_many(_audience(session, verb, others), line, session)
+
+
+def _ranks_from(index: int) -> set[str]:
+    """The prefix modes at PREFIXES[index] and above."""
+    return {mode for mode, _symbol in PREFIXES[: index + 1]}
+
+
+def is_ctcp(text: str) -> bool:
+    """A CTCP other than ACTION (what channel mode +C refuses)."""
+    if not text.startswith("\x01"):
+        return False
+    command = text[1:].rstrip("\x01").split(" ", 1)[0]
+    return command.upper() != "ACTION"
 
 
 def _send(

@@ -1,8 +1,8 @@
 """Channel and user modes: MODE, plus the helpers other families use to change or read them.
 
-Owns which mode letters exist and what parameters they take, and the ban list
-(mask normalization, MAXLIST). User modes change through `core.state` (`set_user_mode`),
-which keeps the LUSERS counters in step.
+Owns which mode letters exist and what parameters they take, and the list modes `b`, `e`
+and `I` (their replies and MAXLIST; what a mask is and matches is core.masks'). User modes
+change through `core.state` (`set_user_mode`), which keeps the LUSERS counters in step.
 
 A channel MODE is handled in two passes. `_parse` pairs each letter with its sign and
 parameter, left to right, and drops parameterised letters beyond `config.modes`. If any of
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, NamedTuple
 
-from miniircd.core import actions
+from miniircd.core import actions, masks
 from miniircd.core.channel import PREFIXES, Channel
 from miniircd.core.errors import (
     IrcError,
@@ -29,7 +29,7 @@ from miniircd.core.errors import (
 from miniircd.core.params import echo, is_word, parse_count
 from miniircd.core.session import Session
 from miniircd.core.state import toggle
-from miniircd.protocol.casemap import fold, is_channel_name
+from miniircd.protocol.casemap import is_channel_name
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_BANLISTFULL,
@@ -43,6 +43,10 @@ from miniircd.protocol.numerics import (
     RPL_CHANNELMODEIS,
     RPL_CREATIONTIME,
     RPL_ENDOFBANLIST,
+    RPL_ENDOFEXCEPTLIST,
+    RPL_ENDOFINVEXLIST,
+    RPL_EXCEPTLIST,
+    RPL_INVEXLIST,
     RPL_UMODEIS,
 )
 
@@ -51,17 +55,29 @@ if TYPE_CHECKING:
 
 # ISUPPORT's CHANMODES (these four, in this order), PREFIX and BOT are built from these
 # (Server.isupport), so what is advertised is what MODE enforces.
-LIST_MODES = "b"
+LIST_MODES = "beI"  # bans, ban exceptions (EXCEPTS), invite exceptions (INVEX)
+EXCEPTS_MODE = "e"
+INVEX_MODE = "I"
 KEY_MODES = "k"  # parameter when set; an optional one when unset
 LIMIT_MODES = "l"  # parameter when set only
-FLAG_MODES = "imnst"
+FLAG_MODES = "Cimnst"  # C: no CTCP but ACTION to the channel
 PREFIX_MODES = "".join(mode for mode, _symbol in PREFIXES)  # ov: @ and +
 CHANNEL_MODES = LIST_MODES + KEY_MODES + LIMIT_MODES + FLAG_MODES + PREFIX_MODES
 CHANNEL_MODES_WITH_PARAM = LIST_MODES + KEY_MODES + LIMIT_MODES + PREFIX_MODES
 BOT_MODE = "B"  # IRCv3 bot mode
 USER_MODES = BOT_MODE + "io"  # +o only through OPER
 
-MODE_NAMES = {"b": "ban", "k": "key", "l": "limit", "o": "op", "v": "voice"}
+MODE_NAMES = {
+    "b": "ban", "e": "ban exception", "I": "invite exception", "k": "key", "l": "limit",
+    "o": "op", "v": "voice",
+}  # fmt: skip
+
+# list mode -> (its entry numeric, its end numeric, the end's text)
+LIST_REPLIES = {
+    "b": (RPL_BANLIST, RPL_ENDOFBANLIST, "End of channel ban list"),
+    "e": (RPL_EXCEPTLIST, RPL_ENDOFEXCEPTLIST, "End of channel exception list"),
+    "I": (RPL_INVEXLIST, RPL_ENDOFINVEXLIST, "End of Channel Invite Exception List"),
+}
 
 
 class Change(NamedTuple):
@@ -86,18 +102,6 @@ def mode(server: Server, session: Session, msg: Message) -> None:
             _change_channel_modes(server, session, channel, modestring, msg.params[2:])
     else:
         _user_mode(server, session, target, modestring)
-
-
-def normalize_mask(mask: str) -> str:
-    """A full `nick!user@host` mask: `bob` -> `bob!*@*`, `u@h` -> `*!u@h`."""
-    if "!" in mask:
-        nick, _, rest = mask.partition("!")
-    elif "@" in mask:
-        nick, rest = "*", mask
-    else:
-        nick, rest = mask, "*"
-    user, _, host = rest.partition("@")
-    return f"{nick or '*'}!{user or '*'}@{host or '*'}"
 
 
 def echo_user_modes(server: Server, session: Session, changes: list[Change]) -> None:
@@ -138,11 +142,12 @@ def _send_channel_modes(server: Server, session: Session, channel: Channel) -> N
     out.numeric(session, RPL_CREATIONTIME, channel.name, str(channel.created))
 
 
-def _send_ban_list(server: Server, session: Session, channel: Channel) -> None:
+def _send_list(server: Server, session: Session, channel: Channel, char: str) -> None:
     out = server.outbox
-    for mask, (setter, set_at) in channel.bans.items():
-        out.numeric(session, RPL_BANLIST, channel.name, mask, setter, str(set_at))
-    out.numeric(session, RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+    entry, end, text = LIST_REPLIES[char]
+    for mask, (setter, set_at) in channel.list_of(char).items():
+        out.numeric(session, entry, channel.name, mask, setter, str(set_at))
+    out.numeric(session, end, channel.name, text)
 
 
 def _change_channel_modes(
@@ -155,12 +160,12 @@ def _change_channel_modes(
         raise not_channel_operator(channel.name)
     out = server.outbox
     applied: list[Change] = []
-    listed = False
+    listed: set[str] = set()
     for request in requests:
         if request.char in LIST_MODES and request.param is None:
-            if not listed:
-                _send_ban_list(server, session, channel)
-                listed = True
+            if request.char not in listed:
+                _send_list(server, session, channel, request.char)
+                listed.add(request.char)
             continue
         try:
             change = _apply(server, session, channel, request)
@@ -228,7 +233,7 @@ def _apply(server: Server, session: Session, channel: Channel, request: Change) 
         return _apply_limit(channel, on, param)
     assert param is not None
     if char in LIST_MODES:
-        return _apply_ban(server, session, channel, on, param)
+        return _apply_list(server, session, channel, request)
     return _apply_prefix(server, channel, sign, char, param)
 
 
@@ -265,24 +270,31 @@ def _apply_limit(channel: Channel, on: bool, param: str | None) -> Change | None
     return Change("+", "l", str(limit))
 
 
-def _apply_ban(
-    server: Server, session: Session, channel: Channel, on: bool, param: str
+def _apply_list(
+    server: Server, session: Session, channel: Channel, request: Change
 ) -> Change | None:
-    if not is_word(param):  # it could be neither broadcast nor listed
-        raise IrcError(ERR_INVALIDMODEPARAM, channel.name, "b", param, "Invalid ban mask")
-    mask = normalize_mask(param)
-    existing = next((ban for ban in channel.bans if fold(ban) == fold(mask)), None)
-    if not on:
+    sign, char, param = request
+    assert param is not None
+    mask = masks.normalize_entry(param, char) if is_word(param) else None
+    if mask is None:  # not a mask, or an extban this list cannot hold
+        text = f"Invalid {MODE_NAMES[char]} mask"
+        if is_word(param) and param.startswith(masks.EXTBAN_PREFIX):
+            text = "Invalid extban: use $a, $a:<account> or $m:<mask> (not in +I)"
+        raise IrcError(ERR_INVALIDMODEPARAM, channel.name, char, echo(param), text)
+    entries = channel.list_of(char)
+    existing = masks.find(entries, mask)
+    if sign == "-":
         if existing is None:
             return None
-        del channel.bans[existing]
-        return Change("-", "b", existing)
+        del entries[existing]
+        return Change("-", char, existing)
     if existing is not None:
         return None
-    if len(channel.bans) >= server.config.maxlist:
-        raise IrcError(ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full")
-    channel.bans[mask] = (session.prefix, int(server.now))
-    return Change("+", "b", mask)
+    if channel.list_size() >= server.config.maxlist:
+        text = f"Channel {MODE_NAMES[char]} list is full"
+        raise IrcError(ERR_BANLISTFULL, channel.name, mask, text)
+    entries[mask] = (session.prefix, int(server.now))
+    return Change("+", char, mask)
 
 
 def _apply_prefix(
