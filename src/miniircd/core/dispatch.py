@@ -93,6 +93,7 @@ COMMANDS: dict[str, Command] = {
     "VERSION": Command(server_queries.version),
     "TIME": Command(server_queries.time),
     "INFO": Command(server_queries.info),
+    "LINKS": Command(server_queries.links),
     "WALLOPS": Command(oper.wallops, 1, oper_only=True),
 }
 

@@ -1,4 +1,4 @@
-"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO."""
+"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO, LINKS."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from miniircd.core.errors import IrcError
+from miniircd.core.params import echo
 from miniircd.core.session import Session
+from miniircd.protocol.casemap import mask_matches
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
     ERR_NOMOTD,
     ERR_NOSUCHSERVER,
     RPL_ENDOFINFO,
+    RPL_ENDOFLINKS,
     RPL_ENDOFMOTD,
     RPL_GLOBALUSERS,
     RPL_INFO,
     RPL_ISUPPORT,
+    RPL_LINKS,
     RPL_LOCALUSERS,
     RPL_LUSERCHANNELS,
     RPL_LUSERCLIENT,
@@ -34,8 +38,14 @@ if TYPE_CHECKING:
 
 def _check_target(server: Server, msg: Message) -> None:
     """These queries take an optional server name, which can only be this server."""
-    if msg.params and msg.params[0] != server.name and msg.params[0] != "*":
-        raise IrcError(ERR_NOSUCHSERVER, msg.params[0], "No such server")
+    if msg.params:
+        _check_server(server, msg.params[0])
+
+
+def _check_server(server: Server, target: str) -> None:
+    """`target` must name this server: its name in any case, or a mask matching it."""
+    if not mask_matches(target, server.name):
+        raise IrcError(ERR_NOSUCHSERVER, echo(target), "No such server")
 
 
 # MOTD [<target>]
@@ -75,6 +85,24 @@ def info(server: Server, session: Session, msg: Message) -> None:
     ):
         out.numeric(session, RPL_INFO, line)
     out.numeric(session, RPL_ENDOFINFO, "End of INFO list")
+
+
+# LINKS [[<remote server>] <server mask>]
+def links(server: Server, session: Session, msg: Message) -> None:
+    params = msg.params
+    if len(params) > 1:
+        _check_server(server, params[0])
+    mask = params[-1] if params and params[-1] else None
+    out = server.outbox
+    # No server links yet: this server is the whole network, its own uplink, 0 hops away.
+    if mask is None or mask_matches(mask, server.name):
+        out.numeric(session, RPL_LINKS, server.name, server.name, f"0 {server_info(server)}")
+    out.numeric(session, RPL_ENDOFLINKS, "*" if mask is None else echo(mask), "End of /LINKS list")
+
+
+def server_info(server: Server) -> str:
+    """The one-line description of this server (`server_info`), as LINKS shows it."""
+    return server.config.server_info or f"{server.config.network} IRC server"
 
 
 def send_motd(server: Server, session: Session) -> None:
