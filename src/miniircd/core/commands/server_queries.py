@@ -1,22 +1,30 @@
-"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO, LINKS."""
+"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO, LINKS, HELP.
+
+The help texts themselves live in `core.help`, one per verb of the command table.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from miniircd.core import help as help_texts
 from miniircd.core.errors import IrcError
 from miniircd.core.params import echo
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import mask_matches
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
+    ERR_HELPNOTFOUND,
     ERR_NOMOTD,
     ERR_NOSUCHSERVER,
+    RPL_ENDOFHELP,
     RPL_ENDOFINFO,
     RPL_ENDOFLINKS,
     RPL_ENDOFMOTD,
     RPL_GLOBALUSERS,
+    RPL_HELPSTART,
+    RPL_HELPTXT,
     RPL_INFO,
     RPL_ISUPPORT,
     RPL_LINKS,
@@ -98,6 +106,44 @@ def links(server: Server, session: Session, msg: Message) -> None:
     if mask is None or mask_matches(mask, server.name):
         out.numeric(session, RPL_LINKS, server.name, server.name, f"0 {server_info(server)}")
     out.numeric(session, RPL_ENDOFLINKS, "*" if mask is None else echo(mask), "End of /LINKS list")
+
+
+# HELP [<subject>]   (HELPOP is the same command)
+def help_(server: Server, session: Session, msg: Message) -> None:
+    subject = msg.params[0] if msg.params and msg.params[0] else None
+    if subject is None:
+        lines = [help_texts.INDEX_TITLE, "", help_texts.INDEX_HEAD, *_index_lines()]
+        lines.append(help_texts.INDEX_FOOT)
+        _send_help(server, session, "*", lines)
+        return
+    text = help_texts.TEXTS.get(subject.upper())
+    if text is None:
+        raise IrcError(ERR_HELPNOTFOUND, echo(subject), "No help available on this topic")
+    title, *body = text
+    _send_help(server, session, echo(subject), [title, "", *body])
+
+
+def _index_lines() -> list[str]:
+    """The verbs with help, alphabetically, a few to a line."""
+    lines: list[str] = []
+    line = ""
+    for verb in sorted(help_texts.TEXTS):
+        if line and len(line) + 1 + len(verb) > help_texts.INDEX_WIDTH:
+            lines.append(line)
+            line = ""
+        line = f"{line} {verb}" if line else verb
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _send_help(server: Server, session: Session, subject: str, lines: list[str]) -> None:
+    """The first line as `704`, the last as `706`, those between as `705`."""
+    out = server.outbox
+    out.numeric(session, RPL_HELPSTART, subject, lines[0])
+    for line in lines[1:-1]:
+        out.numeric(session, RPL_HELPTXT, subject, line)
+    out.numeric(session, RPL_ENDOFHELP, subject, lines[-1])
 
 
 def server_info(server: Server) -> str:
