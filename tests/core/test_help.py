@@ -98,6 +98,10 @@ def test_unknown_subject_is_524(core: CoreHarness) -> None:
     assert alice.send("HELPOP nickserv") == [
         ":irc.test 524 alice nickserv :No help available on this topic"
     ]
+    dotless = "\u0131nfo"  # str.upper() makes it INFO
+    assert alice.send(f"HELP {dotless}") == [
+        f":irc.test 524 alice {dotless} :No help available on this topic"
+    ]
 
 
 def test_a_subject_that_cannot_be_echoed_is_star(core: CoreHarness) -> None:

@@ -116,7 +116,8 @@ def help_(server: Server, session: Session, msg: Message) -> None:
         lines.append(help_texts.INDEX_FOOT)
         _send_help(server, session, "*", lines)
         return
-    text = help_texts.TEXTS.get(subject.upper())
+    # ASCII only: str.upper() turns some other letters into ASCII (a dotless i into I)
+    text = help_texts.TEXTS.get(subject.upper()) if subject.isascii() else None
     if text is None:
         raise IrcError(ERR_HELPNOTFOUND, echo(subject), "No help available on this topic")
     title, *body = text
