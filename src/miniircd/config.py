@@ -43,6 +43,7 @@ class Config:
     # [server]
     server_name: str = field(default_factory=_default_server_name)
     network: str = "miniircd"
+    server_info: str | None = None  # LINKS's description; None: "<network> IRC server"
     password: str | None = None
     motd: tuple[str, ...] | None = DEFAULT_MOTD
     data_dir: Path = Path("miniircd-data")
@@ -128,7 +129,8 @@ def _same(*names: str) -> dict[str, str]:
 # section -> {key in the file: Config field}
 SECTIONS: dict[str, dict[str, str]] = {
     "server": _same(
-        "server_name", "network", "password", "motd", "data_dir", "log_level", "utf8_only"
+        "server_name", "network", "password", "motd", "data_dir", "log_level", "utf8_only",
+        "server_info",
     ),
     "listen": _same("host", "port"),
     "tls": {

@@ -94,6 +94,10 @@ COMMANDS: dict[str, Command] = {
     "VERSION": Command(server_queries.version),
     "TIME": Command(server_queries.time),
     "INFO": Command(server_queries.info),
+    "LINKS": Command(server_queries.links),
+    "HELP": Command(server_queries.help_),
+    "HELPOP": Command(server_queries.help_),
+    "WALLOPS": Command(oper.wallops, 1, oper_only=True),
 }
 
 

@@ -46,6 +46,7 @@ TEXT_VERBS = frozenset(
         "PONG",
         "AWAY",
         "SETNAME",
+        "WALLOPS",
     }
 )
 

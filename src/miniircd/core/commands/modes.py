@@ -65,7 +65,8 @@ PREFIX_MODES = "".join(mode for mode, _symbol in PREFIXES)  # ov: @ and +
 CHANNEL_MODES = LIST_MODES + KEY_MODES + LIMIT_MODES + FLAG_MODES + PREFIX_MODES
 CHANNEL_MODES_WITH_PARAM = LIST_MODES + KEY_MODES + LIMIT_MODES + PREFIX_MODES
 BOT_MODE = "B"  # IRCv3 bot mode
-USER_MODES = BOT_MODE + "io"  # +o only through OPER
+WALLOPS_MODE = "w"  # receives WALLOPS
+USER_MODES = BOT_MODE + "io" + WALLOPS_MODE  # +o only through OPER
 
 MODE_NAMES = {
     "b": "ban", "e": "ban exception", "I": "invite exception", "k": "key", "l": "limit",

@@ -1,4 +1,5 @@
-"""Operator commands: OPER, which checks the `[[operators]]` of the config, and KILL.
+"""Operator commands: OPER, which checks the `[[operators]]` of the config, KILL, REHASH
+and WALLOPS (to every user with user mode `w`).
 
 User mode `o` itself (and the oper count LUSERS shows) is changed only through
 `State.set_user_mode`.
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core import actions, jobs
 from miniircd.core.commands.modes import Change, echo_user_modes
-from miniircd.core.errors import IrcError, no_such_nick
+from miniircd.core.errors import IrcError, need_more_params, no_such_nick
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message
@@ -48,6 +49,17 @@ def oper(server: Server, session: Session, msg: Message) -> None:
 # REHASH
 def rehash(server: Server, session: Session, msg: Message) -> None:
     actions.request_rehash(server, session)
+
+
+# WALLOPS <text>
+def wallops(server: Server, session: Session, msg: Message) -> None:
+    text = msg.params[0]
+    if not text:
+        raise need_more_params("WALLOPS")
+    readers = [
+        user for user in server.state.users.values() if user.registered and "w" in user.modes
+    ]
+    server.outbox.send_many(readers, Message("WALLOPS", [text], session.prefix), session)
 
 
 # KILL <nickname> <comment>

@@ -1,21 +1,33 @@
-"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO."""
+"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO, LINKS, HELP.
+
+The help texts themselves live in `core.help`, one per verb of the command table.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from miniircd.core import help as help_texts
 from miniircd.core.errors import IrcError
+from miniircd.core.params import echo
 from miniircd.core.session import Session
+from miniircd.protocol.casemap import mask_matches
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
+    ERR_HELPNOTFOUND,
     ERR_NOMOTD,
     ERR_NOSUCHSERVER,
+    RPL_ENDOFHELP,
     RPL_ENDOFINFO,
+    RPL_ENDOFLINKS,
     RPL_ENDOFMOTD,
     RPL_GLOBALUSERS,
+    RPL_HELPSTART,
+    RPL_HELPTXT,
     RPL_INFO,
     RPL_ISUPPORT,
+    RPL_LINKS,
     RPL_LOCALUSERS,
     RPL_LUSERCHANNELS,
     RPL_LUSERCLIENT,
@@ -34,8 +46,14 @@ if TYPE_CHECKING:
 
 def _check_target(server: Server, msg: Message) -> None:
     """These queries take an optional server name, which can only be this server."""
-    if msg.params and msg.params[0] != server.name and msg.params[0] != "*":
-        raise IrcError(ERR_NOSUCHSERVER, msg.params[0], "No such server")
+    if msg.params:
+        _check_server(server, msg.params[0])
+
+
+def _check_server(server: Server, target: str) -> None:
+    """`target` must name this server: its name in any case, or a mask matching it."""
+    if not mask_matches(target, server.name):
+        raise IrcError(ERR_NOSUCHSERVER, echo(target), "No such server")
 
 
 # MOTD [<target>]
@@ -75,6 +93,63 @@ def info(server: Server, session: Session, msg: Message) -> None:
     ):
         out.numeric(session, RPL_INFO, line)
     out.numeric(session, RPL_ENDOFINFO, "End of INFO list")
+
+
+# LINKS [[<remote server>] <server mask>]
+def links(server: Server, session: Session, msg: Message) -> None:
+    params = msg.params
+    if len(params) > 1:
+        _check_server(server, params[0])
+    mask = params[-1] if params and params[-1] else None
+    out = server.outbox
+    # No server links yet: this server is the whole network, its own uplink, 0 hops away.
+    if mask is None or mask_matches(mask, server.name):
+        out.numeric(session, RPL_LINKS, server.name, server.name, f"0 {server_info(server)}")
+    out.numeric(session, RPL_ENDOFLINKS, "*" if mask is None else echo(mask), "End of /LINKS list")
+
+
+# HELP [<subject>]   (HELPOP is the same command)
+def help_(server: Server, session: Session, msg: Message) -> None:
+    subject = msg.params[0] if msg.params and msg.params[0] else None
+    if subject is None:
+        lines = [help_texts.INDEX_TITLE, "", help_texts.INDEX_HEAD, *_index_lines()]
+        lines.append(help_texts.INDEX_FOOT)
+        _send_help(server, session, "*", lines)
+        return
+    # ASCII only: str.upper() turns some other letters into ASCII (a dotless i into I)
+    text = help_texts.TEXTS.get(subject.upper()) if subject.isascii() else None
+    if text is None:
+        raise IrcError(ERR_HELPNOTFOUND, echo(subject), "No help available on this topic")
+    title, *body = text
+    _send_help(server, session, echo(subject), [title, "", *body])
+
+
+def _index_lines() -> list[str]:
+    """The verbs with help, alphabetically, a few to a line."""
+    lines: list[str] = []
+    line = ""
+    for verb in sorted(help_texts.TEXTS):
+        if line and len(line) + 1 + len(verb) > help_texts.INDEX_WIDTH:
+            lines.append(line)
+            line = ""
+        line = f"{line} {verb}" if line else verb
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _send_help(server: Server, session: Session, subject: str, lines: list[str]) -> None:
+    """The first line as `704`, the last as `706`, those between as `705`."""
+    out = server.outbox
+    out.numeric(session, RPL_HELPSTART, subject, lines[0])
+    for line in lines[1:-1]:
+        out.numeric(session, RPL_HELPTXT, subject, line)
+    out.numeric(session, RPL_ENDOFHELP, subject, lines[-1])
+
+
+def server_info(server: Server) -> str:
+    """The one-line description of this server (`server_info`), as LINKS shows it."""
+    return server.config.server_info or f"{server.config.network} IRC server"
 
 
 def send_motd(server: Server, session: Session) -> None:

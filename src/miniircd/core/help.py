@@ -1,0 +1,216 @@
+"""The help texts HELP and HELPOP answer with: one entry per verb of the command table.
+
+`TEXTS[verb]` is the syntax line (sent as the title, in `704`) followed by a few lines
+saying what the command does on this server. `tests/core/test_help.py` fails if a verb of
+`core.dispatch.COMMANDS` has no entry or an entry names no command, so a new command
+comes with its help. `INDEX` is the answer to a HELP without a subject.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, tuple[str, ...]] = {
+    "CAP": (
+        "CAP <subcommand> [:<capabilities>]",
+        "IRCv3 capability negotiation: CAP LS [302] lists the capabilities, CAP LIST",
+        "the enabled ones, CAP REQ :<cap> [-<cap>] enables or disables them (all or",
+        "none), CAP END ends negotiation and lets registration complete.",
+    ),
+    "PASS": (
+        "PASS <password>",
+        "Before registration: the server password. On a server without one, a login",
+        "instead: PASS <account>:<password>, or PASS <password> for the account named",
+        "like your nick.",
+    ),
+    "NICK": (
+        "NICK <nickname>",
+        "Sets or changes your nick (at most NICKLEN characters).",
+    ),
+    "USER": (
+        "USER <username> <mode> <unused> :<realname>",
+        "Sets your user name and real name while connecting; <mode> and <unused> are",
+        "ignored.",
+    ),
+    "PING": (
+        "PING <token>",
+        "The server answers PONG with the same token.",
+    ),
+    "PONG": (
+        "PONG [<server>] <token>",
+        "Answers the server's PING; it gets no reply.",
+    ),
+    "QUIT": (
+        "QUIT [:<reason>]",
+        "Disconnects; whoever shares a channel with you sees the reason.",
+    ),
+    "SETNAME": (
+        "SETNAME :<realname>",
+        "Changes your real name (IRCv3 setname; at most NAMELEN characters).",
+    ),
+    "AUTHENTICATE": (
+        "AUTHENTICATE PLAIN | <base64 chunk> | + | *",
+        "SASL login with the PLAIN mechanism, in chunks of 400 characters;",
+        "AUTHENTICATE * aborts.",
+    ),
+    "REGISTER": (
+        "REGISTER <account> {<email> | *} <password>",
+        "Creates an account and logs you in to it; * as the account means your nick.",
+        "The email is optional (* for none) and never mailed.",
+    ),
+    "JOIN": (
+        "JOIN <channel>{,<channel>} [<key>{,<key>}]  |  JOIN 0",
+        "Joins channels; one that does not exist is created with you as its operator",
+        "(a registered room if you are logged in). JOIN 0 leaves every channel.",
+    ),
+    "PART": (
+        "PART <channel>{,<channel>} [<reason>]",
+        "Leaves channels.",
+    ),
+    "TOPIC": (
+        "TOPIC <channel> [<topic>]",
+        "Shows a channel's topic, or sets it (under +t only channel operators may);",
+        "an empty topic clears it.",
+    ),
+    "NAMES": (
+        "NAMES [<channel>]",
+        "Lists the members of a channel, or of every channel you can see.",
+    ),
+    "LIST": (
+        "LIST [<channel>{,<channel>}]",
+        "Lists channels with their member count and topic; secret ones only to their",
+        "members.",
+    ),
+    "KICK": (
+        "KICK <channel> <nick> [<comment>]",
+        "Channel operators only: removes a user from the channel.",
+    ),
+    "INVITE": (
+        "INVITE <nick> <channel>",
+        "Invites a user to a channel you are in; the invitation lets it past +i, +l and",
+        "bans once. Under +i only channel operators may invite.",
+    ),
+    "PRIVMSG": (
+        "PRIVMSG <target>{,<target>} :<text>",
+        "Sends a message to channels, nicks or account names (at most TARGMAX targets).",
+        "To an account with nobody logged in, it waits in the account's inbox.",
+    ),
+    "NOTICE": (
+        "NOTICE <target>{,<target>} :<text>",
+        "Like PRIVMSG, but never answered with an error or an automatic reply.",
+    ),
+    "TAGMSG": (
+        "TAGMSG <target>{,<target>}",
+        "Sends only client-only tags (such as +typing) to targets that have the",
+        "message-tags capability; nothing is stored.",
+    ),
+    "HISTORY": (
+        "HISTORY <target> [<count>]",
+        "Replays the latest messages of a channel, or of your private conversation",
+        "with a user (default 50, at most CHATHISTORY).",
+    ),
+    "CHATHISTORY": (
+        "CHATHISTORY <subcommand> <target> <reference> [<reference>] <limit>",
+        "IRCv3 draft/chathistory: LATEST, BEFORE, AFTER, AROUND or BETWEEN a msgid= or",
+        "timestamp= reference, or TARGETS: the conversations active between two times.",
+    ),
+    "MARKREAD": (
+        "MARKREAD <target> [timestamp=<time>]",
+        "IRCv3 draft/read-marker: shows or moves forward your read marker for a",
+        "channel or a private conversation.",
+    ),
+    "MONITOR": (
+        "MONITOR {+ | -} <nick>{,<nick>}  |  MONITOR {C | L | S}",
+        "Tells you when the nicks on your list come online or go offline: + adds,",
+        "- removes, C clears, L lists, S shows which are online (at most MONITOR nicks).",
+    ),
+    "INBOX": (
+        "INBOX [<count>]",
+        "Logged-in users: replays the latest private messages to your account",
+        "(default 20, at most CHATHISTORY).",
+    ),
+    "MODE": (
+        "MODE <target> [<modestring> [<mode arguments>...]]",
+        "Shows or changes your own user modes: B bot, i invisible, w receive WALLOPS,",
+        "-o stop being an operator. Or a channel's modes: b k l i m n s t o v; changes",
+        "need channel operator status.",
+    ),
+    "OPER": (
+        "OPER <name> <password>",
+        "Makes you an IRC operator (user mode +o), with a name and password from the",
+        "server's configuration.",
+    ),
+    "KILL": (
+        "KILL <nick> <comment>",
+        "Operators only: disconnects a user.",
+    ),
+    "REHASH": (
+        "REHASH",
+        "Operators only: rereads the configuration file.",
+    ),
+    "WHO": (
+        "WHO <mask> [o][%<fields>[,<token>]]",
+        "Lists the members of a channel, or the users matching a mask; o keeps the",
+        "operators only, %<fields> (WHOX) answers one 354 per user with those fields.",
+    ),
+    "WHOIS": (
+        "WHOIS [<server>] <nick>",
+        "Shows a user's user name, host, real name, channels, account and idle time.",
+    ),
+    "WHOWAS": (
+        "WHOWAS <nick> [<count>]",
+        "Shows who last used a nick that is no longer in use, newest first.",
+    ),
+    "ISON": (
+        "ISON <nick>{ <nick>}",
+        "Tells which of the nicks are online.",
+    ),
+    "USERHOST": (
+        "USERHOST <nick>{ <nick>}",
+        "Shows user@host of up to 5 nicks, with * for an operator and - when away.",
+    ),
+    "AWAY": (
+        "AWAY [:<text>]",
+        "Marks you away with a message; without one, back.",
+    ),
+    "MOTD": (
+        "MOTD [<server>]",
+        "Shows the message of the day.",
+    ),
+    "LUSERS": (
+        "LUSERS",
+        "Counts users, operators, connections still registering and channels.",
+    ),
+    "VERSION": (
+        "VERSION [<server>]",
+        "Shows the server's version and its ISUPPORT (005) tokens.",
+    ),
+    "TIME": (
+        "TIME [<server>]",
+        "Shows the server's time, in UTC.",
+    ),
+    "INFO": (
+        "INFO [<server>]",
+        "Describes the server: its version, what it is and since when it runs.",
+    ),
+    "HELP": (
+        "HELP [<subject>]",
+        "Lists the commands, or explains the command named. HELPOP is the same.",
+    ),
+    "HELPOP": (
+        "HELPOP [<subject>]",
+        "The same as HELP.",
+    ),
+    "LINKS": (
+        "LINKS [[<server>] <mask>]",
+        "Lists the servers whose name matches the mask (all without one). This server",
+        "does not link to others, so it lists only itself.",
+    ),
+    "WALLOPS": (
+        "WALLOPS :<text>",
+        "Operators only: sends the text to every user with user mode +w.",
+    ),
+}
+
+INDEX_TITLE = "miniircd help"
+INDEX_HEAD = "HELP <command> explains one of these commands:"
+INDEX_FOOT = "The services have their own: /msg NickServ HELP, /msg ChanServ HELP."
+INDEX_WIDTH = 60  # characters of verbs per line of the list
