@@ -43,7 +43,7 @@ class Config:
     # [server]
     server_name: str = field(default_factory=_default_server_name)
     network: str = "miniircd"
-    server_info: str | None = None  # LINKS's description; None: "<network> IRC server"
+    server_info: str | None = None  # LINKS and WHOIS 312; None: "<network> IRC server"
     password: str | None = None
     motd: tuple[str, ...] | None = DEFAULT_MOTD
     data_dir: Path = Path("miniircd-data")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
+from miniircd.core.commands.server_queries import server_info
 from miniircd.core.errors import IrcError, no_such_nick
 from miniircd.core.params import parse_count
 from miniircd.core.services import SERVICE_HOST, SERVICE_INFO, service_nick
@@ -216,7 +217,7 @@ def whois(server: Server, session: Session, msg: Message) -> None:
     ]
     out.numeric_words(session, RPL_WHOISCHANNELS, [name], shown)
     home = target.server or server.name
-    out.numeric(session, RPL_WHOISSERVER, name, home, f"{server.config.network} IRC server")
+    out.numeric(session, RPL_WHOISSERVER, name, home, server_info(server))
     if "o" in target.modes:
         out.numeric(session, RPL_WHOISOPERATOR, name, "is an IRC operator")
     if "B" in target.modes:
