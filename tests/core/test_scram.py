@@ -468,3 +468,15 @@ def test_unknown_mechanism_lists_both(core: CoreHarness) -> None:
         SASL_FAIL.format("bob"),
     ]
     assert bob.send("AUTHENTICATE scram-sha-256") == ["AUTHENTICATE +"]
+
+
+def test_unknown_account_failures_count_against_the_address() -> None:
+    core = CoreHarness(login_attempts=1)
+    make_account(core, "alice")
+    bob = core.register("bob")
+    unknown = ScramClient("nobody", PW)
+    assert bob.send(*chunks(unknown.final(first_steps(bob, unknown)))) == [SASL_FAIL.format("bob")]
+    right = ScramClient("alice", PW)  # from the same address: throttled for a while
+    assert bob.send(*chunks(right.final(first_steps(bob, right)))) == [SASL_FAIL.format("bob")]
+    core.tick(core.server.config.login_window + 1)
+    assert scram_login(bob, "alice", PW)[-1] == SASL_OK.format("bob")

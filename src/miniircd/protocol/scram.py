@@ -213,12 +213,14 @@ class ServerExchange:
             raise ScramError("nonce mismatch")
         proof = _b64decode(proof_attr[2:])
         auth_message = self.auth_message + without_proof.encode()
-        if self.credentials is None:
-            raise BadProof("no credentials")
-        if not proof_matches(self.credentials.stored_key, auth_message, proof):
-            raise BadProof("invalid proof")
+        # Checked against a key nothing matches when there are no credentials, so that
+        # an unknown name costs the same work as a wrong password.
+        known = self.credentials
+        right = proof_matches(known.stored_key if known else bytes(KEY_BYTES), auth_message, proof)
+        if known is None or not right:
+            raise BadProof("invalid proof" if known else "no credentials")
         self.state = CLIENT_DONE
-        signature = server_signature(self.credentials.server_key, auth_message)
+        signature = server_signature(known.server_key, auth_message)
         return b"v=" + base64.b64encode(signature)
 
     def client_done(self, data: bytes) -> None:
