@@ -409,7 +409,7 @@ def test_sasl_wrong_password_and_unknown_account_look_the_same(core: CoreHarness
 def test_sasl_other_mechanism(core: CoreHarness) -> None:
     bob = core.register("bob")
     assert bob.send("AUTHENTICATE EXTERNAL") == [
-        ":irc.test 908 bob PLAIN :are available SASL mechanisms",
+        ":irc.test 908 bob PLAIN,SCRAM-SHA-256 :are available SASL mechanisms",
         SASL_FAIL.format("bob"),
     ]
     assert bob.send("AUTHENTICATE plain") == ["AUTHENTICATE +"]
@@ -701,7 +701,7 @@ def test_cap_ls_advertises_sasl_plain(core: CoreHarness) -> None:
     ls = client.send("CAP LS")[0].split(" :", 1)[1].split()
     assert "sasl" in ls and "draft/account-registration" in ls
     ls302 = client.send("CAP LS 302")[0].split(" :", 1)[1].split()
-    assert "sasl=PLAIN" in ls302
+    assert "sasl=PLAIN,SCRAM-SHA-256" in ls302
     assert "draft/account-registration=before-connect,custom-account-name" in ls302
     for cap in ("account-notify", "account-tag", "extended-join"):
         assert cap in ls302

@@ -8,7 +8,7 @@ CAP_LS_302 = (
     ":irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify"
     " draft/account-registration=before-connect,custom-account-name draft/chathistory"
     " draft/read-marker echo-message extended-join invite-notify labeled-response message-tags"
-    " multi-prefix sasl=PLAIN server-time setname standard-replies userhost-in-names"
+    " multi-prefix sasl=PLAIN,SCRAM-SHA-256 server-time setname standard-replies userhost-in-names"
 )
 
 

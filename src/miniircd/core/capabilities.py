@@ -24,7 +24,7 @@ CAPABILITIES: dict[str, str | None] = {
     "labeled-response": None,
     "message-tags": None,
     "multi-prefix": None,
-    "sasl": "PLAIN",
+    "sasl": "PLAIN,SCRAM-SHA-256",
     "server-time": None,
     "setname": None,
     "standard-replies": None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 
 from miniircd.core.user import User
+from miniircd.protocol.scram import ServerExchange
 
 
 class Session(User):
@@ -31,6 +32,7 @@ class Session(User):
         "read_markers",
         "sasl_buffer",
         "sasl_mechanism",
+        "sasl_scram",
     )
 
     def __init__(self, session_id: int, host: str, now: float) -> None:
@@ -52,3 +54,4 @@ class Session(User):
         self.nick_deadline: float | None = None  # when a protected nick must be identified
         self.sasl_mechanism: str | None = None
         self.sasl_buffer = ""
+        self.sasl_scram: ServerExchange | None = None  # a SCRAM-SHA-256 exchange under way

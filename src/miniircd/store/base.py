@@ -19,6 +19,7 @@ class Account:
     password_hash: str
     email: str | None
     created: float
+    scram: str | None = None  # SCRAM-SHA-256 record (store.passwords); None until made
 
 
 @dataclass(slots=True)
@@ -67,7 +68,18 @@ class Store(Protocol):
         """Add the account; False (and nothing written) if the name is taken."""
         ...
 
-    def set_password(self, name: str, password_hash: str) -> None: ...
+    def set_password(self, name: str, password_hash: str, scram: str | None = None) -> None:
+        """Replace the password hash and the SCRAM record (None: the account has none)."""
+        ...
+
+    def set_scram(self, name: str, password_hash: str, scram: str) -> bool:
+        """Give the account a SCRAM record, only if its password hash is still
+        `password_hash` (the record was made from that password); whether it was."""
+        ...
+
+    def secret(self, name: str) -> bytes:
+        """A random 32-byte key kept in the database under `name`, made on first use."""
+        ...
 
     def delete_account(self, name: str) -> None:
         """Remove the account, with its read markers and login tokens."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sqlite3
 import threading
 from collections.abc import Collection
@@ -98,6 +99,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE rooms ADD COLUMN excepts TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE rooms ADD COLUMN invex TEXT NOT NULL DEFAULT '[]';
     """,
+    # SCRAM-SHA-256 records beside the scrypt hashes (NULL until the password is next set
+    # or used), and random keys of the server's own (the fake SCRAM salts').
+    """
+    ALTER TABLE accounts ADD COLUMN scram TEXT;
+    CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 _MESSAGE_COLUMNS = (
@@ -174,24 +184,40 @@ class SqliteStore:
 
     def get_account(self, name: str) -> Account | None:
         row = self.db.execute(
-            "SELECT name, password_hash, email, created FROM accounts WHERE folded = ?",
+            "SELECT name, password_hash, email, created, scram FROM accounts WHERE folded = ?",
             (fold(name),),
         ).fetchone()
         return Account(*row) if row else None
 
     def create_account(self, account: Account) -> bool:
         cursor = self._write(
-            "INSERT OR IGNORE INTO accounts (folded, name, password_hash, email, created)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO accounts (folded, name, password_hash, email, created, scram)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (fold(account.name), account.name, account.password_hash, account.email,
-             account.created),
+             account.created, account.scram),
         )  # fmt: skip
         return cursor.rowcount == 1
 
-    def set_password(self, name: str, password_hash: str) -> None:
+    def set_password(self, name: str, password_hash: str, scram: str | None = None) -> None:
         self._write(
-            "UPDATE accounts SET password_hash = ? WHERE folded = ?", (password_hash, fold(name))
+            "UPDATE accounts SET password_hash = ?, scram = ? WHERE folded = ?",
+            (password_hash, scram, fold(name)),
         )
+
+    def set_scram(self, name: str, password_hash: str, scram: str) -> bool:
+        cursor = self._write(
+            "UPDATE accounts SET scram = ? WHERE folded = ? AND password_hash = ?",
+            (scram, fold(name), password_hash),
+        )
+        return cursor.rowcount == 1
+
+    def secret(self, name: str) -> bytes:
+        row = self.db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            return bytes(row[0])
+        value = secrets.token_bytes(32)
+        self._write("INSERT INTO secrets (name, value) VALUES (?, ?)", (name, value))
+        return value
 
     def delete_account(self, name: str) -> None:
         self._write("DELETE FROM accounts WHERE folded = ?", (fold(name),))

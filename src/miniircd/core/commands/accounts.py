@@ -1,9 +1,12 @@
-"""Accounts: create (REGISTER), log in (SASL PLAIN, PASS) and the shared login machinery.
+"""Accounts: create (REGISTER), log in (SASL PLAIN and SCRAM-SHA-256, PASS) and the shared
+login machinery.
 
 Password hashing and checking run off the loop (`jobs.defer`). An unknown account and a
 wrong password look the same to the client, in words and in timing: an unknown name is
 checked against a dummy hash. Failed logins are throttled per account and per IP: after
 `login_attempts` failures within `login_window` seconds further tries fail at once.
+A password is also made into a SCRAM-SHA-256 record whenever it is set or, for an account
+that has none yet, first checked right (SCRAM's steps are in sasl_scram).
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from typing import TYPE_CHECKING
 
 from miniircd.config import Config
 from miniircd.core import actions, capabilities, jobs
+from miniircd.core.commands import sasl_scram
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
 from miniircd.logs import fields
+from miniircd.protocol import scram
 from miniircd.protocol.casemap import fold, is_valid_nick
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -38,6 +43,7 @@ from miniircd.store.passwords import (
     hash_password,
     is_login_token,
     login_token_matches,
+    scram_record,
     verify_password,
 )
 
@@ -50,7 +56,7 @@ SASL_CHUNK = 400
 # message (two names and a password) that fits in the 512-byte line that set the password.
 SASL_MAX = 4 * SASL_CHUNK
 EMAIL_MAX = 254  # the longest address SMTP can carry (RFC 5321)
-SASL_MECHANISMS = "PLAIN"
+SASL_MECHANISMS = "PLAIN," + scram.MECHANISM
 # An unknown account is checked against this, so it costs as much as a wrong password.
 _DUMMY_HASH = hash_password("miniircd dummy password")
 
@@ -122,7 +128,21 @@ def check_password(
     """Check `name`/`password` off the loop; `then(account)` on success, `then(None)` if not."""
     account = server.store.get_account(name)
     encoded = account.password_hash if account is not None else _DUMMY_HASH
-    _check(server, session, name, account, lambda: verify_password(password, encoded), then)
+    upgrade = account is not None and account.scram is None
+    made: list[str] = []  # the SCRAM record made off the loop, for an account without one
+
+    def verify() -> bool:
+        right = verify_password(password, encoded)
+        if right and upgrade:
+            made.append(scram_record(password))
+        return right
+
+    def done(found: Account | None) -> None:
+        if found is not None and made:
+            server.store.set_scram(found.name, found.password_hash, made[0])
+        then(found)
+
+    _check(server, session, name, account, verify, done)
 
 
 def check_login(
@@ -212,18 +232,19 @@ def create_account(
     """Hash off the loop, then store and log in. `then` gets "created", or "taken" if the
     name was taken meanwhile, or "logged in" if the session logged in meanwhile."""
 
-    def store(encoded: str) -> None:
+    def store(hashes: tuple[str, str]) -> None:
+        encoded, record = hashes
         if session.account is not None:
             then("logged in")
             return
-        if not server.store.create_account(Account(name, encoded, email, server.now)):
+        if not server.store.create_account(Account(name, encoded, email, server.now, record)):
             then("taken")
             return
         login(server, session, name)
         actions.nick_owner_changed(server, name)
         then("created")
 
-    jobs.defer(server, session, lambda: hash_password(password), store)
+    jobs.defer(server, session, lambda: (hash_password(password), scram_record(password)), store)
 
 
 # REGISTER <account> {<email> | *} <password>   (IRCv3 draft/account-registration)
@@ -278,12 +299,15 @@ def authenticate(server: Server, session: Session, msg: Message) -> None:
     if session.sasl_mechanism is None:
         if session.account is not None:
             raise IrcError(ERR_SASLALREADY, "You have already authenticated using SASL")
-        if data.upper() != "PLAIN":
+        mechanism = data.upper()
+        if mechanism not in SASL_MECHANISMS.split(","):
             server.outbox.numeric(
                 session, RPL_SASLMECHS, SASL_MECHANISMS, "are available SASL mechanisms"
             )
             raise _sasl_failed()
-        session.sasl_mechanism = "PLAIN"
+        session.sasl_mechanism = mechanism
+        if mechanism == scram.MECHANISM:
+            session.sasl_scram = scram.ServerExchange()
         server.outbox.send(session, Message("AUTHENTICATE", ["+"]))
         return
     if data != "+":  # `+` carries no data: it ends a message that filled its last chunk
@@ -294,12 +318,16 @@ def authenticate(server: Server, session: Session, msg: Message) -> None:
     if len(data) == SASL_CHUNK:
         return  # more to come
     payload, session.sasl_buffer = session.sasl_buffer, ""
-    _sasl_plain(server, session, payload)
+    if session.sasl_mechanism == "PLAIN":
+        _sasl_plain(server, session, payload)
+    else:
+        _sasl_scram(server, session, payload)
 
 
 def _sasl_reset(session: Session) -> None:
     session.sasl_mechanism = None
     session.sasl_buffer = ""
+    session.sasl_scram = None
 
 
 def _sasl_failed() -> IrcError:
@@ -325,6 +353,19 @@ def _sasl_plain(server: Server, session: Session, payload: str) -> None:
         server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
 
     check_login(server, session, authcid, password, done)
+
+
+def _sasl_scram(server: Server, session: Session, payload: str) -> None:
+    outcome, value = sasl_scram.step(server, session, payload)
+    if outcome == sasl_scram.CHALLENGE:
+        for chunk in sasl_scram.chunks(value):
+            server.outbox.send(session, Message("AUTHENTICATE", [chunk]))
+        return
+    _sasl_reset(session)
+    if outcome != sasl_scram.LOGIN:
+        raise _sasl_failed()
+    login(server, session, value)
+    server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
 
 
 def pass_login(server: Server, session: Session) -> None:

@@ -23,7 +23,12 @@ from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
 from miniircd.protocol.casemap import fold
 from miniircd.store.base import Account
-from miniircd.store.passwords import hash_password, login_token_hash, new_login_token
+from miniircd.store.passwords import (
+    hash_password,
+    login_token_hash,
+    new_login_token,
+    scram_record,
+)
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -153,12 +158,13 @@ def _passwd(server: Server, session: Session, args: list[str]) -> None:
         return
 
     def change(account: Account) -> None:
-        def store(encoded: str) -> None:
-            server.store.set_password(account.name, encoded)
+        def store(hashes: tuple[str, str]) -> None:
+            server.store.set_password(account.name, *hashes)
             server.store.delete_login_tokens(account.name)  # a stolen one stops working
             _say(server, session, "Your password has been changed.")
 
-        jobs.defer(server, session, lambda: hash_password(args[1]), store)
+        new = args[1]
+        jobs.defer(server, session, lambda: (hash_password(new), scram_record(new)), store)
 
     _with_own_password(server, session, args[0], change)
 
