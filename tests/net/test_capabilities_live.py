@@ -216,6 +216,24 @@ def test_cap_extended_join(live: LiveServer) -> None:
     assert watcher.expect("JOIN") == f":{prefix('carol')} JOIN #c carol :carol"
 
 
+def test_cap_extended_monitor(live: LiveServer) -> None:
+    watcher = modern(live, "watcher", "extended-monitor away-notify setname")
+    watcher.send("MONITOR + bob")
+    watcher.expect(" 731 ")
+    bob = live.client("bob")  # shares no channel with the watcher
+    assert watcher.expect(" 730 ") == f":irc.test 730 watcher :{prefix('bob')}"
+    bob.send("AWAY :lunch")
+    assert watcher.expect("AWAY") == f":{prefix('bob')} AWAY :lunch"
+    joined(watcher, "#c")
+    joined(bob, "#c")  # now a peer too: still told once
+    bob.send("SETNAME :Bob Renamed", "AWAY")
+    assert watcher.expect("JOIN") == f":{prefix('bob')} JOIN #c"
+    assert watcher.expect("AWAY :lunch") == f":{prefix('bob')} AWAY :lunch"  # away-notify's
+    assert read(watcher, 2) == [f":{prefix('bob')} SETNAME :Bob Renamed", f":{prefix('bob')} AWAY"]
+    watcher.send("PING :end")
+    assert watcher.expect(".") == ":irc.test PONG irc.test :end"  # nothing more came first
+
+
 def test_cap_invite_notify(live: LiveServer) -> None:
     op = live.client("op")
     joined(op, "#c")

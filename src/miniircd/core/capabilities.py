@@ -20,6 +20,7 @@ CAPABILITIES: dict[str, str | None] = {
     "draft/read-marker": None,
     "echo-message": None,
     "extended-join": None,
+    "extended-monitor": None,
     "invite-notify": None,
     "labeled-response": None,
     "message-tags": None,
