@@ -163,6 +163,24 @@ def test_cap_draft_account_registration_with_a_server_password(tmp_path: Path) -
         server.stop()
 
 
+def test_cap_draft_channel_rename(live: LiveServer) -> None:
+    aware = modern(live, "aware", "draft/channel-rename")
+    plain = live.client("plain")
+    joined(aware, "#bar")
+    joined(plain, "#bar")
+    aware.send("RENAME #bar #qux :no reason")
+    assert aware.expect("RENAME") == f":{prefix('aware')} RENAME #bar #qux :no reason"
+    assert plain.expect("PART") == f":{prefix('plain')} PART #bar :no reason"
+    assert plain.expect("JOIN") == f":{prefix('plain')} JOIN #qux"
+    assert plain.expect(" 353 ") == ":irc.test 353 plain = #qux :@aware plain"
+    plain.send("RENAME #qux #other")
+    assert plain.expect(" 482 ") == ":irc.test 482 plain #qux :You're not channel operator"
+    aware.send("RENAME #qux #QUX")  # a change of case: no fallback for plain
+    assert aware.expect("RENAME") == f":{prefix('aware')} RENAME #qux #QUX :"
+    plain.send("NAMES #qux")
+    assert plain.expect(".") == ":irc.test 353 plain = #QUX :@aware plain"  # nothing before
+
+
 def test_cap_draft_chathistory(live: LiveServer) -> None:
     talker = live.client("talker")
     joined(talker, "#c")

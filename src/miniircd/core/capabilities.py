@@ -16,6 +16,7 @@ CAPABILITIES: dict[str, str | None] = {
     "batch": None,
     "cap-notify": None,
     "draft/account-registration": None,  # the value comes from account_registration()
+    "draft/channel-rename": None,
     "draft/chathistory": None,
     "draft/read-marker": None,
     "echo-message": None,

@@ -23,6 +23,7 @@ from miniircd.core.commands import (
     oper,
     readmarker,
     registration,
+    rename,
     server_queries,
     user_queries,
 )
@@ -70,6 +71,7 @@ COMMANDS: dict[str, Command] = {
     "LIST": Command(channels.list_),
     "KICK": Command(channels.kick, 2),
     "INVITE": Command(channels.invite, 2),
+    "RENAME": Command(rename.rename, 2),
     "PRIVMSG": Command(messages.privmsg),
     "NOTICE": Command(messages.notice),
     "TAGMSG": Command(messages.tagmsg),
