@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from harness import CoreClient, CoreHarness
 
 FULL = "Monitor list is full."
@@ -277,3 +279,116 @@ def test_watcher_changing_nick_keeps_its_list(core: CoreHarness) -> None:
     alice.send("MONITOR + bob", "NICK alicia")
     core.register("bob")
     assert alice.take() == [":irc.test 730 alicia :bob!~bob@127.0.0.1"]
+
+
+# -- extended-monitor ----------------------------------------------------------------------
+
+BOB = "bob!~bob@127.0.0.1"
+
+
+def with_caps(core: CoreHarness, nick: str, caps: str) -> CoreClient:
+    """A registered client that negotiated `caps` (space-separated)."""
+    client = core.connect()
+    client.send("CAP LS 302", f"CAP REQ :{caps}")
+    lines = client.send(f"NICK {nick}", f"USER {nick} 0 * :{nick.title()}", "CAP END")
+    assert any(" 001 " in line for line in lines), lines
+    return client
+
+
+def test_extended_monitor_is_offered(core: CoreHarness) -> None:
+    client = core.connect()
+    offered = " ".join(client.send("CAP LS 302")).split()
+    assert "extended-monitor" in offered
+    assert client.send("CAP REQ :extended-monitor") == [":irc.test CAP * ACK :extended-monitor"]
+
+
+def test_away_reaches_watchers_outside_any_channel(core: CoreHarness) -> None:
+    # the target signs on after the MONITOR, or before it: the same either way
+    for before in (True, False):
+        core = CoreHarness()
+        foo = with_caps(core, "foo", "extended-monitor away-notify")
+        if before:
+            foo.send("MONITOR + bob")
+            bob = core.register("bob")
+            assert foo.take() == [f":irc.test 730 foo :{BOB}"]
+        else:
+            bob = core.register("bob")
+            assert foo.send("MONITOR + bob") == [f":irc.test 730 foo :{BOB}"]
+        bob.send("AWAY :afk")
+        assert foo.take() == [f":{BOB} AWAY :afk"]
+        bob.send("AWAY")
+        assert foo.take() == [f":{BOB} AWAY"]
+
+
+def test_away_needs_both_capabilities(core: CoreHarness) -> None:
+    only_extended = with_caps(core, "ext", "extended-monitor")
+    only_notify = with_caps(core, "notify", "away-notify")
+    plain = core.register("plain")
+    bob = core.register("bob")
+    for watcher in (only_extended, only_notify, plain):
+        watcher.send("MONITOR + bob")
+    bob.send("AWAY :afk", "AWAY")
+    assert [only_extended.take(), only_notify.take(), plain.take()] == [[], [], []]
+
+
+def test_a_watcher_sharing_a_channel_hears_once(core: CoreHarness) -> None:
+    foo = with_caps(core, "foo", "extended-monitor away-notify setname account-notify")
+    bob = core.register("bob")
+    foo.send("JOIN #c", "MONITOR + bob")
+    bob.send("JOIN #c")
+    foo.take()
+    bob.send("AWAY :afk", "SETNAME :Bob Two")
+    assert foo.take() == [f":{BOB} AWAY :afk", f":{BOB} SETNAME :Bob Two"]
+
+
+def test_setname_reaches_watchers_with_the_capability(core: CoreHarness) -> None:
+    foo = with_caps(core, "foo", "extended-monitor setname")
+    plain = with_caps(core, "plain", "setname")  # monitors, but without extended-monitor
+    foo.send("MONITOR + bob")
+    plain.send("MONITOR + bob")
+    bob = core.register("bob")
+    foo.take()
+    plain.take()
+    bob.send("SETNAME :new name")
+    assert foo.take() == [f":{BOB} SETNAME :new name"]
+    assert plain.take() == []
+
+
+def test_account_changes_reach_watchers(core: CoreHarness) -> None:
+    maker = core.connect()
+    maker.send("REGISTER jilles * sesame-password")
+    maker.send("QUIT")
+    foo = with_caps(core, "foo", "extended-monitor account-notify")
+    other = with_caps(core, "other", "extended-monitor")
+    bob = with_caps(core, "bob", "sasl")
+    foo.send("MONITOR + bob")
+    other.send("MONITOR + bob")
+    assert bob.send("AUTHENTICATE PLAIN") == ["AUTHENTICATE +"]
+    payload = base64.b64encode(b"jilles\0jilles\0sesame-password").decode()
+    assert " 903 " in bob.send(f"AUTHENTICATE {payload}")[-1]
+    assert foo.take() == [f":{BOB} ACCOUNT jilles"]
+    bob.send("PRIVMSG NickServ :LOGOUT")
+    assert foo.take() == [f":{BOB} ACCOUNT *"]
+    assert other.take() == []
+
+
+def test_a_user_is_not_its_own_extended_watcher(core: CoreHarness) -> None:
+    bob = with_caps(core, "bob", "extended-monitor away-notify setname")
+    bob.send("MONITOR + bob")
+    assert bob.send("AWAY :afk") == [":irc.test 306 bob :You have been marked as being away"]
+    assert bob.send("SETNAME :Once") == [f":{BOB} SETNAME :Once"]  # as setname says, once
+
+
+def test_extended_notices_follow_the_nick(core: CoreHarness) -> None:
+    foo = with_caps(core, "foo", "extended-monitor away-notify")
+    bob = core.register("bob")
+    foo.send("MONITOR + bob")
+    bob.send("NICK robert")
+    assert foo.take() == [":irc.test 731 foo :bob"]
+    bob.send("AWAY :gone")
+    assert foo.take() == []  # robert is not monitored
+    bob.send("NICK bob")
+    assert foo.take() == [f":irc.test 730 foo :{BOB}"]
+    foo.send("MONITOR - bob")
+    bob.send("AWAY")
+    assert foo.take() == []

@@ -163,6 +163,24 @@ def test_cap_draft_account_registration_with_a_server_password(tmp_path: Path) -
         server.stop()
 
 
+def test_cap_draft_channel_rename(live: LiveServer) -> None:
+    aware = modern(live, "aware", "draft/channel-rename")
+    plain = live.client("plain")
+    joined(aware, "#bar")
+    joined(plain, "#bar")
+    aware.send("RENAME #bar #qux :no reason")
+    assert aware.expect("RENAME") == f":{prefix('aware')} RENAME #bar #qux :no reason"
+    assert plain.expect("PART") == f":{prefix('plain')} PART #bar :no reason"
+    assert plain.expect("JOIN") == f":{prefix('plain')} JOIN #qux"
+    assert plain.expect(" 353 ") == ":irc.test 353 plain = #qux :@aware plain"
+    plain.send("RENAME #qux #other")
+    assert plain.expect(" 482 ") == ":irc.test 482 plain #qux :You're not channel operator"
+    aware.send("RENAME #qux #QUX")  # a change of case: no fallback for plain
+    assert aware.expect("RENAME") == f":{prefix('aware')} RENAME #qux #QUX :"
+    plain.send("NAMES #qux")
+    assert plain.expect(".") == ":irc.test 353 plain = #QUX :@aware plain"  # nothing before
+
+
 def test_cap_draft_chathistory(live: LiveServer) -> None:
     talker = live.client("talker")
     joined(talker, "#c")
@@ -214,6 +232,24 @@ def test_cap_extended_join(live: LiveServer) -> None:
     carol = with_account(live, "carol")
     joined(carol, "#c")
     assert watcher.expect("JOIN") == f":{prefix('carol')} JOIN #c carol :carol"
+
+
+def test_cap_extended_monitor(live: LiveServer) -> None:
+    watcher = modern(live, "watcher", "extended-monitor away-notify setname")
+    watcher.send("MONITOR + bob")
+    watcher.expect(" 731 ")
+    bob = live.client("bob")  # shares no channel with the watcher
+    assert watcher.expect(" 730 ") == f":irc.test 730 watcher :{prefix('bob')}"
+    bob.send("AWAY :lunch")
+    assert watcher.expect("AWAY") == f":{prefix('bob')} AWAY :lunch"
+    joined(watcher, "#c")
+    joined(bob, "#c")  # now a peer too: still told once
+    bob.send("SETNAME :Bob Renamed", "AWAY")
+    assert watcher.expect("JOIN") == f":{prefix('bob')} JOIN #c"
+    assert watcher.expect("AWAY :lunch") == f":{prefix('bob')} AWAY :lunch"  # away-notify's
+    assert read(watcher, 2) == [f":{prefix('bob')} SETNAME :Bob Renamed", f":{prefix('bob')} AWAY"]
+    watcher.send("PING :end")
+    assert watcher.expect(".") == ":irc.test PONG irc.test :end"  # nothing more came first
 
 
 def test_cap_invite_notify(live: LiveServer) -> None:

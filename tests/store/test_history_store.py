@@ -80,3 +80,44 @@ def test_rooms_round_trip_across_reopen(tmp_path: Path) -> None:
     assert reopened.load_rooms() == [room]
     reopened.delete_room("#CLUB")
     assert reopened.load_rooms() == []
+
+
+def test_rename_room_moves_registration_history_and_markers(tmp_path: Path) -> None:
+    store = filled(tmp_path, 3)
+    store.add_message(message("#c", 1), unread=False)  # an earlier room's history stays
+    store.save_room(RoomRecord("#A", "alice", 1700))
+    store.set_read_marker("alice", "#a", 2000)
+    store.set_read_marker("bob", "#a", 1000)
+    store.set_read_marker("bob", "#c", 5000)  # bob's later marker on the new name wins
+    store.set_read_marker("carol", "#b", 3000)
+    store.rename_room("#A", "#C")
+    store.close()
+    reopened = SqliteStore(tmp_path / "db.sqlite3")
+    assert reopened.load_rooms() == [RoomRecord("#C", "alice", 1700)]
+    assert reopened.messages("#a") == []
+    moved = reopened.messages("#c")
+    assert texts(moved) == [1, 2, 3, 1]  # by id: #a's, then the one #c had before
+    assert [m.target for m in moved] == ["#C", "#C", "#C", "#c"]
+    assert texts(reopened.messages("#b")) == [1, 2, 3]
+    markers = [(who, key, reopened.read_marker(who, key)) for who in ("alice", "bob", "carol")
+               for key in ("#a", "#b", "#c")]  # fmt: skip
+    assert [m for m in markers if m[2] is not None] == [
+        ("alice", "#c", 2000), ("bob", "#c", 5000), ("carol", "#b", 3000),
+    ]  # fmt: skip
+
+
+def test_rename_room_by_case_keeps_the_keys(tmp_path: Path) -> None:
+    store = filled(tmp_path, 2)
+    store.save_room(RoomRecord("#a", "alice", 1700))
+    store.set_read_marker("alice", "#a", 2000)
+    store.rename_room("#a", "#A")
+    assert store.load_rooms() == [RoomRecord("#A", "alice", 1700)]
+    assert [m.target for m in store.messages("#a")] == ["#A", "#A"]
+    assert store.read_marker("alice", "#a") == 2000
+
+
+def test_rename_room_of_an_unregistered_room_moves_its_history(tmp_path: Path) -> None:
+    store = filled(tmp_path, 2)
+    store.rename_room("#b", "#d")
+    assert store.load_rooms() == []
+    assert texts(store.messages("#d")) == [1, 2]

@@ -16,10 +16,12 @@ CAPABILITIES: dict[str, str | None] = {
     "batch": None,
     "cap-notify": None,
     "draft/account-registration": None,  # the value comes from account_registration()
+    "draft/channel-rename": None,
     "draft/chathistory": None,
     "draft/read-marker": None,
     "echo-message": None,
     "extended-join": None,
+    "extended-monitor": None,
     "invite-notify": None,
     "labeled-response": None,
     "message-tags": None,

@@ -24,6 +24,7 @@ from miniircd.core.commands import (
     oper,
     readmarker,
     registration,
+    rename,
     server_queries,
     user_queries,
 )
@@ -71,6 +72,7 @@ COMMANDS: dict[str, Command] = {
     "LIST": Command(chanlist.list_),
     "KICK": Command(channels.kick, 2),
     "INVITE": Command(channels.invite),
+    "RENAME": Command(rename.rename, 2),
     "PRIVMSG": Command(messages.privmsg),
     "NOTICE": Command(messages.notice),
     "TAGMSG": Command(messages.tagmsg),

@@ -47,9 +47,10 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "Changes your real name (IRCv3 setname; at most NAMELEN characters).",
     ),
     "AUTHENTICATE": (
-        "AUTHENTICATE PLAIN | <base64 chunk> | + | *",
-        "SASL login with the PLAIN mechanism, in chunks of 400 characters;",
-        "AUTHENTICATE * aborts.",
+        "AUTHENTICATE PLAIN | SCRAM-SHA-256 | <base64 chunk> | + | *",
+        "SASL login with PLAIN or SCRAM-SHA-256 (the password never crosses the wire),",
+        "in chunks of 400 characters; AUTHENTICATE * aborts. SCRAM needs one PLAIN",
+        "login first for accounts made before it was offered.",
     ),
     "REGISTER": (
         "REGISTER <account> {<email> | *} <password>",
@@ -71,27 +72,31 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "an empty topic clears it.",
     ),
     "NAMES": (
-        "NAMES [<channel>]",
-        "Lists the members of a channel, or of every channel you can see.",
+        "NAMES [<channel>{,<channel>}]",
+        "Lists the members of channels, or of every channel you can see.",
     ),
     "LIST": (
-        "LIST [<channel>{,<channel>}]",
+        "LIST [<channel | mask | condition>{,...}]",
         "Lists channels with their member count and topic; secret ones only to their",
-        "members.",
+        "members. Conditions: >n / <n members, C>n / C<n minutes since creation,",
+        "T>n / T<n minutes since the topic was set, !mask to leave names out.",
     ),
     "KICK": (
-        "KICK <channel> <nick> [<comment>]",
-        "Channel operators only: removes a user from the channel.",
+        "KICK <channel> <nick>{,<nick>} [<comment>]",
+        "Channel operators only: removes users from the channel, one by one (at most",
+        "TARGMAX KICK nicks).",
     ),
     "INVITE": (
-        "INVITE <nick> <channel>",
+        "INVITE <nick> <channel>  |  INVITE",
         "Invites a user to a channel you are in; the invitation lets it past +i, +l and",
-        "bans once. Under +i only channel operators may invite.",
+        "bans once. Under +i only channel operators may invite. Without parameters,",
+        "lists the channels you are invited to.",
     ),
     "PRIVMSG": (
         "PRIVMSG <target>{,<target>} :<text>",
         "Sends a message to channels, nicks or account names (at most TARGMAX targets).",
         "To an account with nobody logged in, it waits in the account's inbox.",
+        "@#channel reaches only its operators, +#channel its voiced members and ops.",
     ),
     "NOTICE": (
         "NOTICE <target>{,<target>} :<text>",
@@ -130,8 +135,9 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "MODE": (
         "MODE <target> [<modestring> [<mode arguments>...]]",
         "Shows or changes your own user modes: B bot, i invisible, w receive WALLOPS,",
-        "-o stop being an operator. Or a channel's modes: b k l i m n s t o v; changes",
-        "need channel operator status.",
+        "-o stop being an operator. Or a channel's modes: b e I (ban, exception and",
+        "invite lists; $a:<account>, $a and $m:<mask> extbans), C k l i m n s t o v;",
+        "changes need channel operator status.",
     ),
     "OPER": (
         "OPER <name> <password>",
@@ -203,6 +209,12 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "LINKS [[<server>] <mask>]",
         "Lists the servers whose name matches the mask (all without one). This server",
         "does not link to others, so it lists only itself.",
+    ),
+    "RENAME": (
+        "RENAME <channel> <new name> [:<reason>]",
+        "Channel operators only: gives the channel a new name. Members, modes, topic,",
+        "bans, registration and history move with it; clients without the",
+        "draft/channel-rename capability see a PART and a JOIN.",
     ),
     "WALLOPS": (
         "WALLOPS :<text>",

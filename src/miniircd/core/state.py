@@ -9,9 +9,10 @@ queues a line.
 
 Theory of operation: a user enters with `add` and becomes visible to the network's
 counters with `register`; it claims and releases nicks with `claim_nick`; it enters and
-leaves channels with `join` and `part` (a channel is made by `open_channel` and forgotten
-by the same rule everywhere, `_forget_if_unused`); it watches nicks with `watch` and
-`unwatch`; `remove` takes it out of every table at once, leaving a WHOWAS entry.
+leaves channels with `join` and `part` (a channel is made by `open_channel`, renamed by
+`rename_channel` and forgotten by the same rule everywhere, `_forget_if_unused`); it
+watches nicks with `watch` and `unwatch`; `remove` takes it out of every table at once,
+leaving a WHOWAS entry.
 
 Invariants (`check` lists every one that does not hold; the transcript tests run it after
 every test):
@@ -190,6 +191,20 @@ class State:
         """The room is no longer registered: it lives on only while it has members."""
         channel.founder = None
         self._forget_if_unused(channel)
+
+    def rename_channel(self, channel: Channel, name: str) -> None:
+        """Give `channel` the name `name` (checked free by the caller, or the same name in
+        another case), re-keying it in `channels` and in each member's `channels`."""
+        old = fold(channel.name)
+        new = fold(name)
+        channel.name = name
+        if old == new:
+            return
+        del self.channels[old]
+        self.channels[new] = channel
+        for member in channel.members:
+            del member.channels[old]
+            member.channels[new] = channel
 
     def _forget_if_unused(self, channel: Channel) -> None:
         if not channel.members and channel.founder is None:

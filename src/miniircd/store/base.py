@@ -103,6 +103,17 @@ class Store(Protocol):
 
     def delete_room(self, name: str) -> None: ...
 
+    def rename_room(self, old: str, new: str) -> None:
+        """Everything kept under the room named `old` now belongs to the room named `new`
+        (checked free by the caller, or `old` in another case): its registration if it has
+        one, its history (each message's conversation and target) and the read markers
+        on it. Messages and markers already kept under `new`, from an earlier room of that
+        name, stay: the history goes with the name, as it would for a room made anew.
+        Rooms and messages are found through their indexes (the messages are as many as
+        history retention keeps); the read markers, keyed by account first, are scanned:
+        a rename is rare, and an index for it would cost every marker write."""
+        ...
+
     def add_message(self, message: StoredMessage, unread: bool) -> int:
         """Store a message (its `id` is ignored); return the id it was given."""
         ...

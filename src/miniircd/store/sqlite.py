@@ -276,6 +276,26 @@ class SqliteStore:
     def delete_room(self, name: str) -> None:
         self._write("DELETE FROM rooms WHERE folded = ?", (fold(name),))
 
+    def rename_room(self, old: str, new: str) -> None:
+        old_key, new_key = fold(old), fold(new)
+        self._write(
+            "UPDATE rooms SET folded = ?, name = ? WHERE folded = ?", (new_key, new, old_key)
+        )
+        self._write(
+            "UPDATE messages SET conversation = ?, target = ? WHERE conversation = ?",
+            (new_key, new, old_key),
+        )
+        if new_key == old_key:
+            return  # a change of case: the markers' keys stay as they are
+        # An account with markers on both names keeps the later one.
+        self._write(
+            "INSERT INTO read_markers (account, target, time_ms)"
+            " SELECT account, ?, time_ms FROM read_markers WHERE target = ?"
+            " ON CONFLICT (account, target) DO UPDATE SET time_ms = max(time_ms, excluded.time_ms)",
+            (new_key, old_key),
+        )
+        self._write("DELETE FROM read_markers WHERE target = ?", (old_key,))
+
     # -- history and the inbox --------------------------------------------------------------------
 
     def add_message(self, message: StoredMessage, unread: bool) -> int:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.config import Config
 from miniircd.core import actions, capabilities, jobs
-from miniircd.core.commands import sasl_scram
+from miniircd.core.commands import monitor, sasl_scram
 from miniircd.core.errors import Fail, IrcError
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
@@ -213,10 +213,12 @@ def _mask(session: Session) -> str:
 
 
 def _notify_account(server: Server, session: Session) -> None:
-    """account-notify: `ACCOUNT <name|*>` to peers (and self) that asked for it."""
+    """account-notify: `ACCOUNT <name|*>` to peers (and self) that asked for it, and to
+    MONITOR watchers with extended-monitor."""
     if not session.registered:
         return
-    watchers = [s for s in server.state.peers_and_self(session) if "account-notify" in s.caps]
+    near = server.state.peers_and_self(session)
+    watchers = monitor.audience(server, session, "account-notify", near)
     msg = Message("ACCOUNT", [session.account or "*"], session.prefix)
     server.outbox.send_many(watchers, msg, session)
 

@@ -5,6 +5,10 @@ each user's `monitoring` (folded nick -> the nick as the client gave it, in the 
 added) and the reverse index `State.watchers` (folded nick -> who monitors it). A sign-on
 or sign-off touches only the watchers of that one nick, never every session.
 
+With the `extended-monitor` capability, a watcher also hears what the capabilities
+away-notify, account-notify and setname announce to a user's channel peers, for every nick
+it monitors: `audience` adds such watchers to the peers, each listener once.
+
 A target is "online" when a registered user holds the nick; a nick merely claimed by a
 client still registering is offline until its registration completes. Lists in replies are
 comma-separated and split over as many lines as it takes to keep each within 512 bytes.
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING
 from miniircd.core.errors import IrcError, need_more_params
 from miniircd.core.outbox import MAX_LINE
 from miniircd.core.session import Session
+from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, is_valid_nick
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -33,6 +38,7 @@ if TYPE_CHECKING:
     from miniircd.core.server import Server
 
 FULL_TEXT = "Monitor list is full."
+EXTENDED = "extended-monitor"
 
 
 # MONITOR <+|-> <target>{,<target>}  |  MONITOR <C|L|S>
@@ -133,3 +139,19 @@ def signed_off(server: Server, nick: str) -> None:
     """Nobody uses `nick` any more (quit, or changed away from it): tell its watchers."""
     for watcher in server.state.watchers.get(fold(nick), ()):
         server.outbox.numeric(watcher, RPL_MONOFFLINE, nick)
+
+
+def audience(server: Server, user: User, cap: str, near: set[User]) -> list[User]:
+    """Who is told of a change to `user` (AWAY, ACCOUNT, SETNAME) under capability `cap`:
+    those of `near` (its channel peers, with or without itself) that negotiated `cap`, and
+    the users monitoring its nick that negotiated both `cap` and `extended-monitor`, unless
+    they are in `near` already: nobody hears of one change twice. `user` is never its own
+    watcher here: whether it hears of its own change is for `near` to say."""
+    hearers = [other for other in near if cap in other.caps]
+    watchers = server.state.watchers.get(fold(user.nick)) if user.nick else None
+    if watchers:
+        for watcher in watchers:
+            caps = watcher.caps
+            if cap in caps and EXTENDED in caps and watcher is not user and watcher not in near:
+                hearers.append(watcher)
+    return hearers

@@ -94,6 +94,19 @@ def on_join(server: Server, session: Session, channel: Channel) -> None:
         _tell(server, [session], channel.name, stored)
 
 
+def room_renamed(server: Server, old: str, new: str) -> None:
+    """A room's folded name went from `old` to `new`: the markers of the clients that are
+    not logged in follow it, as the store moves the accounts' (`Store.rename_room`); one
+    on both names keeps the later."""
+    if old == new:
+        return
+    for user in server.state.users.values():
+        if isinstance(user, Session) and old in user.read_markers:
+            markers = user.read_markers
+            moved = markers.pop(old)
+            markers[new] = max(moved, markers.pop(new, moved))
+
+
 def delivered(server: Server, session: Session, messages: Iterable[StoredMessage]) -> None:
     """At login, once the unread private messages (oldest first) were sent to `session`:
     move each conversation's marker to its newest delivered message."""

@@ -145,7 +145,8 @@ def setname(server: Server, session: Session, msg: Message) -> None:
     if not realname or len(realname) > server.config.namelen:
         raise Fail("SETNAME", "INVALID_REALNAME", "Realname is not valid")
     session.realname = realname
-    watchers = [s for s in server.state.peers_and_self(session) if "setname" in s.caps]
+    near = server.state.peers_and_self(session)
+    watchers = monitor.audience(server, session, "setname", near)  # + extended-monitor
     server.outbox.send_many(watchers, Message("SETNAME", [realname], session.prefix), session)
 
 

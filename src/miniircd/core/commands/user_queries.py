@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
+from miniircd.core.commands import monitor
 from miniircd.core.commands.server_queries import server_info
 from miniircd.core.errors import IrcError, no_such_nick
 from miniircd.core.params import parse_count
@@ -286,7 +287,8 @@ def away(server: Server, session: Session, msg: Message) -> None:
     else:
         session.away = None
         server.outbox.numeric(session, RPL_UNAWAY, "You are no longer marked as being away")
-    # away-notify: peers that asked are told, `AWAY :text` or a bare `AWAY` when back
-    watchers = [peer for peer in server.state.peers(session) if "away-notify" in peer.caps]
+    # away-notify: peers that asked are told, `AWAY :text` or a bare `AWAY` when back;
+    # so are its MONITOR watchers with extended-monitor
+    watchers = monitor.audience(server, session, "away-notify", server.state.peers(session))
     params = [session.away] if session.away is not None else []
     server.outbox.send_many(watchers, Message("AWAY", params, session.prefix), session)
