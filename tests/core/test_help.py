@@ -70,8 +70,10 @@ def test_subject_is_answered_with_its_text_and_echoed_as_given(core: CoreHarness
         ":irc.test 705 alice PrivMsg :",
         ":irc.test 705 alice PrivMsg :Sends a message to channels, nicks or account names "
         "(at most TARGMAX targets).",
-        ":irc.test 706 alice PrivMsg :To an account with nobody logged in, it waits in the "
+        ":irc.test 705 alice PrivMsg :To an account with nobody logged in, it waits in the "
         "account's inbox.",
+        ":irc.test 706 alice PrivMsg :@#channel reaches only its operators, +#channel its "
+        "voiced members and ops.",
     ]
 
 
