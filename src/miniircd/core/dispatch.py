@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from miniircd.core.commands import (
     accounts,
+    batch,
     channels,
     chathistory,
     history,
@@ -93,6 +94,7 @@ COMMANDS: dict[str, Command] = {
     "VERSION": Command(server_queries.version),
     "TIME": Command(server_queries.time),
     "INFO": Command(server_queries.info),
+    "BATCH": Command(batch.batch, 1),
 }
 
 

@@ -8,8 +8,12 @@ goes back; `outq` holds serialized lines not yet handed to the network layer.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from miniircd.core.user import User
+
+if TYPE_CHECKING:
+    from miniircd.core.multiline import OpenBatch
 
 
 class Session(User):
@@ -23,6 +27,7 @@ class Session(User):
         "flood_stamp",
         "flood_tokens",
         "last_seen",
+        "multiline",
         "nick_deadline",
         "nick_refused",
         "password",
@@ -52,3 +57,4 @@ class Session(User):
         self.nick_deadline: float | None = None  # when a protected nick must be identified
         self.sasl_mechanism: str | None = None
         self.sasl_buffer = ""
+        self.multiline: OpenBatch | None = None  # a draft/multiline batch being sent
