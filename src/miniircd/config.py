@@ -87,6 +87,8 @@ class Config:
     max_line_pending: int = 8192
     max_connections: int = 10000  # open sockets in all, TLS handshakes included
     max_connections_per_ip: int = 20
+    multiline_max_bytes: int = 4096  # draft/multiline: bytes of one message, line feeds included
+    multiline_max_lines: int = 32  # draft/multiline: lines in one batch
     # [history]
     history_replay: int = 50  # messages replayed on join to clients without chathistory
     history_max: int = 10000  # messages kept per room or private conversation
@@ -153,6 +155,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         "nicklen", "userlen", "namelen", "channellen", "topiclen", "kicklen", "awaylen",
         "chanlimit", "targmax", "modes", "maxlist", "monitor_max", "whowas_history", "sendq",
         "max_line_pending", "max_connections", "max_connections_per_ip",
+        "multiline_max_bytes", "multiline_max_lines",
     ),
     "history": _same(
         "history_replay", "history_max", "history_days", "chathistory_max", "inbox_show",
@@ -260,6 +263,8 @@ def validate(config: Config) -> Config:
         raise ConfigError("ping_timeout must be longer than ping_interval")
     if config.max_connections < 1 or config.max_connections_per_ip < 1:
         raise ConfigError("max_connections and max_connections_per_ip must be at least 1")
+    if config.multiline_max_bytes < 1 or config.multiline_max_lines < 1:
+        raise ConfigError("multiline_max_bytes and multiline_max_lines must be at least 1")
     if config.register_email_required:
         raise ConfigError(
             "register_email_required cannot be true: this server cannot send mail, so it"

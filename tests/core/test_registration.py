@@ -7,9 +7,10 @@ from harness import CoreHarness
 CAP_LS_302 = (
     ":irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify"
     " draft/account-registration=before-connect,custom-account-name draft/channel-rename"
-    " draft/chathistory draft/read-marker echo-message extended-join extended-monitor"
-    " invite-notify labeled-response message-tags multi-prefix sasl=PLAIN,SCRAM-SHA-256"
-    " server-time setname standard-replies userhost-in-names"
+    " draft/chathistory draft/multiline=max-bytes=4096,max-lines=32 draft/read-marker"
+    " echo-message extended-join extended-monitor invite-notify labeled-response"
+    " message-tags multi-prefix sasl=PLAIN,SCRAM-SHA-256 server-time setname"
+    " standard-replies userhost-in-names"
 )
 
 
@@ -170,9 +171,10 @@ def test_cap_ls_without_version_has_no_values(core: CoreHarness) -> None:
     client = core.connect()
     assert client.send("CAP LS") == [
         ":irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify"
-        " draft/account-registration draft/channel-rename draft/chathistory draft/read-marker"
-        " echo-message extended-join extended-monitor invite-notify labeled-response"
-        " message-tags multi-prefix sasl server-time setname standard-replies userhost-in-names"
+        " draft/account-registration draft/channel-rename draft/chathistory draft/multiline"
+        " draft/read-marker echo-message extended-join extended-monitor invite-notify"
+        " labeled-response message-tags multi-prefix sasl server-time setname"
+        " standard-replies userhost-in-names"
     ]
     assert client.send("CAP REQ :sasl extended-join") == [
         ":irc.test CAP * ACK :sasl extended-join"

@@ -198,6 +198,24 @@ def test_cap_draft_chathistory(live: LiveServer) -> None:
     )
 
 
+def test_cap_draft_multiline(live: LiveServer) -> None:
+    client = LineClient(live.port)
+    client.send("CAP LS 302")
+    assert "draft/multiline=max-bytes=4096,max-lines=32" in client.expect(" LS ").split()
+    sender = modern(live, "sender", "batch draft/multiline")
+    joined(sender, "#c")
+    reader = modern(live, "reader", "batch draft/multiline")
+    joined(reader, "#c")
+    sender.send("BATCH +m draft/multiline #c", "@batch=m PRIVMSG #c :a", "@batch=m PRIVMSG #c :b")
+    sender.send("BATCH -m")
+    start = reader.expect("BATCH")
+    found = re.fullmatch(rf":{re.escape(prefix('sender'))} BATCH \+(\w+) draft/multiline #c", start)
+    assert found is not None, start
+    assert reader.expect("PRIVMSG") == f"@batch={found.group(1)} :{prefix('sender')} PRIVMSG #c :a"
+    assert reader.expect("PRIVMSG") == f"@batch={found.group(1)} :{prefix('sender')} PRIVMSG #c :b"
+    assert reader.expect("BATCH") == f":{prefix('sender')} BATCH -{found.group(1)}"
+
+
 def test_cap_draft_read_marker(live: LiveServer) -> None:
     with_account(live, "reader").send("QUIT")
     devices = []

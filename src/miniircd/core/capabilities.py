@@ -2,7 +2,8 @@
 
 Only what is fully implemented is listed here; every entry is exercised by a test. The
 values are fixed, except `draft/account-registration`'s: it lists the account registration
-policy in force, which follows the configuration (`account_registration`).
+policy in force, which follows the configuration (`account_registration`), and
+`draft/multiline`'s: the configured limits of a batch (`multiline`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ CAPABILITIES: dict[str, str | None] = {
     "draft/account-registration": None,  # the value comes from account_registration()
     "draft/channel-rename": None,
     "draft/chathistory": None,
+    "draft/multiline": None,  # the value comes from multiline()
     "draft/read-marker": None,
     "echo-message": None,
     "extended-join": None,
@@ -50,9 +52,18 @@ def account_registration(config: Config) -> str:
     return ",".join(keys)
 
 
+def multiline(config: Config) -> str:
+    """The `draft/multiline` value: the limits a batch is held to (core.commands.batch)."""
+    return f"max-bytes={config.multiline_max_bytes},max-lines={config.multiline_max_lines}"
+
+
 def offered(config: Config) -> dict[str, str | None]:
     """Every capability with the value it has under `config`."""
-    return {**CAPABILITIES, "draft/account-registration": account_registration(config)}
+    return {
+        **CAPABILITIES,
+        "draft/account-registration": account_registration(config),
+        "draft/multiline": multiline(config),
+    }
 
 
 def ls_tokens(version: int, config: Config) -> list[str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from miniircd.core.commands import (
     accounts,
+    batch,
     chanlist,
     channels,
     chathistory,
@@ -100,6 +101,7 @@ COMMANDS: dict[str, Command] = {
     "HELP": Command(server_queries.help_),
     "HELPOP": Command(server_queries.help_),
     "WALLOPS": Command(oper.wallops, 1, oper_only=True),
+    "BATCH": Command(batch.batch, 1),
 }
 
 

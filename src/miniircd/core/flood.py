@@ -7,7 +7,9 @@ Two things hold a line back, and both queue it in the session's `backlog`, in ar
   one token; a session holds at most `flood_burst` tokens and gains `flood_rate` a second.
   A line that finds no token is not dropped but waits for one, so a fast client is slowed
   down rather than cut off. PONG costs no token (it only proves the client is alive), and
-  operators are exempt.
+  operators are exempt. The lines inside a client's open `draft/multiline` batch pass
+  free, so that a batch is never held back half-way; when the batch ends they are charged
+  all at once (`charge`), and the client's next lines wait until the bucket refills.
 
 Once a session has a backlog, every later line joins it behind the others. A backlog
 longer than `flood_backlog` lines disconnects the client ("Excess Flood"), whichever of
@@ -44,7 +46,12 @@ class FloodControl:
 
     def _free(self, session: Session, raw: bytes) -> bool:
         """Whether `raw` may run without a token."""
-        return not self.enabled or "o" in session.modes or raw.startswith((b"PONG", b"pong"))
+        return (
+            not self.enabled
+            or "o" in session.modes
+            or raw.startswith((b"PONG", b"pong"))
+            or (session.multiline is not None and not session.multiline.failed)
+        )
 
     def _take_token(self, session: Session, raw: bytes, now: float) -> bool:
         if self._free(session, raw):
@@ -54,6 +61,13 @@ class FloodControl:
             session.flood_tokens -= 1
             return True
         return False
+
+    def charge(self, session: Session, lines: int, now: float) -> None:
+        """Take the tokens of `lines` lines that came in free (a multiline batch's); the
+        bucket may go below zero, and the session's next lines wait until it refills."""
+        if self.enabled and "o" not in session.modes:
+            self._refill(session, now)
+            session.flood_tokens -= lines
 
     def admit(self, session: Session, raw: bytes, now: float) -> bool | None:
         """True: handle the line now. False: it was queued. None: the session must go."""

@@ -216,6 +216,13 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "bans, registration and history move with it; clients without the",
         "draft/channel-rename capability see a PART and a JOIN.",
     ),
+    "BATCH": (
+        "BATCH +<ref> draft/multiline <target>  ...  BATCH -<ref>",
+        "Sends one message of several lines (needs the draft/multiline and batch",
+        "capabilities): each line as @batch=<ref> PRIVMSG <target> :<line>, with the",
+        "draft/multiline-concat tag to continue the previous line. At most",
+        "max-lines lines and max-bytes bytes (the capability's value).",
+    ),
     "WALLOPS": (
         "WALLOPS :<text>",
         "Operators only: sends the text to every user with user mode +w.",

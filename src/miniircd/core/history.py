@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from miniircd.core import multiline
 from miniircd.core.session import Session
 from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, is_channel_name
@@ -154,7 +155,7 @@ def replay(
         line = as_message(stored, timestamp_text)
         if batched:
             line.tags["batch"] = ref
-        out.send(session, line)
+        multiline.send_many(out, (session,), line)  # a multiline message as one batch
     if batched:
         out.from_server(session, "BATCH", f"-{ref}")
     else:

@@ -18,15 +18,18 @@ from miniircd.protocol.message import Message, parse
 
 MAX_LINE = 510  # bytes of a line without CR-LF
 # Commands defined by IRCv3 specifications with their own FAIL codes: always answered with FAIL.
-IRCV3_COMMANDS = frozenset({"REGISTER", "CHATHISTORY", "MARKREAD", "SETNAME", "RENAME"})
+IRCV3_COMMANDS = frozenset(
+    {"REGISTER", "CHATHISTORY", "MARKREAD", "SETNAME", "RENAME", "BATCH"}
+)
 # Capabilities that change the tags a recipient gets (User.tag_caps), and the tags
 # each lets through; every other tag (msgid, client-only +tags) needs message-tags.
 TAG_CAPS = frozenset(
-    {"account-tag", "batch", "labeled-response", "message-tags", "server-time"}
+    {"account-tag", "batch", "labeled-response", "message-tags", "server-time", "draft/multiline"}
 )
 _TAG_CAP = {
     "account": "account-tag",
     "batch": "batch",
+    "draft/multiline-concat": "draft/multiline",
     "label": "labeled-response",
     "time": "server-time",
 }
@@ -170,7 +173,8 @@ class Outbox:
         if not lines:
             self.send(session, Message("ACK", [], self.server_name, {"label": label}))
             return
-        if len(lines) == 1 or "batch" not in session.caps:
+        if len(lines) == 1 or "batch" not in session.caps or _multiline_batch(lines):
+            # the multiline spec: the echo of a multiline batch takes the label on its opening
             first, *rest = lines
             session.outq.extend([_add_tags(first, {"label": label}), *rest])
             return
@@ -207,9 +211,24 @@ def _with_tags(msg: Message, caps: frozenset[str], sender: User | None) -> Messa
     return Message(msg.verb, msg.params, msg.source, tags)
 
 
+def _multiline_batch(lines: list[bytes]) -> bool:
+    """Whether `lines` are exactly one `draft/multiline` batch, opening to closing."""
+    if b" BATCH +" not in lines[0]:
+        return False  # most answers: not a batch at all
+    first, last = parse(_text(lines[0])), parse(_text(lines[-1]))
+    if first.verb != "BATCH" or last.verb != "BATCH" or len(first.params) < 2 or not last.params:
+        return False
+    opening, kind = first.params[:2]
+    return kind == "draft/multiline" and last.params[0] == f"-{opening[1:]}"
+
+
+def _text(line: bytes) -> str:
+    return line.decode("utf-8", "surrogateescape").rstrip("\r\n")
+
+
 def _add_tags(line: bytes, tags: dict[str, str], keep: bool = False) -> bytes:
     """A queued line with more tags; with `keep`, tags it has already win (nested batches)."""
-    msg = parse(line.decode("utf-8", "surrogateescape").rstrip("\r\n"))
+    msg = parse(_text(line))
     msg.tags = {**tags, **msg.tags} if keep else {**msg.tags, **tags}
     return encode(msg)
 

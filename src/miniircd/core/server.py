@@ -36,7 +36,7 @@ from miniircd import __version__
 from miniircd.config import NOT_RELOADABLE, Config
 from miniircd.core import actions, channel, dispatch, masks
 from miniircd.core.channel import Channel
-from miniircd.core.commands import chanlist, messages, modes, nickserv, registration
+from miniircd.core.commands import batch, chanlist, messages, modes, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.flood import FloodControl
 from miniircd.core.ids import Ids
@@ -198,6 +198,8 @@ class Server:
             msg = parse(text)
         except ParseError:
             return
+        if session.multiline is not None and not refuse and batch.collect(self, session, msg):
+            return  # a line of an open multiline batch, answered when the batch ends
         label = msg.tags.get("label") if "labeled-response" in session.caps else None
         if label is None and not refuse:
             dispatch.dispatch(self, session, msg)
@@ -207,8 +209,8 @@ class Server:
             self._refuse_non_utf8(session, msg.verb)
         else:
             dispatch.dispatch(self, session, msg)
-        if label is not None:
-            self._end_answer(session, start, label)
+        if label is not None and not (msg.verb == "BATCH" and session.multiline is not None):
+            self._end_answer(session, start, label)  # (a batch it opened answers when it ends)
 
     def _end_answer(self, session: Session, start: int, label: str) -> None:
         """labeled-response: the lines queued since `start` answer the command labelled

@@ -8,9 +8,13 @@ goes back; `outq` holds serialized lines not yet handed to the network layer.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from miniircd.core.user import User
 from miniircd.protocol.scram import ServerExchange
+
+if TYPE_CHECKING:
+    from miniircd.core.multiline import OpenBatch
 
 
 class Session(User):
@@ -24,6 +28,7 @@ class Session(User):
         "flood_stamp",
         "flood_tokens",
         "last_seen",
+        "multiline",
         "nick_deadline",
         "nick_refused",
         "password",
@@ -55,3 +60,4 @@ class Session(User):
         self.sasl_mechanism: str | None = None
         self.sasl_buffer = ""
         self.sasl_scram: ServerExchange | None = None  # a SCRAM-SHA-256 exchange under way
+        self.multiline: OpenBatch | None = None  # a draft/multiline batch being sent

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from miniircd.core import multiline
 from miniircd.core.channel import PREFIXES
 from miniircd.core.commands import chanserv, nickserv
 from miniircd.core.commands.user_queries import away_reply
@@ -176,7 +177,7 @@ def _to_channel(
         line_tags = record(server, session, verb, channel.name, fold(channel.name), text, tags)
     params = [shown] if verb == "TAGMSG" else [shown, text]
     line = Message(verb, params, session.prefix, line_tags)
-    server.outbox.send_many(_audience(session, verb, others), line, session)
+    multiline.send_many(server.outbox, _audience(session, verb, others), line, session)
 
 
 def _ranks_from(index: int) -> set[str]:
@@ -200,10 +201,10 @@ def _send(
     the answer to its command; the echo is that answer (labeled-response), so the
     delivered copy goes aside."""
     if to_self and sender in audience:
-        server.outbox.send_aside(sender, line, sender)
+        multiline.send_aside(server.outbox, sender, line, sender)
         audience = audience.copy()
         audience.remove(sender)  # the first is the delivered copy; an echo comes last
-    server.outbox.send_many(audience, line, sender)
+    multiline.send_many(server.outbox, audience, line, sender)
 
 
 def _audience(sender: Session, verb: str, recipients: list[User]) -> list[User]:
