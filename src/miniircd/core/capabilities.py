@@ -17,6 +17,8 @@ CAPABILITIES: dict[str, str | None] = {
     "cap-notify": None,
     "draft/account-registration": None,  # the value comes from account_registration()
     "draft/chathistory": None,
+    "draft/event-playback": None,
+    "draft/message-redaction": None,
     "draft/read-marker": None,
     "echo-message": None,
     "extended-join": None,
