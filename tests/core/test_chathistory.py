@@ -475,3 +475,30 @@ def test_quit_and_nick_are_kept_in_every_room_of_the_user(core: CoreHarness) -> 
         if "msgid=" in line
     }
     assert len(msgids) == 4
+
+
+def test_reactions_are_kept_for_event_playback_only(core: CoreHarness) -> None:
+    alice = modern(core, "alice", "password1")
+    alice.send("CAP REQ :draft/event-playback echo-message", "JOIN #r")
+    bob = modern(core, "bob", "password2")
+    bob.send("JOIN #r")
+    alice.send("PRIVMSG bob :hi")  # bob is now a correspondent
+    (react,) = alice.send("@+draft/react=1;+draft/reply=x TAGMSG #r")
+    alice.send("@+typing=active TAGMSG #r")  # not kept
+    (persist,) = alice.send("@+draft/persist;+x=y TAGMSG bob")
+    bob.take()
+    def same(line: str, replayed: list[str], ref: str) -> None:
+        """`replayed` is `line` alone, in the batch `ref` (tags in any order)."""
+        (one,) = replayed
+        tags, rest = one.split(" ", 1)
+        assert (set(tags[1:].split(";")), rest) == (
+            {*line.split(" ", 1)[0][1:].split(";"), f"batch={ref}"},
+            line.split(" ", 1)[1],
+        )
+
+    same(react, batch(alice.send("CHATHISTORY LATEST #r * 1"))[1], "batch1")
+    same(persist, batch(alice.send("CHATHISTORY LATEST bob * 1"))[1], "batch2")
+    assert texts(bob, "CHATHISTORY LATEST #r * 5") == []  # no event-playback: none
+    assert texts(bob, "CHATHISTORY LATEST alice * 5") == ["hi"]
+    assert core.store.unread_count("bob") == 0
+    assert alice.send("INBOX")[1:-1] == []

@@ -151,7 +151,7 @@ def test_unknown_msgid(core: CoreHarness) -> None:
     assert alice.send(f"REDACT #r {msgid}") == [  # already redacted
         f":irc.test FAIL REDACT UNKNOWN_MSGID #r {msgid} {unknown}"
     ]
-    (tagmsg,) = alice.send("@+draft/react=1 TAGMSG #r")
+    (tagmsg,) = alice.send("@+typing=active TAGMSG #r")
     tagmsg_id = msgid_of(tagmsg)
     assert alice.send(f"REDACT #r {tagmsg_id}") == [  # not stored
         f":irc.test FAIL REDACT UNKNOWN_MSGID #r {tagmsg_id} {unknown}"
@@ -220,3 +220,11 @@ def test_redacted_unread_message_leaves_the_inbox(core: CoreHarness) -> None:
     assert alice.send(f"REDACT bob {msgid}")[0].endswith(f"REDACT bob {msgid}")
     assert core.store.unread_count("bob") == 0
     assert core.store.personal("bob", 10) == []
+
+
+def test_a_kept_reaction_can_be_redacted(core: CoreHarness) -> None:
+    alice, bob, _ = room(core)
+    (react,) = alice.send("@+draft/react=1 TAGMSG #r")
+    (echo,) = alice.send(f"REDACT #r {msgid_of(react)}")
+    assert echo.endswith(f":{A} REDACT #r {msgid_of(react)}")
+    assert bob.take() == [react, echo]

@@ -8,7 +8,8 @@ everyone, carries only the time. The other live lines carry the time and msgid o
 row. MODE is not stored: see docs/protocol.md.
 
 Clients that negotiated `draft/event-playback` see these rows in CHATHISTORY (and count
-them in its limits); every other reader of history sees, and counts, only the messages.
+them in its limits), with the stored TAGMSGs (see `persisted`); every other reader of
+history sees, and counts, only the messages.
 """
 
 from __future__ import annotations
@@ -28,7 +29,16 @@ if TYPE_CHECKING:
 
 CAP = "draft/event-playback"
 EVENT_VERBS = ("JOIN", "PART", "KICK", "QUIT", "TOPIC", "NICK")
-WITH_EVENTS = MESSAGE_VERBS + EVENT_VERBS
+WITH_EVENTS = (*MESSAGE_VERBS, "TAGMSG", *EVENT_VERBS)
+# A TAGMSG is stored (where a PRIVMSG would be) when it asks to be (the +draft/persist
+# client tag) or is a reaction (+draft/react predates that tag); typing notifications and
+# the like are not. Like the events, stored TAGMSGs are replayed with event-playback only.
+PERSISTED_TAGS = ("+draft/persist", "+draft/react")
+
+
+def persisted(tags: dict[str, str]) -> bool:
+    """Whether a TAGMSG with these client tags is stored."""
+    return any(tag in tags for tag in PERSISTED_TAGS)
 
 
 def shown_verbs(caps: Collection[str]) -> tuple[str, ...]:

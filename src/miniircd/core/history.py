@@ -98,7 +98,10 @@ def record(
     recipient: str | None = None,
     unread: bool = False,
 ) -> dict[str, str]:
-    """Store one PRIVMSG/NOTICE; return the tags to send it with (time, msgid, client tags)."""
+    """Store one PRIVMSG/NOTICE (or a TAGMSG to keep: see `core.events.persisted`); return
+    the tags to send it with (time, msgid, client tags)."""
+    if verb == "TAGMSG":  # a reaction is history, but never waits in an inbox
+        recipient, unread = None, False
     time_ms = int(server.now * 1000)
     msgid = server.ids.msgid()
     stored = StoredMessage(
@@ -124,6 +127,8 @@ def as_message(stored: StoredMessage, timestamp_text: bool) -> Message:
     tags.update(time=iso_time(stored.time_ms), msgid=stored.msgid)
     if stored.account:
         tags["account"] = stored.account
+    if stored.verb == "TAGMSG":
+        return Message("TAGMSG", [stored.target], stored.source, tags)
     if stored.verb not in MESSAGE_VERBS:
         return Message(stored.verb, [str(p) for p in json.loads(stored.text)], stored.source, tags)
     text = stored.text

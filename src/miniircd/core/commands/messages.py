@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from miniircd.core import events
 from miniircd.core.commands import chanserv, nickserv
 from miniircd.core.commands.user_queries import away_reply
 from miniircd.core.errors import Fail, IrcError, Refusal, no_such_nick
@@ -114,9 +115,10 @@ def _deliver(
         raise Fail("PRIVMSG", "INBOX_FULL", account, f"{account}'s inbox is full; try later")
     shown = recipient.name if recipient is not None else account or target
     audience = _audience(session, verb, recipients)
-    if verb == "TAGMSG":
+    stored = session.account is not None or account is not None
+    if verb == "TAGMSG" and not (stored and events.persisted(tags)):
         line_tags = live_tags(server, tags)
-    elif session.account is not None or account is not None:
+    elif stored:
         other = fold(account) if account else party(recipients[0])
         conversation = private_conversation(party(session), other)
         line_tags = record(
@@ -145,12 +147,11 @@ def _to_channel(
         raise no_such_nick(target)
     if not channel.can_speak(session):
         raise IrcError(ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
-    if verb == "TAGMSG":
+    if verb == "TAGMSG" and not events.persisted(tags):
         line_tags = live_tags(server, tags)
-        params = [channel.name]
     else:
         line_tags = record(server, session, verb, channel.name, fold(channel.name), text, tags)
-        params = [channel.name, text]
+    params = [channel.name] if verb == "TAGMSG" else [channel.name, text]
     line = Message(verb, params, session.prefix, line_tags)
     others = [m for m in channel.members if m is not session]
     server.outbox.send_many(_audience(session, verb, others), line, session)

@@ -1,6 +1,6 @@
 """IRCv3 draft/message-redaction: REDACT, deleting a message from history.
 
-Who may redact a stored PRIVMSG or NOTICE:
+Who may redact a stored PRIVMSG, NOTICE or TAGMSG (a reaction; see `core.events`):
 - its sender: the same account, or for a message a guest sent, the same connection
   under the same nick!user@host (a guest is known by nothing else);
 - in a room, also its channel operators and the IRC operators; an IRC operator need not
@@ -14,8 +14,9 @@ members (or the private recipient's connections) that negotiated the capability,
 back to the redacter; clients without the capability are sent nothing. There is no time
 window: a message can be redacted as long as the history keeps it.
 
-TAGMSGs and messages between two guests are not stored, so they cannot be redacted:
-their msgids are UNKNOWN_MSGID, as is a msgid from another conversation than the target.
+TAGMSGs that are not kept (typing notifications and the like) and messages between two
+guests are not stored, so they cannot be redacted: their msgids are UNKNOWN_MSGID, as is
+a msgid from another conversation than the target.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from miniircd.core.server import Server
 
 CAP = "draft/message-redaction"
+REDACTABLE = (*MESSAGE_VERBS, "TAGMSG")
 
 
 # REDACT <target> <msgid> [:<reason>]
@@ -57,7 +59,7 @@ def redact(server: Server, session: Session, msg: Message) -> None:
         audience = _connections(server, other[0])
         moderator = False
     stored = server.store.message_by_msgid(msgid)
-    if stored is None or stored.conversation != conversation or stored.verb not in MESSAGE_VERBS:
+    if stored is None or stored.conversation != conversation or stored.verb not in REDACTABLE:
         text = "This message does not exist or is too old"
         raise Fail("REDACT", "UNKNOWN_MSGID", echo(target), echo(msgid), text)
     if not (moderator or _sent_by(session, stored)):
