@@ -487,6 +487,7 @@ def test_reactions_are_kept_for_event_playback_only(core: CoreHarness) -> None:
     alice.send("@+typing=active TAGMSG #r")  # not kept
     (persist,) = alice.send("@+draft/persist;+x=y TAGMSG bob")
     bob.take()
+
     def same(line: str, replayed: list[str], ref: str) -> None:
         """`replayed` is `line` alone, in the batch `ref` (tags in any order)."""
         (one,) = replayed
