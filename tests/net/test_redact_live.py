@@ -1,5 +1,5 @@
-"""REDACT and event playback over real sockets: a redaction forgets the text in the
-database file itself, and both outlive a restart."""
+"""REDACT and event playback over real sockets: a redaction leaves no text in the
+database's rows, and both outlive a restart."""
 
 from __future__ import annotations
 
