@@ -80,11 +80,12 @@ def test_isupport_advertises_the_limit_and_reference_types() -> None:
 
 def test_latest_whole_batch_with_tags(core: CoreHarness) -> None:
     alice, ids = room(core, 2)
-    assert ids == {"m0": "msg1", "m1": "msg2"}  # room() read them in batch1
+    # room() read them in batch1; msg1 is alice's JOIN, not shown without event-playback
+    assert ids == {"m0": "msg2", "m1": "msg3"}
     assert alice.send("CHATHISTORY LATEST #R * 10") == [
         ":irc.test BATCH +batch2 chathistory #R",  # the target as the client wrote it
-        f"@time=2023-11-14T22:13:21.000Z;msgid=msg1;batch=batch2 :{A} PRIVMSG #r :m0",
-        f"@time=2023-11-14T22:13:22.000Z;msgid=msg2;batch=batch2 :{A} PRIVMSG #r :m1",
+        f"@time=2023-11-14T22:13:21.000Z;msgid=msg2;batch=batch2 :{A} PRIVMSG #r :m0",
+        f"@time=2023-11-14T22:13:22.000Z;msgid=msg3;batch=batch2 :{A} PRIVMSG #r :m1",
         ":irc.test BATCH -batch2",
     ]
 
@@ -380,3 +381,125 @@ def test_messages_to_oneself_are_kept(core: CoreHarness) -> None:
     assert texts(alice, f"CHATHISTORY BEFORE ally {stamp(2)} 10") == ["note one"]
     lines = alice.send(f"CHATHISTORY TARGETS {stamp(0)} {stamp(60)} 10")
     assert names_of(lines) == ["Alice"]  # the account: it finds the conversation again
+
+
+# -- draft/event-playback ---------------------------------------------------------------------
+
+
+def test_event_playback_replays_the_room_s_events(core: CoreHarness) -> None:
+    alice = modern(core, "alice")
+    assert alice.send("CAP REQ :draft/event-playback") == [
+        ":irc.test CAP alice ACK :draft/event-playback"
+    ]
+    # the live lines carry the time and msgid their history rows have
+    assert alice.send("JOIN #r")[0] == f"@time=2023-11-14T22:13:20.000Z;msgid=msg1 :{A} JOIN #r"
+    bob = core.register("bob")
+    bob.send("JOIN #r")
+    core.tick(1)
+    alice.take()
+    assert alice.send("TOPIC #r :news") == [
+        f"@time=2023-11-14T22:13:21.000Z;msgid=msg3 :{A} TOPIC #r :news"
+    ]
+    core.tick(1)
+    bob.send("PRIVMSG #r :hi", "NICK robert")
+    alice.send("KICK #r robert :bye")
+    carol = core.register("carol")
+    carol.send("JOIN #r", "PART #r :later")
+    dave = core.register("dave")
+    dave.send("JOIN #r", "QUIT :gone")
+    t1, t2 = "@time=2023-11-14T22:13:21.000Z", "@time=2023-11-14T22:13:22.000Z"
+    alice.take()
+    assert alice.send("CHATHISTORY LATEST #r * 100") == [
+        ":irc.test BATCH +batch1 chathistory #r",
+        f"@time=2023-11-14T22:13:20.000Z;msgid=msg1;batch=batch1 :{A} JOIN #r",
+        "@time=2023-11-14T22:13:20.000Z;msgid=msg2;batch=batch1 :bob!~bob@127.0.0.1 JOIN #r",
+        f"{t1};msgid=msg3;batch=batch1 :{A} TOPIC #r :news",
+        f"{t2};msgid=msg4;batch=batch1 :bob!~bob@127.0.0.1 PRIVMSG #r :hi",
+        f"{t2};msgid=msg5;batch=batch1 :bob!~bob@127.0.0.1 NICK robert",
+        f"{t2};msgid=msg6;batch=batch1 :{A} KICK #r robert :bye",
+        f"{t2};msgid=msg7;batch=batch1 :carol!~carol@127.0.0.1 JOIN #r",
+        f"{t2};msgid=msg8;batch=batch1 :carol!~carol@127.0.0.1 PART #r :later",
+        f"{t2};msgid=msg9;batch=batch1 :dave!~dave@127.0.0.1 JOIN #r",
+        f"{t2};msgid=msg10;batch=batch1 :dave!~dave@127.0.0.1 QUIT :Quit: gone",
+        ":irc.test BATCH -batch1",
+    ]
+    # the limit counts the events, and a msgid reference may name one
+    dave_joined = "dave!~dave@127.0.0.1 JOIN #r"  # (what `texts` makes of a JOIN)
+    assert texts(alice, "CHATHISTORY LATEST #r * 2") == [dave_joined, "Quit: gone"]
+    assert texts(alice, "CHATHISTORY BEFORE #r msgid=msg5 1") == ["hi"]
+    assert texts(alice, "CHATHISTORY AFTER #r msgid=msg8 1") == [dave_joined]
+
+
+def test_without_event_playback_only_messages_count(core: CoreHarness) -> None:
+    alice = modern(core, "alice")
+    alice.send("JOIN #r")
+    for n in range(3):
+        say(core, alice, "#r", f"m{n}")
+        for _ in range(5):
+            alice.send(f"TOPIC #r :topic {n}")
+            core.register("guest").send("JOIN #r", "QUIT")
+    alice.take()
+    # as before events were kept: the 2 latest messages, none of the 30 events around them
+    assert texts(alice, "CHATHISTORY LATEST #r * 2") == ["m1", "m2"]
+    assert texts(alice, "HISTORY #r 2") == ["m1", "m2"]
+    assert texts(alice, "CHATHISTORY AROUND #r msgid=msg2 3") == ["m0", "m1", "m2"]
+    plain = core.register("plain")
+    assert plain.send("JOIN #r")[6:-1] == [  # the replay on JOIN (after the topic, names)
+        f":{A} PRIVMSG #r :[2023-11-14 22:13:21] m0",
+        f":{A} PRIVMSG #r :[2023-11-14 22:13:22] m1",
+        f":{A} PRIVMSG #r :[2023-11-14 22:13:23] m2",
+    ]
+
+
+def test_quit_and_nick_are_kept_in_every_room_of_the_user(core: CoreHarness) -> None:
+    alice = modern(core, "alice")
+    alice.send("CAP REQ :draft/event-playback extended-join", "JOIN #a", "JOIN #b")
+    bob = core.register("bob")
+    bob.send("JOIN #a", "JOIN #b")
+    alice.take()
+    bob.send("NICK robert")
+    # one live NICK line, with the time only: each room's row has a msgid of its own
+    assert alice.take() == ["@time=2023-11-14T22:13:20.000Z :bob!~bob@127.0.0.1 NICK robert"]
+    bob.send("QUIT :bye")
+    alice.take()
+    for room_name in ("#a", "#b"):
+        lines = batch(alice.send(f"CHATHISTORY LATEST {room_name} * 3"))[1]
+        assert [line.split(" ", 1)[1] for line in lines] == [
+            f":bob!~bob@127.0.0.1 JOIN {room_name} * :Bob",  # the extended-join form
+            ":bob!~bob@127.0.0.1 NICK robert",
+            ":robert!~bob@127.0.0.1 QUIT :Quit: bye",
+        ]
+    msgids = {
+        line.split("msgid=")[1].split(";")[0]
+        for line in alice.send("CHATHISTORY LATEST #a * 2", "CHATHISTORY LATEST #b * 2")
+        if "msgid=" in line
+    }
+    assert len(msgids) == 4
+
+
+def test_reactions_are_kept_for_event_playback_only(core: CoreHarness) -> None:
+    alice = modern(core, "alice", "password1")
+    alice.send("CAP REQ :draft/event-playback echo-message", "JOIN #r")
+    bob = modern(core, "bob", "password2")
+    bob.send("JOIN #r")
+    alice.send("PRIVMSG bob :hi")  # bob is now a correspondent
+    (react,) = alice.send("@+draft/react=1;+draft/reply=x TAGMSG #r")
+    alice.send("@+typing=active TAGMSG #r")  # not kept
+    (persist,) = alice.send("@+draft/persist;+x=y TAGMSG bob")
+    bob.take()
+
+    def same(line: str, replayed: list[str], ref: str) -> None:
+        """`replayed` is `line` alone, in the batch `ref` (tags in any order)."""
+        (one,) = replayed
+        tags, rest = one.split(" ", 1)
+        assert (set(tags[1:].split(";")), rest) == (
+            {*line.split(" ", 1)[0][1:].split(";"), f"batch={ref}"},
+            line.split(" ", 1)[1],
+        )
+
+    same(react, batch(alice.send("CHATHISTORY LATEST #r * 1"))[1], "batch1")
+    same(persist, batch(alice.send("CHATHISTORY LATEST bob * 1"))[1], "batch2")
+    assert texts(bob, "CHATHISTORY LATEST #r * 5") == []  # no event-playback: none
+    assert texts(bob, "CHATHISTORY LATEST alice * 5") == ["hi"]
+    assert core.store.unread_count("bob") == 0
+    assert alice.send("INBOX")[1:-1] == []

@@ -216,6 +216,56 @@ def test_cap_draft_multiline(live: LiveServer) -> None:
     assert reader.expect("BATCH") == f":{prefix('sender')} BATCH -{found.group(1)}"
 
 
+def test_cap_draft_event_playback(live: LiveServer) -> None:
+    talker = live.client("talker")
+    joined(talker, "#c")  # the room's operator, who may set its topic
+    reader = modern(
+        live, "reader", "draft/chathistory draft/event-playback batch server-time message-tags"
+    )
+    joined(reader, "#c")
+    talker.send("TOPIC #c :news", "PRIVMSG #c :hello", "QUIT :bye")
+    live_topic = reader.expect("TOPIC")
+    assert re.fullmatch(
+        rf"@time={TIME};msgid={MSGID} :{re.escape(prefix('talker'))} TOPIC #c :news", live_topic
+    )
+    reader.expect("QUIT")
+    reader.send("CHATHISTORY LATEST #c * 3")
+    lines = reader.lines_until("BATCH -")
+    found = re.fullmatch(r":irc\.test BATCH \+(\w+) chathistory #c", lines[0])
+    assert found is not None
+    tags = live_topic.split(" ", 1)[0]
+    assert [line.split(" ", 1)[1] for line in lines[1:-1]] == [
+        f":{prefix('talker')} TOPIC #c :news",
+        f":{prefix('talker')} PRIVMSG #c :hello",
+        f":{prefix('talker')} QUIT :Quit: bye",
+    ]
+    assert lines[1].split(" ", 1)[0] == f"{tags};batch={found.group(1)}"  # the live tags
+
+
+def test_cap_draft_message_redaction(live: LiveServer) -> None:
+    caps = "draft/message-redaction message-tags echo-message"
+    alice, bob = modern(live, "alice", caps), modern(live, "bob", caps)
+    plain = live.client("plain")
+    for client in (alice, bob, plain):
+        joined(client, "#c")
+    bob.send("PRIVMSG #c :oops")
+    msgid = bob.expect("PRIVMSG").split(" ", 1)[0].split("msgid=")[1].split(";")[0]
+    plain.expect("PRIVMSG")
+    bob.send(f"REDACT #c {msgid} :typo")
+    redact = rf"@msgid={MSGID} :{re.escape(prefix('bob'))} REDACT #c {msgid} typo"
+    assert re.fullmatch(redact, bob.expect("REDACT"))
+    assert re.fullmatch(redact, alice.expect("REDACT"))
+    plain.send("HISTORY #c")  # plain gets no REDACT, and the history forgot the message
+    assert plain.lines_until("end of history") == [
+        ":irc.test NOTICE #c :*** history: 0 message(s) follow",
+        ":irc.test NOTICE #c :*** end of history",
+    ]
+    alice.send(f"REDACT #c {msgid}")
+    assert alice.expect("FAIL") == (
+        f":irc.test FAIL REDACT UNKNOWN_MSGID #c {msgid} :This message does not exist or is too old"
+    )
+
+
 def test_cap_draft_read_marker(live: LiveServer) -> None:
     with_account(live, "reader").send("QUIT")
     devices = []
@@ -434,12 +484,12 @@ def test_everything_and_nothing_side_by_side(live: LiveServer) -> None:
     actor.send("PART #both :bye")
     old, new = re.escape(prefix("actor")), re.escape("actor2!~actor@127.0.0.1")
     expected_lounge = [
-        rf"@account=actor :{old} JOIN #both actor :actor",
+        rf"@time={TIME};msgid={MSGID};account=actor :{old} JOIN #both actor :actor",
         rf"@time={TIME};msgid={MSGID};account=actor :{old} PRIVMSG #both :hello",
         rf"@account=actor :{old} AWAY :brb",
         rf"@account=actor :{old} SETNAME :Actor Renamed",
-        rf"@account=actor :{old} NICK actor2",
-        rf"@account=actor :{new} PART #both :bye",
+        rf"@time={TIME};account=actor :{old} NICK actor2",
+        rf"@time={TIME};msgid={MSGID};account=actor :{new} PART #both :bye",
     ]
     for pattern, line in zip(expected_lounge, read(lounge, 6), strict=True):
         assert re.fullmatch(pattern, line), (pattern, line)

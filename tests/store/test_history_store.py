@@ -70,6 +70,61 @@ def test_prune_by_count_and_age_keeps_unread(tmp_path: Path) -> None:
     assert dropped == 12
 
 
+def event(conversation: str, n: int, verb: str = "JOIN") -> StoredMessage:
+    return StoredMessage(
+        0, conversation, 1000 * n, f"ev{conversation}{n}", verb, "a!a@h", None,
+        conversation, None, f'["{conversation}"]', "",
+    )  # fmt: skip
+
+
+def test_verbs_choose_the_rows_and_the_limit_counts_only_them(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    for n in range(1, 7):
+        store.add_message(message("#a", n) if n % 2 else event("#a", n), unread=False)
+    assert texts(store.messages("#a", limit=2, ascending=False)) == [3, 5]  # messages only
+    both = store.messages("#a", limit=3, ascending=False, verbs=("PRIVMSG", "JOIN"))
+    assert [m.time_ms for m in both] == [4000, 5000, 6000]
+    assert [m.verb for m in store.messages("#a", limit=1, verbs=None)] == ["PRIVMSG"]
+    assert store.latest_messages(["#a"], None, 0, 10_000, 5, False)[0].text == "text 5"
+
+
+def test_redact_keeps_a_placeholder_out_of_every_inbox(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    kept = store.add_message(message("alice bob", 1, recipient="alice"), unread=True)
+    gone = store.add_message(message("alice bob", 2, recipient="alice"), unread=True)
+    store.redact(gone)
+    assert [m.id for m in store.unread("alice")] == [kept]
+    assert store.unread_count("alice") == 1
+    assert texts(store.personal("alice", 10)) == [1]
+    assert texts(store.messages("alice bob")) == [1]
+    placeholder = store.message_by_msgid("idalice bob2")
+    assert placeholder is not None
+    assert (placeholder.verb, placeholder.text, placeholder.id) == ("REDACT", "", gone)
+
+
+def test_prune_counts_events_apart_from_messages(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite3")
+    for n in range(1, 11):
+        store.add_message(message("#a", n), unread=False)
+    for n in range(11, 31):  # many events after the messages: they push no message out
+        store.add_message(event("#a", n), unread=False)
+    store.prune(max_per_conversation=4, older_than_ms=0)
+    assert texts(store.messages("#a", limit=100)) == [7, 8, 9, 10]
+    events = store.messages("#a", limit=100, verbs=("JOIN",))
+    assert [m.time_ms // 1000 for m in events] == [27, 28, 29, 30]
+    # interleaved: the events up to the newest message dropped go with the messages
+    store = SqliteStore(tmp_path / "other.sqlite3")
+    for n in range(1, 13):
+        store.add_message(message("#a", n) if n % 2 else event("#a", n), unread=False)
+    store.prune(max_per_conversation=4, older_than_ms=0)
+    assert texts(store.messages("#a", limit=100)) == [5, 7, 9, 11]
+    events = store.messages("#a", limit=100, verbs=("JOIN",))
+    assert [m.time_ms // 1000 for m in events] == [6, 8, 10, 12]
+    store.prune(max_per_conversation=4, older_than_ms=9000)  # and by age, every kind
+    left = store.messages("#a", limit=100, verbs=None)
+    assert [m.time_ms // 1000 for m in left] == [9, 10, 11, 12]
+
+
 def test_rooms_round_trip_across_reopen(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "db.sqlite3")
     room = RoomRecord("#Club", "alice", 1700, "topic", "alice!a@h", 1800, "knt", "key", None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from miniircd.core import events
 from miniircd.core.channel import Channel
 from miniircd.core.commands import history, monitor, nickserv
 from miniircd.core.session import Session
@@ -30,7 +31,8 @@ def quit(server: Server, user: User, reason: str) -> None:
         return
     log.debug("client left", extra=fields(nick=user.name, host=user.host, reason=reason))
     if user.registered:
-        quit_msg = Message("QUIT", [reason], user.prefix)
+        tags = events.record_everywhere(server, user, "QUIT", [reason])
+        quit_msg = Message("QUIT", [reason], user.prefix, tags)
         server.outbox.send_many(server.state.peers(user), quit_msg, user)
     if isinstance(user, Session):
         text = f"Closing link: {user.name}[{user.host}] ({reason})"
@@ -53,7 +55,8 @@ def change_nick(server: Server, session: Session, new: str) -> None:
     """Take `new` (already checked to be valid and free) and tell whoever should know."""
     old = session.nick
     if session.registered:
-        nick_msg = Message("NICK", [new], session.prefix)
+        tags = events.record_everywhere(server, session, "NICK", [new])
+        nick_msg = Message("NICK", [new], session.prefix, tags)
         server.outbox.send_many(server.state.peers_and_self(session), nick_msg, session)
         server.state.remember_nick(session, server.now)
     server.state.claim_nick(session, new)

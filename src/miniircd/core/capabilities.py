@@ -19,6 +19,8 @@ CAPABILITIES: dict[str, str | None] = {
     "draft/account-registration": None,  # the value comes from account_registration()
     "draft/channel-rename": None,
     "draft/chathistory": None,
+    "draft/event-playback": None,
+    "draft/message-redaction": None,
     "draft/multiline": None,  # the value comes from multiline()
     "draft/read-marker": None,
     "echo-message": None,

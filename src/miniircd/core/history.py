@@ -14,6 +14,7 @@ without `server-time` get each line's time written in front of its text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from miniircd.core.session import Session
 from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message, format_tags, parse_tags
-from miniircd.store.base import StoredMessage
+from miniircd.store.base import MESSAGE_VERBS, StoredMessage
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -54,7 +55,7 @@ def correspondent(server: Server, session: Session, target: str) -> tuple[str, s
         return fold(account.name), account.name
     guest = "~" + fold(target)
     conversation = private_conversation(party(session), guest)
-    latest = server.store.messages(conversation, limit=1, ascending=False)
+    latest = server.store.messages(conversation, limit=1, ascending=False, verbs=None)
     return (guest, spelling(guest, latest[0])) if latest else None
 
 
@@ -98,7 +99,10 @@ def record(
     recipient: str | None = None,
     unread: bool = False,
 ) -> dict[str, str]:
-    """Store one PRIVMSG/NOTICE; return the tags to send it with (time, msgid, client tags)."""
+    """Store one PRIVMSG/NOTICE (or a TAGMSG to keep: see `core.events.persisted`); return
+    the tags to send it with (time, msgid, client tags)."""
+    if verb == "TAGMSG":  # a reaction is history, but never waits in an inbox
+        recipient, unread = None, False
     time_ms = int(server.now * 1000)
     msgid = server.ids.msgid()
     stored = StoredMessage(
@@ -118,11 +122,16 @@ def live_tags(server: Server, tags: dict[str, str]) -> dict[str, str]:
 
 
 def as_message(stored: StoredMessage, timestamp_text: bool) -> Message:
-    """The original line of a stored message; its time goes in the text if asked."""
+    """The original line of a stored message; its time goes in the text if asked. A
+    stored channel event (see `core.events`) is its line, with its time in a tag only."""
     tags = parse_tags(stored.tags) if stored.tags else {}
     tags.update(time=iso_time(stored.time_ms), msgid=stored.msgid)
     if stored.account:
         tags["account"] = stored.account
+    if stored.verb == "TAGMSG":
+        return Message("TAGMSG", [stored.target], stored.source, tags)
+    if stored.verb not in MESSAGE_VERBS:
+        return Message(stored.verb, [str(p) for p in json.loads(stored.text)], stored.source, tags)
     text = stored.text
     if timestamp_text:
         stamp = datetime.fromtimestamp(stored.time_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -151,8 +160,12 @@ def replay(
         where = target if is_channel_name(target) else session.name
         count = len(messages)
         out.from_server(session, "NOTICE", where, f"*** {what}: {count} message(s) follow")
+    plain_join = "extended-join" not in session.caps
     for stored in messages:
         line = as_message(stored, timestamp_text)
+        if plain_join and line.verb == "JOIN":
+            # a JOIN is stored in its extended-join form
+            line = Message("JOIN", line.params[:1], line.source, line.tags)
         if batched:
             line.tags["batch"] = ref
         multiline.send_many(out, (session,), line)  # a multiline message as one batch

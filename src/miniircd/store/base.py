@@ -40,9 +40,16 @@ class RoomRecord:
     invex: list[tuple[str, str, int]] = field(default_factory=list)  # +I, the same
 
 
+# The verbs of the rows that are messages; the other rows of the history are channel events
+# (JOIN, PART, KICK, QUIT, TOPIC, NICK: see `core.events`) and redacted messages (REDACT).
+MESSAGE_VERBS = ("PRIVMSG", "NOTICE")
+
+
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """One PRIVMSG or NOTICE as kept in history."""
+    """One PRIVMSG or NOTICE as kept in history, or a channel event (`verb` says which;
+    an event keeps its parameters as a JSON list in `text`), or what is left of a
+    redacted message (`verb` REDACT, no text)."""
 
     id: int
     conversation: str  # folded channel name, or the two folded parties of a private chat
@@ -125,12 +132,21 @@ class Store(Protocol):
         before: Bound | None = None,
         limit: int = 50,
         ascending: bool = True,
+        verbs: Collection[str] | None = MESSAGE_VERBS,
     ) -> list[StoredMessage]:
-        """Messages strictly between the bounds, oldest first. With `ascending` False the
-        `limit` newest of them are chosen (still returned oldest first)."""
+        """Rows strictly between the bounds, oldest first, of the given verbs (None: of
+        every verb). With `ascending` False the `limit` newest of them are chosen (still
+        returned oldest first)."""
         ...
 
-    def message_by_msgid(self, msgid: str) -> StoredMessage | None: ...
+    def message_by_msgid(self, msgid: str) -> StoredMessage | None:
+        """The row with this msgid, of any verb."""
+        ...
+
+    def redact(self, message_id: int) -> None:
+        """Forget a message's text and tags; its row stays as a REDACT placeholder (still a
+        place in its conversation's order, out of every inbox)."""
+        ...
 
     def latest_messages(
         self,
@@ -141,8 +157,9 @@ class Store(Protocol):
         limit: int,
         newest: bool,
     ) -> list[StoredMessage]:
-        """The latest message of each conversation that is in `conversations` or, when
-        `party` is given, is a private conversation with `party` as one of its two parties;
+        """The latest message (PRIVMSG or NOTICE) of each conversation that is in
+        `conversations` or, when `party` is given, is a private conversation with `party`
+        as one of its two parties;
         only those whose latest message falls strictly between the two times. Of these the
         `limit` earliest are chosen, or the `limit` latest with `newest`; oldest first."""
         ...
@@ -167,7 +184,9 @@ class Store(Protocol):
         ...
 
     def prune(self, max_per_conversation: int, older_than_ms: int) -> int:
-        """Drop messages past the retention limits; return how many went."""
+        """Drop rows past the retention limits; return how many went. Each conversation
+        keeps its `max_per_conversation` newest messages, the other rows between them, and
+        at most `max_per_conversation` other rows besides."""
         ...
 
     def read_marker(self, account: str, target: str) -> int | None:

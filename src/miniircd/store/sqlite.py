@@ -23,7 +23,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from miniircd.protocol.casemap import fold
-from miniircd.store.base import Account, Bound, RoomRecord, StoredMessage
+from miniircd.store.base import MESSAGE_VERBS, Account, Bound, RoomRecord, StoredMessage
 
 log = logging.getLogger("miniircd.store")
 
@@ -114,6 +114,7 @@ _MESSAGE_COLUMNS = (
     "id, conversation, time_ms, msgid, verb, source, account, target, recipient, text, tags"
 )
 _BOUND_COLUMNS = {"id": "id", "time": "time_ms"}
+_IS_MESSAGE = f"verb IN ({', '.join(repr(verb) for verb in MESSAGE_VERBS)})"
 CHECKPOINT_SECONDS = 1.0
 
 
@@ -315,9 +316,13 @@ class SqliteStore:
         before: Bound | None = None,
         limit: int = 50,
         ascending: bool = True,
+        verbs: Collection[str] | None = MESSAGE_VERBS,
     ) -> list[StoredMessage]:
         where = ["conversation = ?"]
         params: list[object] = [conversation]
+        if verbs is not None:
+            where.append(f"verb IN ({', '.join('?' * len(verbs))})")
+            params.extend(verbs)
         if after is not None:
             where.append(f"{_BOUND_COLUMNS[after[0]]} > ?")
             params.append(after[1])
@@ -339,6 +344,13 @@ class SqliteStore:
         ).fetchone()
         return StoredMessage(*row) if row else None
 
+    def redact(self, message_id: int) -> None:
+        self._write(
+            "UPDATE messages SET verb = 'REDACT', text = '', tags = '', recipient = NULL,"
+            " unread = 0 WHERE id = ?",
+            (message_id,),
+        )
+
     def latest_messages(
         self,
         conversations: Collection[str],
@@ -357,7 +369,8 @@ class SqliteStore:
         order = "DESC" if newest else "ASC"
         rows = self.db.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ("
-            f" SELECT max(id) FROM messages WHERE {' OR '.join(which)} GROUP BY conversation)"
+            f" SELECT max(id) FROM messages WHERE ({' OR '.join(which)}) AND {_IS_MESSAGE}"
+            " GROUP BY conversation)"
             f" AND time_ms > ? AND time_ms < ? ORDER BY time_ms {order}, id {order} LIMIT ?",
             (*params, after_ms, before_ms, limit),
         ).fetchall()
@@ -400,17 +413,22 @@ class SqliteStore:
         dropped = self._write(
             "DELETE FROM messages WHERE time_ms < ? AND unread = 0", (older_than_ms,)
         ).rowcount
-        crowded = self.db.execute(
-            "SELECT conversation FROM messages GROUP BY conversation HAVING count(*) > ?",
-            (max_per_conversation,),
-        ).fetchall()
-        for (conversation,) in crowded:
-            dropped += self._write(
-                "DELETE FROM messages WHERE conversation = ? AND unread = 0 AND id <= ("
-                " SELECT id FROM messages WHERE conversation = ? ORDER BY id DESC"
-                " LIMIT 1 OFFSET ?)",
-                (conversation, conversation, max_per_conversation),
-            ).rowcount
+        # Messages first: the events older than the oldest message kept go with them. Then
+        # the events (and redacted placeholders), counted on their own, so that they never
+        # push a message out.
+        for kind, rows in ((_IS_MESSAGE, ""), (f"NOT {_IS_MESSAGE}", f" AND NOT {_IS_MESSAGE}")):
+            crowded = self.db.execute(
+                f"SELECT conversation FROM messages WHERE {kind} GROUP BY conversation"
+                " HAVING count(*) > ?",
+                (max_per_conversation,),
+            ).fetchall()
+            for (conversation,) in crowded:
+                dropped += self._write(
+                    f"DELETE FROM messages WHERE conversation = ? AND unread = 0{rows} AND id <= ("
+                    f" SELECT id FROM messages WHERE conversation = ? AND {kind}"
+                    " ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    (conversation, conversation, max_per_conversation),
+                ).rowcount
         return dropped
 
     # -- read markers -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions
+from miniircd.core import actions, events
 from miniircd.core.channel import Channel
 from miniircd.core.commands import readmarker
 from miniircd.core.commands.messages import require_account
@@ -86,8 +86,7 @@ def for_each_target(
 def join(server: Server, session: Session, msg: Message) -> None:
     if msg.params[0] == "0":
         for channel in list(session.channels.values()):
-            part_msg = Message("PART", [channel.name], session.prefix)
-            _leave(server, session, channel, part_msg, session)
+            _leave(server, session, channel, "PART", [channel.name], session)
         return
     keys = msg.params[1].split(",") if len(msg.params) > 1 else []
 
@@ -139,10 +138,11 @@ def announce_join(server: Server, session: Session, channel: Channel) -> None:
     for member in channel.members:
         (extended if "extended-join" in member.caps else plain).append(member)
     out = server.outbox
-    out.send_many(plain, Message("JOIN", [channel.name], session.prefix), session)
+    params = [channel.name, session.account or "*", session.realname]
+    tags = events.record(server, session, "JOIN", channel, params)
+    out.send_many(plain, Message("JOIN", params[:1], session.prefix, tags), session)
     if extended:
-        params = [channel.name, session.account or "*", session.realname]
-        out.send_many(extended, Message("JOIN", params, session.prefix), session)
+        out.send_many(extended, Message("JOIN", params, session.prefix, tags), session)
     if session.away is not None:
         watchers = [m for m in channel.members if m is not session and "away-notify" in m.caps]
         out.send_many(watchers, Message("AWAY", [session.away], session.prefix), session)
@@ -161,10 +161,17 @@ def _check_admission(channel: Channel, session: Session, key: str) -> None:
 
 
 def _leave(
-    server: Server, leaver: User, channel: Channel, msg: Message, sender: Session
+    server: Server,
+    leaver: User,
+    channel: Channel,
+    verb: str,
+    params: list[str],
+    sender: Session,
 ) -> None:
-    """Tell every member (the leaver too) and remove the leaver; `sender` is who acted."""
-    server.outbox.send_many(channel.members, msg, sender)
+    """Record the PART or KICK, tell every member (the leaver too) and remove the leaver;
+    `sender` is who acted."""
+    tags = events.record(server, sender, verb, channel, params)
+    server.outbox.send_many(channel.members, Message(verb, params, sender.prefix, tags), sender)
     server.state.part(leaver, channel)
 
 
@@ -174,8 +181,7 @@ def part(server: Server, session: Session, msg: Message) -> None:
 
     def part_one(index: int, name: str) -> None:
         channel = _member_channel(server, session, name)
-        part_msg = Message("PART", [channel.name, *reason], session.prefix)
-        _leave(server, session, channel, part_msg, session)
+        _leave(server, session, channel, "PART", [channel.name, *reason], session)
 
     for_each_target(server, session, msg.params[0].split(","), part_one)
 
@@ -198,7 +204,9 @@ def topic(server: Server, session: Session, msg: Message) -> None:
     channel.topic = msg.params[1][: server.config.topiclen]
     channel.topic_by = session.prefix
     channel.topic_time = int(server.now)
-    topic_msg = Message("TOPIC", [channel.name, channel.topic], session.prefix)
+    params = [channel.name, channel.topic]
+    tags = events.record(server, session, "TOPIC", channel, params)
+    topic_msg = Message("TOPIC", params, session.prefix, tags)
     server.outbox.send_many(channel.members, topic_msg, session)
     actions.room_changed(server, channel)
 
@@ -279,8 +287,7 @@ def _kick(server: Server, session: Session, name: str, nick: str, comment: str) 
         raise IrcError(
             ERR_USERNOTINCHANNEL, target.name, channel.name, "They aren't on that channel"
         )
-    kick_msg = Message("KICK", [channel.name, target.name, comment], session.prefix)
-    _leave(server, target, channel, kick_msg, session)
+    _leave(server, target, channel, "KICK", [channel.name, target.name, comment], session)
 
 
 # INVITE <nickname> <channel>   |   INVITE

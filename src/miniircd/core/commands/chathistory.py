@@ -21,6 +21,8 @@ Where the spec (ircv3.net/specs/extensions/chathistory) leaves room, this server
   the history); anyone else is INVALID_TARGET, even a user online;
 - names the batch after the target exactly as the client wrote it (irctest holds servers
   to this), never case-folded;
+- sends clients that negotiated draft/event-playback the room's stored events too (see
+  `core.events`), and counts them towards the limit; others see and count messages only;
 - lists for TARGETS the channels the session is in and, when logged in, the private
   conversations of its account, each with the time of its latest message, when that falls
   between the two timestamps.
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from miniircd.core.commands.history import conversation_of
 from miniircd.core.errors import Fail, Refusal
+from miniircd.core.events import shown_verbs
 from miniircd.core.history import iso_time, party, replay, spelling
 from miniircd.core.params import echo, parse_count, parse_timestamp
 from miniircd.core.session import Session
@@ -87,7 +90,7 @@ def chathistory(server: Server, session: Session, msg: Message) -> None:
     refs = [_reference(sub, target, text, star=sub == "LATEST") for text in msg.params[2:-1]]
     conversation = _open(server, session, sub, target)
     points = [_locate(server, sub, target, conversation, ref) for ref in refs]
-    found = _select(server.store, conversation, sub, points, limit)
+    found = _select(server.store, conversation, sub, points, limit, shown_verbs(session.caps))
     replay(server, session, target, found, "chathistory")
 
 
@@ -118,27 +121,39 @@ def targets(server: Server, session: Session, first: int, second: int, limit: in
 
 
 def _select(
-    store: Store, conversation: str, sub: str, points: list[Point | None], limit: int
+    store: Store,
+    conversation: str,
+    sub: str,
+    points: list[Point | None],
+    limit: int,
+    verbs: tuple[str, ...],
 ) -> list[StoredMessage]:
+    """The rows of the given verbs (those the client is shown, so that only they count
+    towards the limit) that the subcommand selects."""
+
+    def rows(
+        after: Bound | None = None, before: Bound | None = None, ascending: bool = True
+    ) -> list[StoredMessage]:
+        return store.messages(conversation, after, before, limit, ascending, verbs)
+
     if sub == "LATEST":
-        after = points[0].bound() if points[0] is not None else None
-        return store.messages(conversation, after=after, limit=limit, ascending=False)
+        return rows(after=points[0].bound() if points[0] is not None else None, ascending=False)
     point = points[0]
     assert point is not None  # only LATEST takes '*'
     if sub == "BEFORE":
-        return store.messages(conversation, before=point.bound(), limit=limit, ascending=False)
+        return rows(before=point.bound(), ascending=False)
     if sub == "AFTER":
-        return store.messages(conversation, after=point.bound(), limit=limit)
+        return rows(after=point.bound())
     if sub == "AROUND":
-        earlier = store.messages(conversation, before=point.bound(), limit=limit, ascending=False)
-        later = store.messages(conversation, after=point.from_here(), limit=limit)
+        earlier = rows(before=point.bound(), ascending=False)
+        later = rows(after=point.from_here())
         take = min(len(earlier), max(limit // 2, limit - len(later)))
         return earlier[len(earlier) - take :] + later[: limit - take]
     end = points[1]  # BETWEEN: counted from the first reference, which may be the later one
     assert end is not None
     if point.key() <= end.key():
-        return store.messages(conversation, point.bound(), end.bound(), limit)
-    return store.messages(conversation, end.bound(), point.bound(), limit, ascending=False)
+        return rows(point.bound(), end.bound())
+    return rows(end.bound(), point.bound(), ascending=False)
 
 
 # -- parameters -------------------------------------------------------------------------------
@@ -195,12 +210,13 @@ def _open(server: Server, session: Session, sub: str, target: str) -> str:
 
 def _readable(server: Server, session: Session, target: str, conversation: str) -> bool:
     """Whether CHATHISTORY lets `session` read `conversation`, which `conversation_of`
-    found for `target`: a channel it is a member of, or a private one with messages."""
+    found for `target`: a channel it is a member of, or a private one with messages
+    (redacted ones too)."""
     if is_channel_name(target):
         channel = server.state.find_channel(target)
         assert channel is not None  # conversation_of found it
         return session in channel.members
-    return bool(server.store.messages(conversation, limit=1))
+    return bool(server.store.messages(conversation, limit=1, verbs=None))
 
 
 def _locate(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.core import multiline
+from miniircd.core import events, multiline
 from miniircd.core.channel import PREFIXES
 from miniircd.core.commands import chanserv, nickserv
 from miniircd.core.commands.user_queries import away_reply
@@ -124,9 +124,10 @@ def _deliver(
         raise Fail("PRIVMSG", "INBOX_FULL", account, f"{account}'s inbox is full; try later")
     shown = recipient.name if recipient is not None else account or target
     audience = _audience(session, verb, recipients)
-    if verb == "TAGMSG":
+    stored = session.account is not None or account is not None
+    if verb == "TAGMSG" and not (stored and events.persisted(tags)):
         line_tags = live_tags(server, tags)
-    elif session.account is not None or account is not None:
+    elif stored:
         other = fold(account) if account else party(recipients[0])
         conversation = private_conversation(party(session), other)
         line_tags = record(
@@ -171,7 +172,7 @@ def _to_channel(
         # the lowest rank named counts: `+#chan` reaches voiced members and ops
         ranks = _ranks_from(max(STATUS_SYMBOLS.index(symbol) for symbol in status))
         others = [m for m in others if not ranks.isdisjoint(channel.members[m])]
-    if verb == "TAGMSG" or status:
+    if (verb == "TAGMSG" and not events.persisted(tags)) or status:
         line_tags = live_tags(server, tags)
     else:
         line_tags = record(server, session, verb, channel.name, fold(channel.name), text, tags)
