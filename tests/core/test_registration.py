@@ -7,6 +7,7 @@ from harness import CoreHarness
 CAP_LS_302 = (
     ":irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify"
     " draft/account-registration=before-connect,custom-account-name draft/chathistory"
+    " draft/metadata-2=before-connect,max-subs=50,max-keys=25,max-value-bytes=300"
     " draft/read-marker echo-message extended-join invite-notify labeled-response message-tags"
     " multi-prefix sasl=PLAIN server-time setname standard-replies userhost-in-names"
 )
@@ -169,7 +170,8 @@ def test_cap_ls_without_version_has_no_values(core: CoreHarness) -> None:
     client = core.connect()
     assert client.send("CAP LS") == [
         ":irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify"
-        " draft/account-registration draft/chathistory draft/read-marker echo-message"
+        " draft/account-registration draft/chathistory draft/metadata-2 draft/read-marker"
+        " echo-message"
         " extended-join invite-notify labeled-response message-tags multi-prefix sasl"
         " server-time setname standard-replies userhost-in-names"
     ]

@@ -2,7 +2,8 @@
 
 Only what is fully implemented is listed here; every entry is exercised by a test. The
 values are fixed, except `draft/account-registration`'s: it lists the account registration
-policy in force, which follows the configuration (`account_registration`).
+policy in force, which follows the configuration (`account_registration`), and
+`draft/metadata-2`'s, which gives the METADATA limits configured (`metadata_limits`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ CAPABILITIES: dict[str, str | None] = {
     "cap-notify": None,
     "draft/account-registration": None,  # the value comes from account_registration()
     "draft/chathistory": None,
+    "draft/metadata-2": None,  # the value comes from metadata_limits()
     "draft/read-marker": None,
     "echo-message": None,
     "extended-join": None,
@@ -48,9 +50,21 @@ def account_registration(config: Config) -> str:
     return ",".join(keys)
 
 
+def metadata_limits(config: Config) -> str:
+    """The `draft/metadata-2` value: METADATA before registration, and its limits."""
+    return (
+        f"before-connect,max-subs={config.metadata_max_subs},"
+        f"max-keys={config.metadata_max_keys},max-value-bytes={config.metadata_max_value_bytes}"
+    )
+
+
 def offered(config: Config) -> dict[str, str | None]:
     """Every capability with the value it has under `config`."""
-    return {**CAPABILITIES, "draft/account-registration": account_registration(config)}
+    return {
+        **CAPABILITIES,
+        "draft/account-registration": account_registration(config),
+        "draft/metadata-2": metadata_limits(config),
+    }
 
 
 def ls_tokens(version: int, config: Config) -> list[str]:

@@ -26,6 +26,7 @@ class Channel:
         "key",
         "limit",
         "members",
+        "metadata",
         "modes",
         "name",
         "topic",
@@ -46,6 +47,7 @@ class Channel:
         self.bans: dict[str, tuple[str, int]] = {}  # mask -> (set by, time)
         self.invited: set[str] = set()  # folded nicks
         self.founder: str | None = None
+        self.metadata: dict[str, str] = {}  # METADATA key -> value (core.metadata)
 
     def to_record(self) -> RoomRecord:
         assert self.founder is not None
