@@ -359,6 +359,9 @@ def test_the_joiner_gets_the_channel_and_its_members(core: CoreHarness) -> None:
         ":irc.test METADATA foo display-name * Foo",
     ])  # fmt: skip
     assert lines[-5].startswith(":irc.test 366 ")
+    other = modern(core, "other")
+    other.send("METADATA * SUB homepage")  # set nowhere: no batch at all
+    assert other.send("JOIN #chan")[-1].startswith(":irc.test 366 ")
 
 
 def test_members_get_a_new_joiners_metadata(core: CoreHarness) -> None:

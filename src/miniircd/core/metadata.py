@@ -123,16 +123,21 @@ def _same_account(server: Server, account: str) -> list[User]:
 # -- showing what is set ----------------------------------------------------------------------
 
 
-def show(server: Server, viewer: User, owners: Iterable[Owner], batch_target: str | None) -> None:
-    """Send `viewer` the subscribed keys of `owners` as METADATA lines: in a `metadata`
-    batch named `batch_target` if one is given and the viewer negotiated `batch` (an empty
-    batch too), else as they are (nothing for none)."""
-    lines = [
+def subscribed_lines(server: Server, viewer: User, owners: Iterable[Owner]) -> list[Message]:
+    """METADATA lines for the keys of `owners` that `viewer` subscribed to, by key."""
+    return [
         line(server, owner, key, value)
         for owner in owners
         for key, value in sorted(owner.metadata.items())
         if key in viewer.metadata_subs
     ]
+
+
+def show(server: Server, viewer: User, owners: Iterable[Owner], batch_target: str | None) -> None:
+    """Send `viewer` the subscribed keys of `owners` as METADATA lines: in a `metadata`
+    batch named `batch_target` if one is given and the viewer negotiated `batch` (an empty
+    batch too), else as they are (nothing for none)."""
+    lines = subscribed_lines(server, viewer, owners)
     if batch_target is None:
         for each in lines:
             server.outbox.send(viewer, each)
@@ -167,9 +172,9 @@ def on_join(server: Server, session: Session, channel: Channel) -> None:
     the members who did not share a channel with the joiner before are shown its own."""
     others = [member for member in channel.members if member is not session]
     if CAP in session.caps and session.metadata_subs:
-        owners: list[Owner] = [channel, *others]
-        if any(owner.metadata for owner in owners):
-            show(server, session, owners, channel.name)
+        lines = subscribed_lines(server, session, [channel, *others])
+        if lines:  # no batch at all when there is nothing to show
+            with_batch(server, session, channel.name, lines)
     if not session.metadata:
         return
     for member in others:
