@@ -20,6 +20,7 @@ DEFAULT_TLS_PORT = 6697
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_METADATA_VALUE_BYTES = 300  # with a key of 50 bytes, a 761 reply still fits in 512
 
 
 class ConfigError(Exception):
@@ -82,6 +83,9 @@ class Config:
     modes: int = 4
     maxlist: int = 100
     monitor_max: int = 100  # nicks one client may MONITOR
+    metadata_max_subs: int = 50  # METADATA keys one client may subscribe to
+    metadata_max_keys: int = 25  # METADATA keys one user or channel may hold
+    metadata_max_value_bytes: int = 300  # bytes of one METADATA value (at most 300)
     whowas_history: int = 100
     sendq: int = 1 << 20
     max_line_pending: int = 8192
@@ -154,6 +158,7 @@ SECTIONS: dict[str, dict[str, str]] = {
     "limits": _same(
         "nicklen", "userlen", "namelen", "channellen", "topiclen", "kicklen", "awaylen",
         "chanlimit", "targmax", "modes", "maxlist", "monitor_max", "whowas_history", "sendq",
+        "metadata_max_subs", "metadata_max_keys", "metadata_max_value_bytes",
         "max_line_pending", "max_connections", "max_connections_per_ip",
         "multiline_max_bytes", "multiline_max_lines",
     ),
@@ -265,6 +270,13 @@ def validate(config: Config) -> Config:
         raise ConfigError("max_connections and max_connections_per_ip must be at least 1")
     if config.multiline_max_bytes < 1 or config.multiline_max_lines < 1:
         raise ConfigError("multiline_max_bytes and multiline_max_lines must be at least 1")
+    if config.metadata_max_subs < 1 or config.metadata_max_keys < 1:
+        raise ConfigError("metadata_max_subs and metadata_max_keys must be at least 1")
+    if not 1 <= config.metadata_max_value_bytes <= MAX_METADATA_VALUE_BYTES:
+        raise ConfigError(
+            f"metadata_max_value_bytes must be from 1 to {MAX_METADATA_VALUE_BYTES}, for a"
+            " value to fit in one reply line"
+        )
     if config.register_email_required:
         raise ConfigError(
             "register_email_required cannot be true: this server cannot send mail, so it"

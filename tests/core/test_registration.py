@@ -9,12 +9,14 @@ CAP_LS_302 = [
         ":irc.test CAP * LS * :account-notify account-tag away-notify batch cap-notify"
         " draft/account-registration=before-connect,custom-account-name"
         " draft/channel-rename draft/chathistory draft/event-playback"
-        " draft/message-redaction draft/multiline=max-bytes=4096,max-lines=32"
-        " draft/read-marker echo-message extended-join extended-monitor invite-notify"
-        " labeled-response message-tags multi-prefix sasl=PLAIN,SCRAM-SHA-256"
+        " draft/message-redaction"
+        " draft/metadata-2=before-connect,max-subs=50,max-keys=25,max-value-bytes=300"
+        " draft/multiline=max-bytes=4096,max-lines=32 draft/read-marker echo-message"
+        " extended-join extended-monitor invite-notify"
     ),
     (
-        ":irc.test CAP * LS :server-time setname standard-replies userhost-in-names"
+        ":irc.test CAP * LS :labeled-response message-tags multi-prefix"
+        " sasl=PLAIN,SCRAM-SHA-256 server-time setname standard-replies userhost-in-names"
     ),
 ]
 
@@ -177,10 +179,10 @@ def test_cap_ls_without_version_has_no_values(core: CoreHarness) -> None:
     assert client.send("CAP LS") == [
         ":irc.test CAP * LS :account-notify account-tag away-notify batch cap-notify"
         " draft/account-registration draft/channel-rename draft/chathistory"
-        " draft/event-playback draft/message-redaction draft/multiline draft/read-marker"
-        " echo-message extended-join extended-monitor invite-notify labeled-response"
-        " message-tags multi-prefix sasl server-time setname standard-replies"
-        " userhost-in-names"
+        " draft/event-playback draft/message-redaction draft/metadata-2 draft/multiline"
+        " draft/read-marker echo-message extended-join extended-monitor invite-notify"
+        " labeled-response message-tags multi-prefix sasl server-time setname"
+        " standard-replies userhost-in-names"
     ]
     assert client.send("CAP REQ :sasl extended-join") == [
         ":irc.test CAP * ACK :sasl extended-join"

@@ -11,7 +11,8 @@ import miniircd
 
 TABLES = {
     "users", "nicks", "channels", "watchers", "whowas", "members", "monitoring",
-    "registered_count", "invisible_count", "oper_count", "max_users",
+    "registered_count", "invisible_count", "oper_count", "max_users", "metadata",
+    "metadata_subs",
 }  # fmt: skip
 MUTATORS = {"add", "append", "appendleft", "clear", "discard", "pop", "remove", "setdefault",
             "update", "popitem"}  # fmt: skip

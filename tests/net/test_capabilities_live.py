@@ -266,6 +266,22 @@ def test_cap_draft_message_redaction(live: LiveServer) -> None:
     )
 
 
+def test_cap_draft_metadata_2(live: LiveServer) -> None:
+    watcher = modern(live, "watcher", "draft/metadata-2")  # batch not negotiated: bare lines
+    watcher.send("METADATA * SUB avatar")
+    assert watcher.expect(" 770 ") == ":irc.test 770 watcher :avatar"
+    joined(watcher, "#c")
+    setter = live.client("setter")  # the command works without the capability too
+    joined(setter, "#c")
+    setter.send("METADATA * SET avatar :https://example.com/a.png")
+    assert (
+        setter.expect(" 761 ") == ":irc.test 761 setter setter avatar * :https://example.com/a.png"
+    )
+    assert (
+        watcher.expect("METADATA") == ":irc.test METADATA setter avatar * https://example.com/a.png"
+    )
+
+
 def test_cap_draft_read_marker(live: LiveServer) -> None:
     with_account(live, "reader").send("QUIT")
     devices = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import events
+from miniircd.core import events, metadata
 from miniircd.core.channel import Channel
 from miniircd.core.commands import history, monitor, nickserv
 from miniircd.core.session import Session
@@ -84,6 +84,7 @@ def nick_owner_changed(server: Server, name: str) -> None:
 
 def account_changed(server: Server, session: Session) -> None:
     """The session logged in or out."""
+    metadata.logged_in(server, session)
     nickserv.protect_nick(server, session)
     history.deliver_unread(server, session)
 

@@ -4,6 +4,7 @@ Only what is fully implemented is listed here; every entry is exercised by a tes
 values are fixed, except `draft/account-registration`'s: it lists the account registration
 policy in force, which follows the configuration (`account_registration`), and
 `draft/multiline`'s: the configured limits of a batch (`multiline`).
+`draft/metadata-2`'s, which gives the METADATA limits configured (`metadata_limits`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ CAPABILITIES: dict[str, str | None] = {
     "draft/chathistory": None,
     "draft/event-playback": None,
     "draft/message-redaction": None,
+    "draft/metadata-2": None,  # the value comes from metadata_limits()
     "draft/multiline": None,  # the value comes from multiline()
     "draft/read-marker": None,
     "echo-message": None,
@@ -59,12 +61,21 @@ def multiline(config: Config) -> str:
     return f"max-bytes={config.multiline_max_bytes},max-lines={config.multiline_max_lines}"
 
 
+def metadata_limits(config: Config) -> str:
+    """The `draft/metadata-2` value: METADATA before registration, and its limits."""
+    return (
+        f"before-connect,max-subs={config.metadata_max_subs},"
+        f"max-keys={config.metadata_max_keys},max-value-bytes={config.metadata_max_value_bytes}"
+    )
+
+
 def offered(config: Config) -> dict[str, str | None]:
     """Every capability with the value it has under `config`."""
     return {
         **CAPABILITIES,
         "draft/account-registration": account_registration(config),
         "draft/multiline": multiline(config),
+        "draft/metadata-2": metadata_limits(config),
     }
 
 

@@ -32,6 +32,7 @@ class Channel:
         "key",
         "limit",
         "members",
+        "metadata",
         "modes",
         "name",
         "topic",
@@ -54,6 +55,7 @@ class Channel:
         self.invex: dict[str, tuple[str, int]] = {}  # +I, the same
         self.invited: set[str] = set()  # folded nicks
         self.founder: str | None = None
+        self.metadata: dict[str, str] = {}  # METADATA key -> value (core.metadata)
 
     def to_record(self) -> RoomRecord:
         assert self.founder is not None

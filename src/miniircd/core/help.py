@@ -223,6 +223,19 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "draft/multiline-concat tag to continue the previous line. At most",
         "max-lines lines and max-bytes bytes (the capability's value).",
     ),
+    "REDACT": (
+        "REDACT <target> <msgid> [:<reason>]",
+        "Deletes a message from history (draft/message-redaction): <target> is the",
+        "channel, or the nick you exchanged the private message with. You may redact",
+        "your own messages; channel and IRC operators any message in a channel.",
+    ),
+    "METADATA": (
+        "METADATA <target> <GET | LIST | SET | CLEAR | SUB | UNSUB | SUBS | SYNC> [...]",
+        "Reads or changes the key-value metadata (avatar, display-name, status...) of a",
+        "user or channel; * means yourself. METADATA * SET <key> :<value> sets one of",
+        "your keys (no value removes it); SUB <key>... asks to be told of changes.",
+        "Channel operators may set a channel's keys. An account's keys are kept.",
+    ),
     "WALLOPS": (
         "WALLOPS :<text>",
         "Operators only: sends the text to every user with user mode +w.",

@@ -19,7 +19,7 @@ from miniircd.protocol.message import Message, parse
 MAX_LINE = 510  # bytes of a line without CR-LF
 # Commands defined by IRCv3 specifications with their own FAIL codes: always answered with FAIL.
 IRCV3_COMMANDS = frozenset(
-    {"REGISTER", "CHATHISTORY", "MARKREAD", "SETNAME", "RENAME", "BATCH", "REDACT"}
+    {"REGISTER", "CHATHISTORY", "MARKREAD", "SETNAME", "RENAME", "BATCH", "REDACT", "METADATA"}
 )
 # Capabilities that change the tags a recipient gets (User.tag_caps), and the tags
 # each lets through; every other tag (msgid, client-only +tags) needs message-tags.

@@ -34,7 +34,7 @@ from typing import Any
 
 from miniircd import __version__
 from miniircd.config import NOT_RELOADABLE, Config
-from miniircd.core import actions, channel, dispatch, masks
+from miniircd.core import actions, channel, dispatch, masks, metadata
 from miniircd.core.channel import Channel
 from miniircd.core.commands import batch, chanlist, messages, modes, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
@@ -76,6 +76,7 @@ class Server:
         self.now = now
         for room in store.load_rooms():
             self.state.load_channel(Channel.from_record(room))
+        metadata.restore_rooms(self)
         self.isupport_lines = list(isupport.chunks(isupport.format_tokens(self.isupport())))
 
     def isupport(self) -> dict[str, str | None]:

@@ -11,8 +11,9 @@ Theory of operation: a user enters with `add` and becomes visible to the network
 counters with `register`; it claims and releases nicks with `claim_nick`; it enters and
 leaves channels with `join` and `part` (a channel is made by `open_channel`, renamed by
 `rename_channel` and forgotten by the same rule everywhere, `_forget_if_unused`); it
-watches nicks with `watch` and `unwatch`; `remove` takes it out of every table at once,
-leaving a WHOWAS entry.
+watches nicks with `watch` and `unwatch`; it subscribes to METADATA keys with `subscribe`
+and `unsubscribe`, and a user's or channel's METADATA changes by `set_metadata`; `remove`
+takes it out of every table at once, leaving a WHOWAS entry.
 
 Invariants (`check` lists every one that does not hold; the transcript tests run it after
 every test):
@@ -27,6 +28,8 @@ every test):
 6. `registered_count` is the number of registered users; `invisible_count` and
    `oper_count` the number of users with mode `i` and mode `o`; `max_users` is at least
    `registered_count`.
+7. `metadata` (of a user or a channel) holds only valid keys, and `metadata_subs` only
+   valid keys (core.metadata.valid_key); their limits are the METADATA handler's to keep.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 from collections import deque
 
 from miniircd.core.channel import Channel
+from miniircd.core.metadata import valid_key
 from miniircd.core.user import User
 from miniircd.protocol.casemap import fold
 
@@ -232,6 +236,26 @@ class State:
         for key in list(user.monitoring):
             self.unwatch(user, key)
 
+    # -- METADATA ----------------------------------------------------------------------------
+
+    def set_metadata(self, owner: User | Channel, key: str, value: str | None) -> bool:
+        """Set `key` of a user's or a channel's METADATA (None: remove it); False if that
+        changes nothing."""
+        values = owner.metadata
+        if values.get(key) == value:
+            return False
+        if value is None:
+            del values[key]
+        else:
+            values[key] = value
+        return True
+
+    def subscribe(self, user: User, key: str) -> None:
+        user.metadata_subs.add(key)
+
+    def unsubscribe(self, user: User, key: str) -> None:
+        user.metadata_subs.discard(key)
+
     # -- checking ----------------------------------------------------------------------------
 
     def check(self) -> list[str]:
@@ -263,6 +287,13 @@ class State:
                 broken.append(f"5: watchers[{key}] does not match the MONITOR lists")
             if any(self.users.get(w.id) is not w for w in watchers):
                 broken.append(f"1: a watcher of {key} is no user")
+        owners: list[User | Channel] = [*self.users.values(), *self.channels.values()]
+        for owner in owners:
+            if not all(map(valid_key, owner.metadata)):
+                broken.append(f"7: {owner.name} holds an invalid METADATA key")
+        for user in self.users.values():
+            if not all(map(valid_key, user.metadata_subs)):
+                broken.append(f"7: {user!r} subscribed to an invalid METADATA key")
         users = self.users.values()
         counts = (
             ("registered_count", self.registered_count, sum(u.registered for u in users)),

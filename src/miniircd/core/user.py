@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 class User:
     __slots__ = (
         "account", "away", "caps", "channels", "closing", "connected_at", "hops", "host",
-        "id", "last_active", "modes", "monitoring", "nick", "outq", "realname",
-        "registered", "server", "tag_caps", "user",
+        "id", "last_active", "metadata", "metadata_subs", "modes", "monitoring", "nick",
+        "outq", "realname", "registered", "server", "tag_caps", "user",
     )  # fmt: skip
 
     def __init__(self, user_id: int, host: str, now: float) -> None:
@@ -38,6 +38,8 @@ class User:
         self.modes: set[str] = set()
         self.channels: dict[str, Channel] = {}
         self.monitoring: dict[str, str] = {}  # MONITOR list: folded nick -> nick as given
+        self.metadata: dict[str, str] = {}  # METADATA key -> value (core.metadata)
+        self.metadata_subs: set[str] = set()  # METADATA keys it subscribed to
         self.caps: set[str] = set()
         self.tag_caps: frozenset[str] = frozenset()  # the caps that change how lines look
         self.connected_at = now

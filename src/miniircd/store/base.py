@@ -1,5 +1,5 @@
-"""The store interface the core uses: accounts, registered rooms, history, the inbox and
-read markers.
+"""The store interface the core uses: accounts, registered rooms, history, the inbox,
+read markers and METADATA.
 
 Writes made while handling a loop turn belong to one transaction; the network layer calls
 `commit` at the end of the turn, before anything is sent, so nothing a client has seen can
@@ -89,7 +89,7 @@ class Store(Protocol):
         ...
 
     def delete_account(self, name: str) -> None:
-        """Remove the account, with its read markers and login tokens."""
+        """Remove the account, with its read markers, login tokens and METADATA."""
         ...
 
     def add_login_token(self, account: str, token_hash: str, created: float, keep: int) -> None:
@@ -108,7 +108,9 @@ class Store(Protocol):
 
     def save_room(self, room: RoomRecord) -> None: ...
 
-    def delete_room(self, name: str) -> None: ...
+    def delete_room(self, name: str) -> None:
+        """Forget the registered room, with its METADATA."""
+        ...
 
     def rename_room(self, old: str, new: str) -> None:
         """Everything kept under the room named `old` now belongs to the room named `new`
@@ -197,6 +199,19 @@ class Store(Protocol):
 
     def set_read_marker(self, account: str, target: str, time_ms: int) -> None:
         """Store the read marker (the caller keeps it moving forward only)."""
+        ...
+
+    def metadata(self, kind: str, owner: str) -> dict[str, str]:
+        """The METADATA kept for `owner` (an account if `kind` is "account", a registered
+        room if "room"; matched folded), key -> value, by key."""
+        ...
+
+    def all_metadata(self, kind: str) -> dict[str, dict[str, str]]:
+        """Every owner's METADATA of one `kind`: folded owner -> key -> value."""
+        ...
+
+    def set_metadata(self, kind: str, owner: str, key: str, value: str | None) -> None:
+        """Keep `value` under `key` for `owner`; None forgets the key."""
         ...
 
     def commit(self) -> None: ...

@@ -108,6 +108,17 @@ MIGRATIONS: tuple[str, ...] = (
         value BLOB NOT NULL
     ) WITHOUT ROWID;
     """,
+    # METADATA of accounts and of registered rooms: kind is 'account' or 'room', owner
+    # the folded account or room name.
+    """
+    CREATE TABLE metadata (
+        kind TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (kind, owner, key)
+    ) WITHOUT ROWID;
+    """,
 )
 
 _MESSAGE_COLUMNS = (
@@ -224,6 +235,7 @@ class SqliteStore:
         self._write("DELETE FROM accounts WHERE folded = ?", (fold(name),))
         # what a dropped account had read must not pass to whoever takes the name next
         self._write("DELETE FROM read_markers WHERE account = ?", (fold(name),))
+        self._write("DELETE FROM metadata WHERE kind = 'account' AND owner = ?", (fold(name),))
         self.delete_login_tokens(name)
 
     def add_login_token(self, account: str, token_hash: str, created: float, keep: int) -> None:
@@ -276,6 +288,7 @@ class SqliteStore:
 
     def delete_room(self, name: str) -> None:
         self._write("DELETE FROM rooms WHERE folded = ?", (fold(name),))
+        self._write("DELETE FROM metadata WHERE kind = 'room' AND owner = ?", (fold(name),))
 
     def rename_room(self, old: str, new: str) -> None:
         old_key, new_key = fold(old), fold(new)
@@ -445,6 +458,37 @@ class SqliteStore:
             "INSERT INTO read_markers (account, target, time_ms) VALUES (?, ?, ?)"
             " ON CONFLICT (account, target) DO UPDATE SET time_ms = excluded.time_ms",
             (fold(account), target, time_ms),
+        )
+
+    # -- METADATA --------------------------------------------------------------------------------
+
+    def metadata(self, kind: str, owner: str) -> dict[str, str]:
+        rows = self.db.execute(
+            "SELECT key, value FROM metadata WHERE kind = ? AND owner = ? ORDER BY key",
+            (kind, fold(owner)),
+        ).fetchall()
+        return {key: value for key, value in rows}
+
+    def all_metadata(self, kind: str) -> dict[str, dict[str, str]]:
+        found: dict[str, dict[str, str]] = {}
+        rows = self.db.execute(
+            "SELECT owner, key, value FROM metadata WHERE kind = ? ORDER BY owner, key", (kind,)
+        ).fetchall()
+        for owner, key, value in rows:
+            found.setdefault(owner, {})[key] = value
+        return found
+
+    def set_metadata(self, kind: str, owner: str, key: str, value: str | None) -> None:
+        if value is None:
+            self._write(
+                "DELETE FROM metadata WHERE kind = ? AND owner = ? AND key = ?",
+                (kind, fold(owner), key),
+            )
+            return
+        self._write(
+            "INSERT INTO metadata (kind, owner, key, value) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (kind, owner, key) DO UPDATE SET value = excluded.value",
+            (kind, fold(owner), key, value),
         )
 
     # -- transactions --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, events
+from miniircd.core import actions, events, metadata
 from miniircd.core.channel import Channel
 from miniircd.core.commands import readmarker
 from miniircd.core.commands.messages import require_account
@@ -122,6 +122,7 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
     if channel.topic:
         send_topic(server, session, channel)
     send_names(server, session, channel)
+    metadata.on_join(server, session, channel)
     if "draft/chathistory" not in session.caps and server.config.history_replay > 0:
         recent = server.store.messages(
             fold(channel.name), limit=server.config.history_replay, ascending=False

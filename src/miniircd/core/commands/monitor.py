@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from miniircd.core import metadata
 from miniircd.core.errors import IrcError, need_more_params
 from miniircd.core.outbox import MAX_LINE
 from miniircd.core.session import Session
@@ -79,6 +80,8 @@ def _add(server: Server, session: Session, targets: list[str]) -> None:
         server.state.watch(session, target)
         added.append(target)
     _status(server, session, added)
+    online = [user for user in map(server.state.find_user, added) if user is not None]
+    metadata.on_monitor(server, session, online)
     if overflow:
         head = f":{server.name} {ERR_MONLISTFULL} {session.name} {limit}  :{FULL_TEXT}"
         for chunk in _comma_chunks(overflow.values(), MAX_LINE - len(head.encode())):
@@ -133,6 +136,7 @@ def signed_on(server: Server, session: Session) -> None:
         return
     for watcher in server.state.watchers.get(fold(session.nick), ()):
         server.outbox.numeric(watcher, RPL_MONONLINE, session.prefix)
+        metadata.on_monitor(server, watcher, [session])
 
 
 def signed_off(server: Server, nick: str) -> None:

@@ -10,7 +10,7 @@ import hmac
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, capabilities
+from miniircd.core import actions, capabilities, metadata
 from miniircd.core.commands import accounts, history, modes, monitor, nickserv, server_queries
 from miniircd.core.errors import Fail, IrcError, need_more_params
 from miniircd.core.outbox import TAG_CAPS
@@ -206,6 +206,7 @@ def welcome(server: Server, session: Session) -> None:
     server_queries.send_isupport(server, session)
     server_queries.send_lusers(server, session)
     server_queries.send_motd(server, session)
+    metadata.burst(server, session)
     monitor.signed_on(server, session)
     nickserv.protect_nick(server, session)
     history.deliver_unread(server, session)
