@@ -65,14 +65,14 @@ def test_batch_goes_as_one_message_to_each_kind_of_client(core: CoreHarness) -> 
     assert alice.take() == bob.take() == charlie.take() == []  # nothing before it closes
     # the echo: one batch, labelled on its opening line; one msgid and time, on it only
     assert alice.send(BASIC[-1]) == [
-        f"@time={TIME};msgid=msg1;label=xyz {ALICE} BATCH +batch1 {ML} #test",
+        f"@time={TIME};msgid=msg4;label=xyz {ALICE} BATCH +batch1 {ML} #test",
         f"@batch=batch1 {ALICE} PRIVMSG #test :hello",
         f"@batch=batch1 {ALICE} PRIVMSG #test :#how is ",
         f"@batch=batch1;draft/multiline-concat {ALICE} PRIVMSG #test :everyone?",
         f"{ALICE} BATCH -batch1",
     ]
     assert bob.take() == [
-        f"@time={TIME};msgid=msg1 {ALICE} BATCH +batch1 {ML} #test",
+        f"@time={TIME};msgid=msg4 {ALICE} BATCH +batch1 {ML} #test",
         f"@batch=batch1 {ALICE} PRIVMSG #test :hello",
         f"@batch=batch1 {ALICE} PRIVMSG #test :#how is ",
         f"@batch=batch1;draft/multiline-concat {ALICE} PRIVMSG #test :everyone?",
@@ -80,7 +80,7 @@ def test_batch_goes_as_one_message_to_each_kind_of_client(core: CoreHarness) -> 
     ]
     # without the capability: the lines as sent, the msgid on the first, the time on each
     assert charlie.take() == [
-        f"@time={TIME};msgid=msg1 {ALICE} PRIVMSG #test :hello",
+        f"@time={TIME};msgid=msg4 {ALICE} PRIVMSG #test :hello",
         f"@time={TIME} {ALICE} PRIVMSG #test :#how is ",
         f"@time={TIME} {ALICE} PRIVMSG #test :everyone?",
     ]
@@ -96,12 +96,12 @@ def test_blank_lines_and_client_tags(core: CoreHarness) -> None:
         "BATCH -123",
     )
     relay = bob.take()
-    assert relay[0] == f"@time={TIME};msgid=msg1;+client-only-tag {ALICE} BATCH +batch1 {ML} #test"
+    assert relay[0] == f"@time={TIME};msgid=msg4;+client-only-tag {ALICE} BATCH +batch1 {ML} #test"
     assert relay[1] == f"@batch=batch1 {ALICE} PRIVMSG #test :"
     assert len(relay) == 5
     # no blank line to a client without the capability; the client tags on every line
     assert charlie.take() == [
-        f"@time={TIME};msgid=msg1;+client-only-tag {ALICE} PRIVMSG #test :#how is ",
+        f"@time={TIME};msgid=msg4;+client-only-tag {ALICE} PRIVMSG #test :#how is ",
         f"@time={TIME};+client-only-tag {ALICE} PRIVMSG #test :everyone?",
     ]
 
@@ -184,7 +184,7 @@ def test_notice_batch(core: CoreHarness) -> None:
 def test_one_line_batch_is_an_ordinary_message(core: CoreHarness) -> None:
     alice, bob, _ = trio(core)
     alice.send(f"BATCH +1 {ML} #test", "@batch=1 PRIVMSG #test :only", "BATCH -1")
-    assert bob.take() == [f"@time={TIME};msgid=msg1 {ALICE} PRIVMSG #test :only"]
+    assert bob.take() == [f"@time={TIME};msgid=msg4 {ALICE} PRIVMSG #test :only"]
 
 
 # -- refusals --------------------------------------------------------------------------
@@ -383,7 +383,7 @@ def test_stored_as_one_message_and_replayed(core: CoreHarness) -> None:
     lines = late.send("JOIN #test")
     start = lines.index(":irc.test BATCH +batch2 chathistory #test")
     assert lines[start + 1 : start + 7] == [
-        f"@time={TIME};msgid=msg1;batch=batch2 {ALICE} BATCH +batch3 {ML} #test",
+        f"@time={TIME};msgid=msg4;batch=batch2 {ALICE} BATCH +batch3 {ML} #test",
         f"@batch=batch3 {ALICE} PRIVMSG #test :hello",
         f"@batch=batch3 {ALICE} PRIVMSG #test :#how is ",
         f"@batch=batch3;draft/multiline-concat {ALICE} PRIVMSG #test :everyone?",

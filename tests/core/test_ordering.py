@@ -71,7 +71,7 @@ def test_sasl_then_ping_in_order(core: CoreHarness) -> None:
     client = held(core).connect()
     payload = base64.b64encode(f"\0alice\0{PW}".encode()).decode()
     lines = client.send("CAP LS 302", "NICK alice", "USER alice 0 * :A", "CAP REQ :sasl")
-    assert verbs(lines) == ["CAP", "CAP"]
+    assert verbs(lines) == ["CAP", "CAP", "CAP"]  # LS takes two lines, then ACK
     lines = client.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {payload}", "PING :x", "CAP END")
     assert lines == ["AUTHENTICATE +"]
     core.finish_jobs()

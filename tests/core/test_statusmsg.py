@@ -20,7 +20,9 @@ def room(core: CoreHarness) -> tuple[CoreClient, CoreClient, CoreClient, CoreCli
 
 
 def stored_count(core: CoreHarness) -> int:
-    count: int = core.store.db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    count: int = core.store.db.execute(
+        "SELECT count(*) FROM messages WHERE verb IN ('PRIVMSG', 'NOTICE')"
+    ).fetchone()[0]
     return count
 
 
