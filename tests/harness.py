@@ -150,3 +150,13 @@ class CoreHarness:
         self.clock.now += seconds
         self.server.tick(self.clock.now)
         self.deliver()
+
+
+def in_channel(core: CoreHarness, *nicks: str, channel: str = "#c") -> list[CoreClient]:
+    """Register `nicks` and join them to `channel` in order (the first is its operator)."""
+    clients = [core.register(nick) for nick in nicks]
+    for client in clients:
+        client.send(f"JOIN {channel}")
+    for client in clients:
+        client.take()
+    return clients

@@ -185,6 +185,16 @@ class LineClient:
             if regex.search(line):
                 return line
 
+    def cap_ls(self, timeout: float = DEADLINE) -> list[str]:
+        """The capabilities of a `CAP LS` reply, over as many lines as it takes (all but
+        the last have `*` before the list)."""
+        tokens: list[str] = []
+        while True:
+            head, _, caps = self.expect(r" CAP \S+ LS ", timeout).partition(" :")
+            tokens += caps.split()
+            if not head.endswith(" *"):
+                return tokens
+
     def lines_until(self, pattern: str, timeout: float = DEADLINE) -> list[str]:
         """Every line up to and including the first that matches."""
         start = len(self.seen)

@@ -47,6 +47,10 @@ NEVER_PROVOKED = {
     "INVALID_MSGREFTYPE": "a CHATHISTORY reference other than msgid= or timestamp=: the"
     " client sends only *",
     "INVALID_UTF8": "a line that is not UTF-8: the client sends only UTF-8",
+    "MULTILINE_INVALID_TARGET": "a draft/multiline batch: the client never asks for the"
+    " capability, so it never opens one",
+    "MULTILINE_MAX_BYTES": "a draft/multiline batch: see MULTILINE_INVALID_TARGET",
+    "MULTILINE_MAX_LINES": "a draft/multiline batch: see MULTILINE_INVALID_TARGET",
 }
 
 

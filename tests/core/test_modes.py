@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from harness import CoreClient, CoreHarness
+from harness import CoreClient, CoreHarness, in_channel
 from miniircd.core.channel import Channel
 from miniircd.core.masks import normalize_mask
 
 NOW = "1700000000"
 ALICE = ":alice!~alice@127.0.0.1"
-
-
-def in_channel(core: CoreHarness, *nicks: str, channel: str = "#c") -> list[CoreClient]:
-    """Register `nicks` and join them to `channel` in order (the first is its operator)."""
-    clients = [core.register(nick) for nick in nicks]
-    for client in clients:
-        client.send(f"JOIN {channel}")
-    for client in clients:
-        client.take()
-    return clients
 
 
 def channel(core: CoreHarness, name: str = "#c") -> Channel:

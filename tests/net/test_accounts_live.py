@@ -31,7 +31,7 @@ def sasl_login(server: LiveServer, nick: str, account: str, password: str) -> li
     """Register a connection with SASL PLAIN during CAP negotiation; return every line."""
     client = LineClient(server.port)
     client.send("CAP LS 302", f"NICK {nick}", f"USER {nick} 0 * :{nick}")
-    client.expect("CAP .* LS")
+    client.cap_ls()
     client.send("CAP REQ :sasl")
     assert client.expect("CAP") == f":irc.test CAP {nick} ACK :sasl"
     client.send("AUTHENTICATE PLAIN")
@@ -123,11 +123,11 @@ def test_kill_9_right_after_register_success_keeps_the_account(tmp_path: Path) -
 def test_cap_ls_and_req_sasl(live: LiveServer) -> None:
     client = LineClient(live.port)
     client.send("CAP LS")
-    ls = client.expect("CAP").split(" :", 1)[1].split()
+    ls = client.cap_ls()
     assert "sasl" in ls
     assert not any(token.startswith("sasl=") for token in ls)
     client.send("CAP LS 302")
-    assert "sasl=PLAIN,SCRAM-SHA-256" in client.expect("CAP").split(" :", 1)[1].split()
+    assert "sasl=PLAIN,SCRAM-SHA-256" in client.cap_ls()
     client.send("CAP REQ :sasl")
     assert client.expect("CAP") == ":irc.test CAP * ACK :sasl"
     client.send("CAP LIST")
@@ -145,7 +145,7 @@ def accounts_config(tmp_path: Path, settings: str) -> str:
 
 def cap_ls_value(client: LineClient, name: str) -> str | None:
     client.send("CAP LS 302")
-    for token in client.expect(" CAP .* LS ").split(" :", 1)[1].split():
+    for token in client.cap_ls():
         key, _, value = token.partition("=")
         if key == name:
             return value or None

@@ -29,6 +29,9 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+SPOKEN = "verb IN ('PRIVMSG', 'NOTICE')"  # the rows of room events are not messages
+
+
 def contents(path: Path) -> tuple[set[str], dict[str, str], list[str]]:
     """Accounts, rooms with their topics and message texts in the database at `path`."""
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -36,7 +39,7 @@ def contents(path: Path) -> tuple[set[str], dict[str, str], list[str]]:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         accounts = {row[0] for row in db.execute("SELECT name FROM accounts")}
         rooms = dict(db.execute("SELECT name, topic FROM rooms").fetchall())
-        texts = [row[0] for row in db.execute("SELECT text FROM messages")]
+        texts = [row[0] for row in db.execute(f"SELECT text FROM messages WHERE {SPOKEN}")]
     finally:
         db.close()
     return accounts, rooms, texts

@@ -116,7 +116,7 @@ def test_cap_cap_notify(live: LiveServer) -> None:
 def account_registration_value(client: LineClient) -> str:
     """What `CAP LS 302` gives as the value of draft/account-registration."""
     client.send("CAP LS 302")
-    tokens = client.expect(" CAP .* LS ").split(" :", 1)[1].split()
+    tokens = client.cap_ls()
     (value,) = [t.split("=", 1)[1] for t in tokens if t.startswith("draft/account-registration=")]
     return value
 

@@ -53,7 +53,7 @@ def scram_exchange(
     followed the client-final message (up to 904, or up to 903 after the last `+`)."""
     client = Recorder(port)
     client.send("CAP LS 302", f"NICK {nick}", f"USER {nick} 0 * :S")
-    assert "sasl=PLAIN,SCRAM-SHA-256" in client.expect(" CAP \\* LS ").split(" :", 1)[1].split()
+    assert "sasl=PLAIN,SCRAM-SHA-256" in client.cap_ls()
     client.send("CAP REQ :sasl")
     client.expect(" ACK ")
     client.send("AUTHENTICATE SCRAM-SHA-256")
