@@ -62,6 +62,24 @@ def test_replay_with_server_time_and_batch(core: CoreHarness) -> None:
     ]
 
 
+def test_ctcp_queries_to_a_room_are_delivered_but_not_replayed(core: CoreHarness) -> None:
+    alice, carol = core.register("alice"), core.register("carol")
+    alice.send("JOIN #room")
+    carol.send("JOIN #room")
+    carol.take()
+    talk(core, alice, "PRIVMSG #room :\x01VERSION\x01", "PRIVMSG #room :\x01ACTION waves\x01")
+    assert carol.take() == [
+        f":{A} PRIVMSG #room :\x01VERSION\x01",
+        f":{A} PRIVMSG #room :\x01ACTION waves\x01",
+    ]
+    bob = core.register("bob")
+    assert bob.send("JOIN #room")[3:6] == [
+        ":irc.test NOTICE #room :*** recent history: 1 message(s) follow",
+        f":{A} PRIVMSG #room :\x01ACTION [2023-11-14 22:13:22] waves\x01",
+        ":irc.test NOTICE #room :*** end of recent history",
+    ]
+
+
 def test_no_replay_for_chathistory_clients_or_empty_rooms(core: CoreHarness) -> None:
     alice = core.register("alice")
     assert [line for line in alice.send("JOIN #empty") if "NOTICE" in line] == []

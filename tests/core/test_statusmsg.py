@@ -111,4 +111,4 @@ def test_no_ctcp_mode_lets_only_action_through(core: CoreHarness) -> None:
     assert alice.send("PRIVMSG @#c :\x01TIME\x01") == [refused.format("alice")]
     assert joe.send("NOTICE #c :\x01VERSION x\x01") == []  # NOTICE: refused silently
     assert alice.take() == [] and vic.take() == []
-    assert stored_count(core) == 2  # the PING before +C and the ACTION
+    assert stored_count(core) == 1  # the ACTION; a CTCP query is never kept

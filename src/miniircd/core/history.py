@@ -135,7 +135,11 @@ def as_message(stored: StoredMessage, timestamp_text: bool) -> Message:
     text = stored.text
     if timestamp_text:
         stamp = datetime.fromtimestamp(stored.time_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        text = f"[{stamp}] {text}"
+        action = "\x01ACTION "
+        if text.startswith(action):  # inside the CTCP, or the client shows it raw
+            text = f"{action}[{stamp}] {text[len(action):]}"
+        else:
+            text = f"[{stamp}] {text}"
     return Message(stored.verb, [stored.target, text], stored.source, tags)
 
 

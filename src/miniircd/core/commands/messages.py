@@ -172,7 +172,9 @@ def _to_channel(
         # the lowest rank named counts: `+#chan` reaches voiced members and ops
         ranks = _ranks_from(max(STATUS_SYMBOLS.index(symbol) for symbol in status))
         others = [m for m in others if not ranks.isdisjoint(channel.members[m])]
-    if (verb == "TAGMSG" and not events.persisted(tags)) or status:
+    # a CTCP query is for whoever is there now: replayed, it would make every later
+    # joiner's client answer it
+    if (verb == "TAGMSG" and not events.persisted(tags)) or status or is_ctcp(text):
         line_tags = live_tags(server, tags)
     else:
         line_tags = record(server, session, verb, channel.name, fold(channel.name), text, tags)
