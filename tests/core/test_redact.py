@@ -178,6 +178,21 @@ def test_a_guest_is_the_sender_only_on_its_connection(core: CoreHarness) -> None
     assert "REDACT_FORBIDDEN" in again.send(f"REDACT #r {renamed}")[0]
 
 
+def test_a_guest_who_takes_the_nick_later_is_not_the_sender(core: CoreHarness) -> None:
+    _, bob, _ = room(core)
+    mallory = core.connect()  # connected before bob spoke, with bob's user name
+    mallory.send(f"CAP REQ :{CAPS}", "NICK mallory", "USER bob 0 * :M", "CAP END", "JOIN #r")
+    bob.take()
+    core.tick(1)
+    msgid = said(bob, "#r", "my message")
+    bob.send("QUIT :bye")
+    core.tick(1)
+    mallory.send("NICK bob")
+    assert mallory.send(f"REDACT #r {msgid}")[0].startswith(
+        ":irc.test FAIL REDACT REDACT_FORBIDDEN #r"
+    )
+
+
 def test_an_account_is_the_sender_on_any_connection(core: CoreHarness) -> None:
     alice = client(core, "alice", password="password1")
     alice.send("JOIN #r")

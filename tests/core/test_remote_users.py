@@ -23,7 +23,7 @@ def introduce(core: CoreHarness, nick: str = "far") -> RemoteUser:
         state.next_id(), "~far", "far.example", "Far Away", "leaf.test", now, relay=LINK
     )
     state.add(user)
-    state.claim_nick(user, nick)
+    state.claim_nick(user, nick, now)
     state.register(user)
     return user
 

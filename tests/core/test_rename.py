@@ -237,7 +237,7 @@ def test_a_remote_member_gets_the_rename_line(core: CoreHarness) -> None:
     state = core.server.state
     far = RemoteUser(state.next_id(), "~far", "far.example", "Far", "leaf.test", 0, [])
     state.add(far)
-    state.claim_nick(far, "far")
+    state.claim_nick(far, "far", core.clock.now)
     state.register(far)
     state.join(far, state.channels["#old"], set())
     alice.send("RENAME #old #new :why")

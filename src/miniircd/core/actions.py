@@ -59,7 +59,7 @@ def change_nick(server: Server, session: Session, new: str) -> None:
         nick_msg = Message("NICK", [new], session.prefix, tags)
         server.outbox.send_many(server.state.peers_and_self(session), nick_msg, session)
         server.state.remember_nick(session, server.now)
-    server.state.claim_nick(session, new)
+    server.state.claim_nick(session, new, server.now)
     nickserv.protect_nick(server, session)
     # A change of case only keeps the nick: MONITOR's watchers are told nothing.
     if session.registered and (old is None or fold(old) != fold(new)):

@@ -142,13 +142,13 @@ class State:
         if user.nick and self.nicks.get(fold(user.nick)) is user:
             del self.nicks[fold(user.nick)]
 
-    def claim_nick(self, user: User, new: str) -> str | None:
+    def claim_nick(self, user: User, new: str, now: float) -> str | None:
         """Give `user` the nick `new` (checked free by the caller); return the old one."""
         old = user.nick
         if old is not None:
             del self.nicks[fold(old)]
         self.nicks[fold(new)] = user
-        user.nick = new
+        user.nick, user.nick_since = new, now
         return old
 
     def set_user_mode(self, user: User, char: str, on: bool) -> bool:

@@ -23,13 +23,14 @@ class User:
     __slots__ = (
         "account", "away", "caps", "channels", "closing", "connected_at", "hops", "host",
         "id", "last_active", "metadata", "metadata_subs", "modes", "monitoring", "nick",
-        "outq", "realname", "registered", "server", "tag_caps", "user",
+        "nick_since", "outq", "realname", "registered", "server", "tag_caps", "user",
     )  # fmt: skip
 
     def __init__(self, user_id: int, host: str, now: float) -> None:
         self.id = user_id
         self.host = host
         self.nick: str | None = None
+        self.nick_since = now  # when it took its nick: what it said before is not its own
         self.user: str | None = None
         self.realname = ""
         self.registered = False

@@ -2,7 +2,8 @@
 
 Who may redact a stored PRIVMSG, NOTICE or TAGMSG (a reaction; see `core.events`):
 - its sender: the same account, or for a message a guest sent, the same connection
-  under the same nick!user@host (a guest is known by nothing else);
+  under the same nick!user@host, holding that nick since before it was sent (a guest is
+  known by nothing else);
 - in a room, also its channel operators and the IRC operators; an IRC operator need not
   be in the room, everyone else must be;
 - in a private conversation, no one else (its recipient neither).
@@ -79,8 +80,10 @@ def _sent_by(session: Session, stored: StoredMessage) -> bool:
     """Whether `session` is who sent the stored message (see the module's docstring)."""
     if stored.account is not None:
         return session.account is not None and fold(session.account) == fold(stored.account)
-    sent_since_connecting = stored.time_ms >= int(session.connected_at * 1000)
-    return stored.source == session.prefix and sent_since_connecting
+    # a guest's message is its own if sent under this prefix since it took the nick: no
+    # one else could hold that nick meanwhile (a later holder of the nick is not its sender)
+    sent_since_taking_the_nick = stored.time_ms >= int(session.nick_since * 1000)
+    return stored.source == session.prefix and sent_since_taking_the_nick
 
 
 def _connections(server: Server, other: str) -> list[User]:
