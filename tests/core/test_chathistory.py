@@ -503,3 +503,15 @@ def test_reactions_are_kept_for_event_playback_only(core: CoreHarness) -> None:
     assert texts(bob, "CHATHISTORY LATEST alice * 5") == ["hi"]
     assert core.store.unread_count("bob") == 0
     assert alice.send("INBOX")[1:-1] == []
+
+
+def test_kept_reactions_are_replayed_only_with_message_tags(core: CoreHarness) -> None:
+    alice = modern(core, "alice")
+    alice.send("JOIN #r", "@+draft/react=1 TAGMSG #r")
+    bare = core.connect()  # event-playback without message-tags: a TAGMSG would be empty
+    bare.send("CAP REQ :draft/chathistory draft/event-playback batch", "NICK bare", "USER b 0 * :b")
+    bare.send("CAP END", "JOIN #r")
+    lines = bare.send("CHATHISTORY LATEST #r * 5")
+    assert not any(" TAGMSG " in line for line in lines), lines
+    assert any(" JOIN #r" in line for line in lines)
+

@@ -187,6 +187,26 @@ def test_one_line_batch_is_an_ordinary_message(core: CoreHarness) -> None:
     assert bob.take() == [f"@time={TIME};msgid=msg4 {ALICE} PRIVMSG #test :only"]
 
 
+def test_a_ctcp_on_any_line_meets_no_ctcp_mode_and_is_not_kept(core: CoreHarness) -> None:
+    alice, bob, charlie = trio(core)
+    ctcp = (
+        f"BATCH +1 {ML} #test",
+        "@batch=1 PRIVMSG #test :hi",
+        "@batch=1 PRIVMSG #test :\x01VERSION\x01",
+    )
+    alice.send(*ctcp, "BATCH -1")
+    assert len(bob.take()) == 4 and len(charlie.take()) == 2  # delivered...
+    stored = core.store.messages("#test", limit=10)
+    assert [row.text for row in stored] == []  # ...but not kept
+    alice.send("MODE #test +C")
+    bob.take()
+    charlie.take()
+    assert alice.send(*ctcp, "BATCH -1")[-1].endswith(
+        "404 alice #test :Cannot send CTCP to channel (+C: only ACTION is allowed)"
+    )
+    assert bob.take() == [] and charlie.take() == []
+
+
 # -- refusals --------------------------------------------------------------------------
 
 
@@ -445,11 +465,11 @@ def test_flood_control_lets_a_batch_through_whole_then_charges_its_lines() -> No
     lines = [f"@batch=f PRIVMSG #test :{n}" for n in range(10)]
     alice.send(f"BATCH +f {ML} #test", *lines, "BATCH -f")
     assert len(bob.take()) == 12
-    # the opening took one token and the ten lines ten more: 5 - 11 = -6
-    assert alice.session.flood_tokens == -6
+    # the opening and the closing took a token each, the ten lines ten more: 5 - 12 = -7
+    assert alice.session.flood_tokens == -7
     assert alice.send("PING :x") == []  # waits for the bucket to refill
-    assert core.server.release_held(core.clock.now) == 7.0
-    core.clock.now += 7
+    assert core.server.release_held(core.clock.now) == 8.0
+    core.clock.now += 8
     core.server.release_held(core.clock.now)
     core.deliver()
     assert alice.take() == [":irc.test PONG irc.test :x"]

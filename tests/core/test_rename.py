@@ -213,6 +213,31 @@ def test_a_registered_room_stays_registered_under_its_new_name(core: CoreHarness
     ]
 
 
+def test_stored_events_name_the_new_room(core: CoreHarness) -> None:
+    caps = f"{CAP} draft/event-playback draft/chathistory batch"
+    alice = with_caps(core, "alice", caps)
+    bob = core.register("bob")
+    alice.send("JOIN #old")
+    bob.send("JOIN #old", "PART #old :bye")
+    alice.send("RENAME #old #new")
+    alice.take()
+    replay = alice.send("CHATHISTORY LATEST #new * 10")
+    assert [line.split(" ", 2)[2] for line in replay[1:-1]] == [
+        "JOIN #new", "JOIN #new", "PART #new :bye",
+    ]
+
+
+def test_a_registered_rooms_metadata_goes_with_it(core: CoreHarness) -> None:
+    alice = with_caps(core, "alice", CAP)
+    alice.send("REGISTER * * password1", "JOIN #old", "METADATA #old SET url :http://alice")
+    alice.send("RENAME #old #new")
+    restarted = CoreHarness.on_store(core.store)
+    assert restarted.server.state.channels["#new"].metadata == {"url": "http://alice"}
+    mallory = restarted.register("mallory")
+    mallory.send("REGISTER * * password2", "JOIN #old")
+    assert restarted.server.state.channels["#old"].metadata == {}
+
+
 def test_read_markers_follow_the_channel(core: CoreHarness) -> None:
     marker = "draft/read-marker"
     alice = with_caps(core, "alice", f"{CAP} {marker}")

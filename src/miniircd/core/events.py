@@ -42,8 +42,11 @@ def persisted(tags: dict[str, str]) -> bool:
 
 
 def shown_verbs(caps: Collection[str]) -> tuple[str, ...]:
-    """The verbs of the history rows a client with `caps` is shown by CHATHISTORY."""
-    return WITH_EVENTS if CAP in caps else MESSAGE_VERBS
+    """The verbs of the history rows a client with `caps` is shown by CHATHISTORY: a
+    stored TAGMSG is all tags, so only with message-tags, as it is live."""
+    if CAP not in caps:
+        return MESSAGE_VERBS
+    return WITH_EVENTS if "message-tags" in caps else (*MESSAGE_VERBS, *EVENT_VERBS)
 
 
 def record(

@@ -50,7 +50,7 @@ class FloodControl:
             not self.enabled
             or "o" in session.modes
             or raw.startswith((b"PONG", b"pong"))
-            or (session.multiline is not None and not session.multiline.failed)
+            or (session.multiline is not None and not session.multiline.failed and _batched(raw))
         )
 
     def _take_token(self, session: Session, raw: bytes, now: float) -> bool:
@@ -107,3 +107,9 @@ class FloodControl:
     def forget(self, session: Session) -> None:
         session.backlog = None
         self.held.discard(session)
+
+
+def _batched(raw: bytes) -> bool:
+    """Whether the line's tags name a batch: a line of the open multiline batch. Its end
+    (`BATCH -<ref>`, or a line outside it) pays as any line does."""
+    return raw.startswith(b"@") and b"batch=" in raw.split(b" ", 1)[0]

@@ -26,6 +26,8 @@ from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message, format_tags, parse_tags
 from miniircd.store.base import MESSAGE_VERBS, StoredMessage
 
+ROOM_FIRST = ("JOIN", "PART", "KICK", "TOPIC")  # the stored events that name their room first
+
 if TYPE_CHECKING:
     from miniircd.core.server import Server
 
@@ -131,7 +133,10 @@ def as_message(stored: StoredMessage, timestamp_text: bool) -> Message:
     if stored.verb == "TAGMSG":
         return Message("TAGMSG", [stored.target], stored.source, tags)
     if stored.verb not in MESSAGE_VERBS:
-        return Message(stored.verb, [str(p) for p in json.loads(stored.text)], stored.source, tags)
+        params = [str(p) for p in json.loads(stored.text)]
+        if stored.verb in ROOM_FIRST and params:
+            params[0] = stored.target  # the room's name now, after any RENAME
+        return Message(stored.verb, params, stored.source, tags)
     text = stored.text
     if timestamp_text:
         stamp = datetime.fromtimestamp(stored.time_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -300,7 +300,11 @@ class SqliteStore:
             (new_key, new, old_key),
         )
         if new_key == old_key:
-            return  # a change of case: the markers' keys stay as they are
+            return  # a change of case: the keys of markers and metadata stay as they are
+        self._write("DELETE FROM metadata WHERE kind = 'room' AND owner = ?", (new_key,))
+        self._write(
+            "UPDATE metadata SET owner = ? WHERE kind = 'room' AND owner = ?", (new_key, old_key)
+        )
         # An account with markers on both names keeps the later one.
         self._write(
             "INSERT INTO read_markers (account, target, time_ms)"

@@ -189,7 +189,12 @@ def _ranks_from(index: int) -> set[str]:
 
 
 def is_ctcp(text: str) -> bool:
-    """A CTCP other than ACTION (what channel mode +C refuses)."""
+    """Whether the text holds a CTCP other than ACTION, on any of its lines for a
+    draft/multiline message: what channel mode +C refuses and history does not keep."""
+    return any(_is_ctcp_line(line) for line, _joined in multiline.split(text))
+
+
+def _is_ctcp_line(text: str) -> bool:
     if not text.startswith("\x01"):
         return False
     command = text[1:].rstrip("\x01").split(" ", 1)[0]
