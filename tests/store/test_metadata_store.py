@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from miniircd.store.base import Account
-from miniircd.store.sqlite import MIGRATIONS, SqliteStore
+from miniircd.store.schema import MIGRATIONS
+from miniircd.store.sqlite import SqliteStore
 
 
 def test_values_are_kept_per_kind_and_folded_owner(tmp_path: Path) -> None:

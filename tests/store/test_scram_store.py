@@ -7,7 +7,8 @@ from pathlib import Path
 
 from miniircd.store.base import Account
 from miniircd.store.passwords import scram_credentials, scram_record
-from miniircd.store.sqlite import MIGRATIONS, SqliteStore, _statements
+from miniircd.store.schema import MIGRATIONS, statements
+from miniircd.store.sqlite import SqliteStore
 
 
 def test_accounts_from_before_scram_are_migrated_without_a_record(tmp_path: Path) -> None:
@@ -15,7 +16,7 @@ def test_accounts_from_before_scram_are_migrated_without_a_record(tmp_path: Path
     db = sqlite3.connect(path, isolation_level=None)
     scram = next(i for i, m in enumerate(MIGRATIONS) if "ADD COLUMN scram" in m)
     for migration in MIGRATIONS[:scram]:
-        for statement in _statements(migration):
+        for statement in statements(migration):
             db.execute(statement)
     db.execute("INSERT INTO accounts VALUES ('dave', 'Dave', 'hash', NULL, 1.0)")
     db.execute(f"PRAGMA user_version = {scram}")

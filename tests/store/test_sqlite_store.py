@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from miniircd.store.base import Account, StoredMessage
-from miniircd.store.sqlite import DB_NAME, MIGRATIONS, Checkpointer, SqliteStore, _statements
+from miniircd.store.schema import MIGRATIONS, statements
+from miniircd.store.sqlite import DB_NAME, Checkpointer, SqliteStore
 
 
 def account(name: str, password_hash: str = "scrypt$14$8$1$c2FsdA==$aGFzaA==") -> Account:
@@ -74,7 +75,7 @@ def test_migrations_set_user_version(tmp_path: Path) -> None:
 def test_old_schema_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
     path = tmp_path / "a.sqlite3"
     db = sqlite3.connect(path, isolation_level=None)
-    for statement in _statements(MIGRATIONS[0]):
+    for statement in statements(MIGRATIONS[0]):
         db.execute(statement)
     db.execute("INSERT INTO accounts VALUES ('dave', 'Dave', 'hash', NULL, 1.0)")
     db.execute("PRAGMA user_version = 1")
@@ -193,7 +194,7 @@ def test_rooms_from_before_the_exception_lists_load_with_empty_ones(tmp_path: Pa
     db = sqlite3.connect(path, isolation_level=None)
     before = next(i for i, script in enumerate(MIGRATIONS) if "ADD COLUMN excepts" in script)
     for script in MIGRATIONS[:before]:
-        for statement in _statements(script):
+        for statement in statements(script):
             db.execute(statement)
     db.execute(
         "INSERT INTO rooms VALUES ('#old', '#Old', 'alice', 5, '', '', 0, 'nt', NULL, NULL,"

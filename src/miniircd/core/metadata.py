@@ -81,7 +81,7 @@ def change(
     change goes to every user logged in to the same account."""
     owners: list[Owner] = [owner]
     if isinstance(owner, User) and owner.account is not None:
-        owners += [u for u in _same_account(server, owner.account) if u is not owner]
+        owners += [u for u in server.state.logged_in(owner.account) if u is not owner]
         server.store.set_metadata("account", owner.account, key, value)
     elif isinstance(owner, Channel) and owner.founder is not None:
         server.store.set_metadata("room", owner.name, key, value)
@@ -110,14 +110,6 @@ def observers(server: Server, owner: Owner) -> set[User]:
     if owner.nick is not None:
         seen.update(server.state.watchers.get(fold(owner.nick), ()))
     return seen
-
-
-def _same_account(server: Server, account: str) -> list[User]:
-    folded = fold(account)
-    return [
-        u for u in server.state.users.values()
-        if u.account is not None and fold(u.account) == folded
-    ]  # fmt: skip
 
 
 # -- showing what is set ----------------------------------------------------------------------
@@ -210,7 +202,7 @@ def logged_in(server: Server, session: Session) -> None:
     for key, value in merged.items():
         if stored.get(key) != value:
             server.store.set_metadata("account", account, key, value)
-    for user in _same_account(server, account):
+    for user in server.state.logged_in(account):
         for key in [k for k in user.metadata if k not in merged]:
             if server.state.set_metadata(user, key, None):
                 notify(server, None, user, key, None)

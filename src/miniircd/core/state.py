@@ -110,6 +110,14 @@ class State:
         audience.add(user)  # not `peers | {user}`: mypyc's compiler recurses forever on it
         return audience
 
+    def logged_in(self, account: str) -> list[User]:
+        """The users logged in to `account` (compared casefolded), in connection order."""
+        folded = fold(account)
+        return [
+            user for user in self.users.values()
+            if user.account is not None and fold(user.account) == folded
+        ]  # fmt: skip
+
     # -- users -------------------------------------------------------------------------------
 
     def next_id(self) -> int:

@@ -1,10 +1,11 @@
-"""The SQLite store: every SQL statement of the server lives in this module.
+"""The SQLite store: every SQL query of the server lives in this module (the schema's
+statements in `store.schema`).
 
-The database is `<data dir>/miniircd.sqlite3` in WAL mode. Its schema version is kept in
-`PRAGMA user_version`; `MIGRATIONS[i]` takes a database from version i to i + 1, and they
-run in order at open. Writes open a transaction lazily and `commit` ends it, once per loop
-turn. synchronous=NORMAL in WAL mode survives a crash of the process (kill -9) without
-losing a committed turn; a power cut may lose the last moments.
+The database is `<data dir>/miniircd.sqlite3` in WAL mode. Its schema is
+`store.schema.MIGRATIONS`, run in order at open up to the version the database lacks.
+Writes open a transaction lazily and `commit` ends it, once per loop turn.
+synchronous=NORMAL in WAL mode survives a crash of the process (kill -9) without losing a
+committed turn; a power cut may lose the last moments.
 
 Checkpoints (copying the WAL into the database file, with an fsync) would otherwise run
 inside whichever commit crosses SQLite's 1,000-page mark, a pause of milliseconds in the
@@ -24,102 +25,12 @@ from pathlib import Path
 
 from miniircd.protocol.casemap import fold
 from miniircd.store.base import MESSAGE_VERBS, Account, Bound, RoomRecord, StoredMessage
+from miniircd.store.schema import MIGRATIONS, statements
 
 log = logging.getLogger("miniircd.store")
 
 DB_NAME = "miniircd.sqlite3"
 
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE accounts (
-        folded TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        email TEXT,
-        created REAL NOT NULL
-    ) WITHOUT ROWID;
-    """,
-    """
-    CREATE TABLE rooms (
-        folded TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        founder TEXT NOT NULL,
-        created INTEGER NOT NULL,
-        topic TEXT NOT NULL,
-        topic_by TEXT NOT NULL,
-        topic_time INTEGER NOT NULL,
-        modes TEXT NOT NULL,
-        key TEXT,
-        user_limit INTEGER,
-        bans TEXT NOT NULL
-    ) WITHOUT ROWID;
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        conversation TEXT NOT NULL,
-        time_ms INTEGER NOT NULL,
-        msgid TEXT NOT NULL UNIQUE,
-        verb TEXT NOT NULL,
-        source TEXT NOT NULL,
-        account TEXT,
-        target TEXT NOT NULL,
-        recipient TEXT,
-        text TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        unread INTEGER NOT NULL
-    );
-    CREATE INDEX messages_by_conversation ON messages (conversation, id);
-    CREATE INDEX messages_by_time ON messages (conversation, time_ms);
-    CREATE INDEX messages_by_recipient ON messages (recipient, unread) WHERE recipient IS NOT NULL;
-    """,
-    """
-    CREATE TABLE read_markers (
-        account TEXT NOT NULL,
-        target TEXT NOT NULL,
-        time_ms INTEGER NOT NULL,
-        PRIMARY KEY (account, target)
-    ) WITHOUT ROWID;
-    """,
-    """
-    CREATE TABLE login_tokens (
-        id INTEGER PRIMARY KEY,
-        hash TEXT NOT NULL UNIQUE,
-        account TEXT NOT NULL,
-        created REAL NOT NULL
-    );
-    CREATE INDEX login_tokens_by_account ON login_tokens (account);
-    """,
-    # Every stored message wrote a page of this index too. A CHATHISTORY bound by time
-    # finds its rows through messages_by_conversation (ids grow with time), at most
-    # history_max of them.
-    """
-    DROP INDEX messages_by_time;
-    """,
-    # Ban exceptions (+e) and invite exceptions (+I) of registered rooms, kept like bans.
-    """
-    ALTER TABLE rooms ADD COLUMN excepts TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE rooms ADD COLUMN invex TEXT NOT NULL DEFAULT '[]';
-    """,
-    # SCRAM-SHA-256 records beside the scrypt hashes (NULL until the password is next set
-    # or used), and random keys of the server's own (the fake SCRAM salts').
-    """
-    ALTER TABLE accounts ADD COLUMN scram TEXT;
-    CREATE TABLE secrets (
-        name TEXT PRIMARY KEY,
-        value BLOB NOT NULL
-    ) WITHOUT ROWID;
-    """,
-    # METADATA of accounts and of registered rooms: kind is 'account' or 'room', owner
-    # the folded account or room name.
-    """
-    CREATE TABLE metadata (
-        kind TEXT NOT NULL,
-        owner TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (kind, owner, key)
-    ) WITHOUT ROWID;
-    """,
-)
 
 _MESSAGE_COLUMNS = (
     "id, conversation, time_ms, msgid, verb, source, account, target, recipient, text, tags"
@@ -182,7 +93,7 @@ class SqliteStore:
             )
         for index in range(version, len(MIGRATIONS)):
             self.db.execute("BEGIN")
-            for statement in _statements(MIGRATIONS[index]):
+            for statement in statements(MIGRATIONS[index]):
                 self.db.execute(statement)
             self.db.execute(f"PRAGMA user_version = {index + 1}")
             self.db.execute("COMMIT")
@@ -550,10 +461,6 @@ def backup(data_dir: Path, dest: Path, pages_per_step: int = 1024) -> int:
         source.close()
     partial.replace(dest)
     return pages
-
-
-def _statements(script: str) -> list[str]:
-    return [statement.strip() for statement in script.split(";") if statement.strip()]
 
 
 def _entries(text: str) -> list[tuple[str, str, int]]:

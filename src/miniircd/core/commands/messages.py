@@ -113,7 +113,7 @@ def _deliver(
         if found is None:
             raise no_such_nick(target)
         account = found.name
-        recipients = [s for s in server.state.users.values() if s.account == account]
+        recipients = server.state.logged_in(account)
     offline = not recipients
     if (
         offline

@@ -126,7 +126,7 @@ def _info(server: Server, session: Session, args: list[str]) -> None:
         _say(server, session, f"{name} is not a registered account.")
         return
     since = datetime.fromtimestamp(account.created, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    online = [s.name for s in server.state.users.values() if s.account == account.name]
+    online = [user.name for user in server.state.logged_in(account.name)]
     _say(server, session, f"Account {account.name}, registered {since}.")
     _say(server, session, f"Logged in now as: {', '.join(online) if online else 'nobody'}.")
 
