@@ -13,7 +13,10 @@ leaves channels with `join` and `part` (a channel is made by `open_channel`, ren
 `rename_channel` and forgotten by the same rule everywhere, `_forget_if_unused`); it
 watches nicks with `watch` and `unwatch`; it subscribes to METADATA keys with `subscribe`
 and `unsubscribe`, and a user's or channel's METADATA changes by `set_metadata`; `remove`
-takes it out of every table at once, leaving a WHOWAS entry.
+takes it out of every table at once, leaving a WHOWAS entry. Server links enter with
+`add_link` and leave with `drop_link`; the servers behind them with `add_server` and
+`remove_server` (core.link; what a link's loss means for its users is core.links'
+business, which removes them one by one).
 
 Invariants (`check` lists every one that does not hold; the transcript tests run it after
 every test):
@@ -30,6 +33,8 @@ every test):
    `registered_count`.
 7. `metadata` (of a user or a channel) holds only valid keys, and `metadata_subs` only
    valid keys (core.metadata.valid_key); their limits are the METADATA handler's to keep.
+8. `servers[fold(s.name)] is s` for every server of the network but this one, and its
+   `link_id` is in `links`; every `RemoteUser`'s `via` is in `links` (or 0, no link).
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from __future__ import annotations
 from collections import deque
 
 from miniircd.core.channel import Channel
+from miniircd.core.link import Link, RemoteServer
 from miniircd.core.metadata import valid_key
-from miniircd.core.user import User
+from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.casemap import fold
 
 
@@ -66,8 +72,8 @@ def toggle(flags: set[str], char: str, on: bool) -> bool:
 
 class State:
     __slots__ = (
-        "channels", "invisible_count", "last_id", "max_users", "nicks", "oper_count",
-        "registered_count", "users", "watchers", "whowas",
+        "channels", "invisible_count", "last_id", "links", "max_users", "nicks", "oper_count",
+        "registered_count", "servers", "users", "watchers", "whowas",
     )  # fmt: skip
 
     def __init__(self, whowas_history: int) -> None:
@@ -81,6 +87,8 @@ class State:
         self.invisible_count = 0
         self.oper_count = 0
         self.last_id = 0
+        self.links: dict[int, Link] = {}  # link id -> its connection (core.link)
+        self.servers: dict[str, RemoteServer] = {}  # folded name -> a server behind a link
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -256,6 +264,24 @@ class State:
     def unsubscribe(self, user: User, key: str) -> None:
         user.metadata_subs.discard(key)
 
+    # -- links and servers ------------------------------------------------------------------
+
+    def add_link(self, link: Link) -> None:
+        self.links[link.id] = link
+
+    def drop_link(self, link: Link) -> None:
+        """The link is gone; the caller has removed its servers and users first."""
+        self.links.pop(link.id, None)
+
+    def find_server(self, name: str) -> RemoteServer | None:
+        return self.servers.get(fold(name))
+
+    def add_server(self, server: RemoteServer) -> None:
+        self.servers[fold(server.name)] = server
+
+    def remove_server(self, server: RemoteServer) -> None:
+        self.servers.pop(fold(server.name), None)
+
     # -- checking ----------------------------------------------------------------------------
 
     def check(self) -> list[str]:
@@ -305,6 +331,12 @@ class State:
             for name, have, want in counts
             if have != want
         ]
+        for key, remote in self.servers.items():
+            if fold(remote.name) != key or remote.link_id not in self.links:
+                broken.append(f"8: servers[{key}] is {remote.name} via {remote.link_id}")
+        for user in self.users.values():
+            if isinstance(user, RemoteUser) and user.via and user.via not in self.links:
+                broken.append(f"8: {user!r} is behind a link that is gone")
         if self.max_users < self.registered_count:
             broken.append("6: max_users is below registered_count")
         return broken

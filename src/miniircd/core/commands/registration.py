@@ -10,7 +10,7 @@ import hmac
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, capabilities, metadata
+from miniircd.core import actions, capabilities, links, metadata
 from miniircd.core.commands import accounts, history, modes, monitor, nickserv, server_queries
 from miniircd.core.errors import Fail, IrcError, need_more_params
 from miniircd.core.outbox import TAG_CAPS
@@ -182,6 +182,7 @@ def try_register(server: Server, session: Session) -> None:
             actions.quit(server, session, "Bad password")
             return
     server.state.register(session)
+    links.introduce(server, session)
     log.info("client registered", extra=fields(nick=session.nick, host=session.host))
     welcome(server, session)
 
