@@ -147,6 +147,8 @@ class Dialer:
                 break
         if ended is not None:
             self._lost(conn, ended, now)
+        elif conn.link.closing:  # refused, or the peer's ERROR: flush, then close
+            self._flush(conn, now)
 
     def write(self, user: User, now: float) -> bool:
         """Write what the core queued for a link, or for a user behind one; False if

@@ -1,0 +1,97 @@
+"""Real sockets: Debian's ngIRCd as a hub with miniircd leaves, each on its own
+127.0.0.x, and clients on different servers talking (docs/linking.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from liveserver import LineClient, LiveServer
+from ngircd import NGIRCD, NgircdHub, doc_block, leaf_block, start_leaf, wait_linked
+
+pytestmark = pytest.mark.skipif(NGIRCD is None, reason="needs ngircd (apt-get install ngircd)")
+
+
+def hub_and_leaf(tmp_path: Path, *more_leaves: str) -> tuple[NgircdHub, LiveServer]:
+    """The hub and the leaf exactly as docs/linking.md configures them (ports aside)."""
+    config = doc_block("hub-config") + "".join(leaf_block(name) for name in more_leaves)
+    hub = NgircdHub(tmp_path / "hub", config)
+    hub.start()
+    leaf = start_leaf(tmp_path, "leaf.test", "127.0.0.2", hub, doc_block("leaf-config"))
+    return hub, leaf
+
+
+def test_users_on_the_hub_and_the_leaf_talk(tmp_path: Path) -> None:
+    hub, leaf = hub_and_leaf(tmp_path)
+    there = hub_client(hub)
+    here = leaf.client("leafy")
+    there.register("hubby")
+    here.send("JOIN #room")
+    here.expect(r" 366 leafy #room ")
+    there.send("JOIN #room")
+    here.expect(r"^:hubby!~hubby@127\.0\.0\.1 JOIN #room$")
+    there.expect(r" 353 hubby = #room :.*@leafy")
+    here.send("PRIVMSG #room :hello from the leaf")
+    there.expect(r"^:leafy!~leafy@127\.0\.0\.1 PRIVMSG #room :hello from the leaf$")
+    there.send("PRIVMSG leafy :hello from the hub", "TOPIC #room :a topic")
+    here.expect(r"^:hubby!~hubby@127\.0\.0\.1 PRIVMSG leafy :hello from the hub$")
+    here.expect(r"^:hubby!~hubby@127\.0\.0\.1 TOPIC #room :a topic$")
+    here.send("WHOIS hubby")
+    here.expect(r"^:leaf\.test 312 leafy hubby hub\.test :the hub$")
+    there.send("WHOIS leafy")
+    there.expect(r" 312 hubby leafy leaf\.test :a miniircd leaf$")
+    there.send("JOIN #two", "PART #room :bye")
+    here.expect(r"^:hubby!~hubby@127\.0\.0\.1 PART #room :bye$")
+    here.send("JOIN #two")
+    there.expect(r"^:leafy!~leafy@127\.0\.0\.1 JOIN :?#two$")
+    here.send("QUIT :done")
+    there.expect(r"^:leafy!~leafy@127\.0\.0\.1 QUIT :.*done")
+
+
+def test_two_leaves_talk_through_the_hub(tmp_path: Path) -> None:
+    hub, leaf = hub_and_leaf(tmp_path, "two.test")
+    toml = (
+        doc_block("leaf-config").replace("leaf.test", "two.test").replace("127.0.0.2", "127.0.0.3")
+    )
+    two = start_leaf(tmp_path, "two.test", "127.0.0.3", hub, toml)
+    alice = leaf.client("alice")
+    bob = two.client("bob")
+    alice.send("JOIN #both")
+    alice.expect(r" 366 alice #both ")
+    bob.send("JOIN #both")
+    alice.expect(r"^:bob!~bob@127\.0\.0\.1 JOIN #both$")
+    bob.expect(r"^:two\.test 353 bob = #both :@alice bob$|^:two\.test 353 bob = #both :bob @alice$")
+    bob.send("PRIVMSG #both :hi alice")
+    alice.expect(r"^:bob!~bob@127\.0\.0\.1 PRIVMSG #both :hi alice$")
+    alice.send("PRIVMSG bob :hi bob", "NICK alicia")
+    bob.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG bob :hi bob$")
+    bob.expect(r"^:alice!~alice@127\.0\.0\.1 NICK alicia$")
+    bob.send("QUIT :bye")
+    alice.expect(r"^:bob!~bob@127\.0\.0\.1 QUIT :.*bye")
+
+
+def test_a_netsplit_and_the_link_coming_back(tmp_path: Path) -> None:
+    hub, leaf = hub_and_leaf(tmp_path)
+    hubby = hub_client(hub)
+    hubby.register("hubby")
+    leafy = leaf.client("leafy")
+    leafy.send("JOIN #room")
+    leafy.expect(r" 366 leafy #room ")
+    hubby.send("JOIN #room")
+    leafy.expect(r"^:hubby!\S+ JOIN #room$")
+    hub.stop()  # the hub goes away: its users split off
+    leafy.expect(r"^:hubby!~hubby@127\.0\.0\.1 QUIT :leaf\.test hub\.test$")
+    leafy.send("NAMES #room")
+    leafy.expect(r"^:leaf\.test 353 leafy = #room :@leafy$")
+    hub.start()  # the leaf dials again and bursts leafy and #room back
+    wait_linked(leaf, 2)
+    again = hub_client(hub)
+    again.register("again")
+    again.send("JOIN #room")
+    again.expect(r" 353 again = #room :.*@leafy")
+    leafy.expect(r"^:again!~again@127\.0\.0\.1 JOIN #room$")
+
+
+def hub_client(hub: NgircdHub) -> LineClient:
+    return LineClient(hub.port, hub.host)
