@@ -300,3 +300,15 @@ def test_passwords_stay_out_of_the_log(core: CoreHarness, caplog: object) -> Non
     text = " ".join(r.getMessage() for r in caplog.records)  # type: ignore[attr-defined]
     assert "linked with hub.test" in text
     assert "hub-to-leaf" not in text and "leaf-to-hub" not in text and "wrong-secret" not in text
+
+
+def test_an_account_reaches_the_peer(core: CoreHarness) -> None:
+    alice, peer = linked(core)
+    alice.send("REGISTER * * hunter2hunter2")
+    assert peer.take() == [":irc.test METADATA alice accountname :alice"]
+    peer.lose()
+    again = core.link()
+    again.take()
+    burst = handshake(again)
+    nick = burst.index(":irc.test NICK alice 1 ~alice 127.0.0.1 1 + :Alice")
+    assert burst[nick + 1] == ":irc.test METADATA alice accountname :alice"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,21 @@ def test_a_netsplit_and_the_link_coming_back(tmp_path: Path) -> None:
 
 def hub_client(hub: NgircdHub) -> LineClient:
     return LineClient(hub.port, hub.host)
+
+
+def test_the_leaf_retries_with_back_off_until_the_hub_is_up(tmp_path: Path) -> None:
+    hub = NgircdHub(tmp_path / "hub", doc_block("hub-config"))  # not started yet
+    directory = tmp_path / "leaf.test"
+    directory.mkdir()
+    config = directory / "leaf.toml"
+    toml = doc_block("leaf-config").replace("port = 6667", f"port = {hub.port}")
+    config.write_text(toml.replace("retry = 1", "retry = 1\nretry_max = 2"))
+    leaf = LiveServer(directory, "--config", str(config), host="127.0.0.2", name="leaf.test")
+    leaf.start()
+    deadline = time.monotonic() + 10
+    while leaf.log().count("cannot connect") < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    waits = re.findall(r"cannot connect: ECONNREFUSED; retrying in (\d+)s", leaf.log())
+    assert len(waits) >= 3 and waits[:3] == ["1", "2", "2"]  # doubled, up to retry_max
+    hub.start()
+    wait_linked(leaf)

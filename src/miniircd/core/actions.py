@@ -88,6 +88,7 @@ def nick_owner_changed(server: Server, name: str) -> None:
 
 def account_changed(server: Server, session: Session) -> None:
     """The session logged in or out."""
+    links.account_changed(server, session)
     metadata.logged_in(server, session)
     nickserv.protect_nick(server, session)
     history.deliver_unread(server, session)

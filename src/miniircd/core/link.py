@@ -20,17 +20,12 @@ A `RemoteServer` is a server somewhere behind a link (the peer itself included).
 from __future__ import annotations
 
 from miniircd.config import LinkBlock
+from miniircd.core.serverline import ServerLine
 from miniircd.core.user import User
 from miniircd.protocol.message import ParseError, parse
 
 # Verbs a client line for a user behind a link may carry across it.
 RELAYED_VERBS = frozenset({"PRIVMSG", "NOTICE"})
-
-
-class ServerLine(bytes):
-    """A line written for the peer server itself: sent as it is."""
-
-    __slots__ = ()
 
 
 class RemoteServer:

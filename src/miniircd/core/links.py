@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
-from miniircd.core.link import Link, ServerLine
+from miniircd.core.link import Link
+from miniircd.core.serverline import ServerLine
 from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.message import Message
 
@@ -81,6 +82,18 @@ def introduce(server: Server, user: User) -> None:
             send(server, link, nick)
             if account is not None and "M" in link.flags:
                 send(server, link, account)
+
+
+def account_changed(server: Server, user: User) -> None:
+    """A user of this server logged in or out: peers with the M flag learn its account
+    (an empty one: logged out)."""
+    if not user.registered or user.nick is None:
+        return
+    params = [user.nick, "accountname", user.account or ""]
+    line = server_line(server.name, "METADATA", params, text=True)
+    for link in server.state.links.values():
+        if link.up and "M" in link.flags:
+            send(server, link, line)
 
 
 def joined(server: Server, user: User, channel: Channel, ranks: set[str]) -> None:

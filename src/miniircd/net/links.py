@@ -116,7 +116,10 @@ class Dialer:
         code = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if code:
             reason = errno.errorcode.get(code, str(code))
-            log.info("link %s: cannot connect: %s", conn.block.name, reason)
+            wait = max(0.0, self.next_try[conn.block.name] - time.monotonic())
+            log.info(
+                "link %s: cannot connect: %s; retrying in %.0fs", conn.block.name, reason, wait
+            )
             self._close(conn)
             return
         log.info("link %s: connected to %s:%d", conn.block.name, conn.block.host, conn.block.port)
