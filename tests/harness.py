@@ -154,6 +154,15 @@ class CoreHarness:
         peer = self.peers[link.id] = CorePeer(self, link)
         return peer
 
+    def adopt(self, client: CoreClient) -> CorePeer:
+        """The link a client connection turned into (it sent PASS and SERVER), as the
+        network layer takes it over."""
+        link = self.server.adopted.pop(client.session.id)
+        self.clients.pop(client.session.id)
+        peer = self.peers[link.id] = CorePeer(self, link)
+        peer.received.extend(raw.decode().rstrip("\r\n") for raw in link.take_output())
+        return peer
+
     def deliver(self) -> None:
         """Run queued jobs (as the loop's worker threads would), commit, hand out lines.
         Work that raises fails its job as in the loop: `Job.run` keeps the exception and
@@ -172,6 +181,8 @@ class CoreHarness:
             if peer is not None:  # what the link writes to its socket
                 taken = peer.link.take_output()
                 peer.received.extend(raw.decode().rstrip("\r\n") for raw in taken)
+                continue
+            if isinstance(user, Link):  # not adopted yet (see adopt): it waits for that
                 continue
             lines = [raw.decode().rstrip("\r\n") for raw in user.outq]
             user.outq.clear()

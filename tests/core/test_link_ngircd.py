@@ -4,6 +4,7 @@ in, ours out (core.s2s, core.s2s_ngircd, core.s2s_events)."""
 from __future__ import annotations
 
 from harness import CoreClient, CoreHarness, CorePeer
+from miniircd.config import LinkBlock
 from miniircd.core.user import RemoteUser
 
 HUB_PASS = ":hub.test PASS hub-to-leaf 0210-IRC+ ngIRCd|26.1:CHLMSXZ PZ"
@@ -312,3 +313,38 @@ def test_an_account_reaches_the_peer(core: CoreHarness) -> None:
     burst = handshake(again)
     nick = burst.index(":irc.test NICK alice 1 ~alice 127.0.0.1 1 + :Alice")
     assert burst[nick + 1] == ":irc.test METADATA alice accountname :alice"
+
+
+def test_a_server_that_dials_us_on_the_client_port() -> None:
+    block = LinkBlock("hub.test", send_password="leaf-to-hub", accept_password="hub-to-leaf")
+    core = CoreHarness(links=(block,))
+    alice = core.register("alice")
+    hub = core.connect()
+    assert hub.send("PASS hub-to-leaf 0210-IRC+ ngIRCd|26.1:CHLMSXZ PZ") == []
+    assert hub.send("SERVER hub.test 1 :test hub") == []
+    peer = core.adopt(hub)
+    assert peer.take() == [
+        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHM",
+        ":irc.test SERVER irc.test 1 :miniircd IRC server",
+        ":irc.test 005 hub.test NICKLEN=30 CASEMAPPING=rfc1459 PREFIX=(ov)@+ CHANTYPES=#"
+        " :are supported on this server",
+        ":irc.test 376 hub.test :End of MOTD command",
+    ]
+    assert peer.send(HUB_005, HUB_376) == [":irc.test NICK alice 1 ~alice 127.0.0.1 1 + :Alice"]
+    peer.send(":hub.test NICK bob 1 ~b 10.0.0.2 1 + :Bob")
+    assert alice.send("PRIVMSG bob :hi") == []
+    assert peer.take() == [":alice PRIVMSG bob :hi"]
+    assert (
+        core.server.state.find_nick("*") is None and hub.session.id not in core.server.state.users
+    )
+
+
+def test_a_server_not_configured_is_refused_on_the_client_port(core: CoreHarness) -> None:
+    stranger = core.connect()
+    stranger.send("PASS x 0210-IRC+ x|1:CHM")
+    assert stranger.send("SERVER evil.test 1 :hi") == [
+        "ERROR :Closing link: *[127.0.0.1] (Server not configured here)"
+    ]
+    assert core.server.adopted == {} and core.server.state.links == {}
+    client = core.register("carol")
+    assert client.send("SERVER hub.test 1 :x") == [":irc.test 462 carol :You may not reregister"]

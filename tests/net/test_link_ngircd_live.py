@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from liveserver import LineClient, LiveServer
-from ngircd import NGIRCD, NgircdHub, doc_block, leaf_block, start_leaf, wait_linked
+from ngircd import NGIRCD, NgircdHub, doc_block, free_port, leaf_block, start_leaf, wait_linked
 
 pytestmark = pytest.mark.skipif(NGIRCD is None, reason="needs ngircd (apt-get install ngircd)")
 
@@ -115,3 +115,29 @@ def test_the_leaf_retries_with_back_off_until_the_hub_is_up(tmp_path: Path) -> N
     assert len(waits) >= 3 and waits[:3] == ["1", "2", "2"]  # doubled, up to retry_max
     hub.start()
     wait_linked(leaf)
+
+
+def test_the_hub_dials_a_leaf_that_waits(tmp_path: Path) -> None:
+    port = free_port("127.0.0.2")
+    config = doc_block("hub-config").replace(
+        "\tName = leaf.test\n", f"\tName = leaf.test\n\tHost = 127.0.0.2\n\tPort = {port}\n"
+    )
+    hub = NgircdHub(tmp_path / "hub", config)
+    directory = tmp_path / "leaf.test"
+    directory.mkdir()
+    (directory / "leaf.toml").write_text(doc_block("leaf-waits-config"))
+    args = ("--config", str(directory / "leaf.toml"), "--port", str(port))
+    leaf = LiveServer(directory, *args, host="127.0.0.2", name="leaf.test")
+    leaf.start()
+    leafy = leaf.client("leafy")
+    leafy.send("JOIN #room")
+    leafy.expect(r" 366 leafy #room ")
+    hub.start()
+    wait_linked(leaf)
+    hubby = hub_client(hub)
+    hubby.register("hubby")
+    hubby.send("JOIN #room")
+    hubby.expect(r" 353 hubby = #room :.*@leafy")
+    leafy.expect(r"^:hubby!~hubby@127\.0\.0\.1 JOIN #room$")
+    hubby.send("PRIVMSG #room :dialed you")
+    leafy.expect(r"^:hubby!~hubby@127\.0\.0\.1 PRIVMSG #room :dialed you$")

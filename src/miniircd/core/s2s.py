@@ -14,10 +14,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import LinkBlock
-from miniircd.core import s2s_events, s2s_ngircd
+from miniircd.core import actions, s2s_events, s2s_ngircd
+from miniircd.core.errors import IrcError
 from miniircd.core.link import Link
 from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message, ParseError, decode, parse
+from miniircd.protocol.numerics import ERR_ALREADYREGISTERED
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -69,6 +72,27 @@ def open_link(server: Server, block: LinkBlock, host: str, outgoing: bool) -> Li
     if outgoing:
         s2s_ngircd.greet(server, link)
     return link
+
+
+# SERVER <name> <hops> :<info>   (on the client port, after PASS <password> 0210-IRC+ ...)
+def server_from_client(server: Server, session: Session, msg: Message) -> None:
+    """A server dialed us: the connection stops being a client and becomes a link, which
+    the network layer takes over (`Server.adopted`). Only before NICK and USER, and only
+    for a server named in a `[[links]]` block."""
+    if session.registered:
+        raise IrcError(ERR_ALREADYREGISTERED, "You may not reregister")
+    name = msg.params[0]
+    block = next((b for b in server.config.links if fold(b.name) == fold(name)), None)
+    if block is None or session.nick is not None or session.user is not None:
+        log.warning("refused a server link from %s as %s", session.host, name[:64])
+        actions.quit(server, session, "Server not configured here")
+        return
+    link = open_link(server, block, session.host, outgoing=False)
+    actions.forget(server, session)
+    session.closing = True  # its later lines are the link's (net/loop.py hands them over)
+    server.adopted[session.id] = link
+    s2s_ngircd.pass_(server, link, Message("PASS", session.pass_params or [""]))
+    s2s_ngircd.server_(server, link, msg)
 
 
 def receive(server: Server, link: Link, raw: bytes) -> None:

@@ -69,6 +69,7 @@ class Server:
         self.flood = FloodControl(config)
         self.nick_deadlines: set[Session] = set()
         self.rehash_requests: list[Session] = []  # REHASH by operators, for the loop
+        self.adopted: dict[int, Link] = {}  # session id -> the link it turned into (core.s2s)
         self.next_prune = now
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"

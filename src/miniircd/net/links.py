@@ -25,8 +25,8 @@ from miniircd.config import LinkBlock
 from miniircd.core.link import Link
 from miniircd.core.server import Server
 from miniircd.core.user import RemoteUser, User
-from miniircd.net.connection import Stream
-from miniircd.net.framing import FramingEnded, LineFraming
+from miniircd.net.connection import Connection, Stream
+from miniircd.net.framing import Framing, FramingEnded, LineFraming
 from miniircd.net.tls import describe
 
 log = logging.getLogger("miniircd.net")
@@ -37,11 +37,11 @@ class LinkConnection(Stream):
 
     __slots__ = ("block", "framing", "link")
 
-    def __init__(self, sock: socket.socket, block: LinkBlock, max_pending: int) -> None:
+    def __init__(self, sock: socket.socket, block: LinkBlock, framing: Framing) -> None:
         super().__init__(sock)
         self.block = block
         self.link: Link | None = None
-        self.framing = LineFraming(max_pending)
+        self.framing = framing
 
 
 class Dialer:
@@ -94,9 +94,27 @@ class Dialer:
                 delay,
             )
             return
-        conn = LinkConnection(sock, block, self.server.config.max_line_pending)
+        conn = LinkConnection(sock, block, LineFraming(self.server.config.max_line_pending))
         self.conns[block.name] = conn
         self.selector.register(sock, selectors.EVENT_WRITE, conn)
+
+    def adopt(self, client: Connection, link: Link, rest: list[bytes], now: float) -> None:
+        """A client connection that turned out to be a server dialing us (core.s2s): its
+        socket, framing and unsent bytes become the link's; `rest` are the lines it sent
+        after its SERVER line."""
+        name = link.block.name
+        if not isinstance(client.framing, LineFraming) or name in self.conns:
+            self.server.link_lost(link, "Refused: not a plain connection, or one is open", now)
+            client.close()
+            return
+        conn = LinkConnection(client.sock, link.block, client.framing)
+        conn.outbuf += client.outbuf
+        conn.link = link
+        self.conns[name] = conn
+        self.selector.register(conn.sock, selectors.EVENT_READ, conn)
+        for line in rest:
+            self.server.link_receive(link, line, now)
+        self.write(link, now)
 
     def on_ready(self, conn: LinkConnection, mask: int, now: float) -> None:
         if self.conns.get(conn.block.name) is not conn:

@@ -282,10 +282,12 @@ class EventLoop:
             self._drop(conn, "SendQ exceeded", now)
             return
         receive = self.server.receive
+        rest: list[bytes] = []
         try:
-            for line in lines:
+            for index, line in enumerate(lines):
                 receive(session, line, now)
                 if session.closing:
+                    rest = lines[index + 1 :]
                     break
         except Exception:
             # A bug in the core: this client is dropped, the server and the others go on.
@@ -293,6 +295,12 @@ class EventLoop:
             self.server.connection_lost(session, "Internal error", now)
         if ended is not None and not session.closing:
             self.server.connection_lost(session, ended, now)
+        link = self.server.adopted.pop(session.id, None) if self.server.adopted else None
+        if link is not None:  # a server dialed us: the socket is its link's now
+            self.connections.pop(session.id, None)
+            self.selector.unregister(conn.sock)
+            self.acceptor.release(conn.peer)
+            self.dialer.adopt(conn, link, rest, now)
 
     def _flush(self, now: float) -> None:
         """Hand every touched session's queue to its socket: one send per connection."""

@@ -104,6 +104,7 @@ def pass_(server: Server, session: Session, msg: Message) -> None:
     if session.registered:
         raise IrcError(ERR_ALREADYREGISTERED, "You may not reregister")
     session.password = msg.params[0]
+    session.pass_params = msg.params
 
 
 # NICK <nickname>
