@@ -1,5 +1,6 @@
-"""Outgoing server links: dialing the `[[links]]` blocks with `connect = true`, retrying
-with back-off, and moving lines between their sockets and the core (core.s2s).
+"""Server links' sockets: dialing the `[[links]]` blocks with `connect = true`, retrying
+with back-off, taking over a client connection that turned out to be a server dialing us
+(`adopt`), and moving lines between the sockets and the core (core.s2s).
 
 A block is dialed when no link to it is open and its retry time has come: the first retry
 after `retry` seconds, then twice as long each time up to `retry_max`; a link that came up

@@ -154,6 +154,11 @@ class EventLoop:
             self.hangup = False
             self._reload(now)
         held_due = self.server.release_held(now)
+        for session_id in list(self.server.adopted):  # a SERVER line flood control held
+            if session_id in self.connections:
+                self._adopt(self.connections[session_id], [], now)
+            else:
+                self.server.link_lost(self.server.adopted.pop(session_id), "Connection gone", now)
         self._start_jobs()
         self.server.store.commit()  # durable before visible: commit, then send
         self._flush(now)
@@ -295,9 +300,15 @@ class EventLoop:
             self.server.connection_lost(session, "Internal error", now)
         if ended is not None and not session.closing:
             self.server.connection_lost(session, ended, now)
-        link = self.server.adopted.pop(session.id, None) if self.server.adopted else None
-        if link is not None:  # a server dialed us: the socket is its link's now
-            self.connections.pop(session.id, None)
+        if self.server.adopted:
+            self._adopt(conn, rest, now)
+
+    def _adopt(self, conn: Connection, rest: list[bytes], now: float) -> None:
+        """A server dialed us (core.s2s): the socket, and the lines after its SERVER
+        line, are its link's now."""
+        link = self.server.adopted.pop(conn.session.id, None)
+        if link is not None:
+            self.connections.pop(conn.session.id, None)
             self.selector.unregister(conn.sock)
             self.acceptor.release(conn.peer)
             self.dialer.adopt(conn, link, rest, now)
