@@ -59,8 +59,9 @@ def test_two_leaves_talk_through_the_hub(tmp_path: Path) -> None:
     two = start_leaf(tmp_path, "two.test", "127.0.0.3", hub, toml)
     alice = leaf.client("alice")
     bob = two.client("bob")
-    alice.send("JOIN #both")
+    alice.send("JOIN #both", "PRIVMSG bob :coming")
     alice.expect(r" 366 alice #both ")
+    bob.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG bob :coming$")  # her JOIN came first
     bob.send("JOIN #both")
     alice.expect(r"^:bob!~bob@127\.0\.0\.1 JOIN #both$")
     bob.expect(r"^:two\.test 353 bob = #both :@alice bob$|^:two\.test 353 bob = #both :bob @alice$")
@@ -71,6 +72,11 @@ def test_two_leaves_talk_through_the_hub(tmp_path: Path) -> None:
     bob.expect(r"^:alice!~alice@127\.0\.0\.1 NICK alicia$")
     bob.send("QUIT :bye")
     alice.expect(r"^:bob!~bob@127\.0\.0\.1 QUIT :.*bye")
+    carol = two.client("carol")
+    carol.send("JOIN #both")
+    alice.expect(r"^:carol!~carol@127\.0\.0\.1 JOIN #both$")
+    two.stop()  # the hub loses two.test and tells leaf.test with an SQUIT
+    alice.expect(r"^:carol!~carol@127\.0\.0\.1 QUIT :leaf\.test two\.test$")
 
 
 def test_a_netsplit_and_the_link_coming_back(tmp_path: Path) -> None:
