@@ -348,3 +348,12 @@ def test_a_server_not_configured_is_refused_on_the_client_port(core: CoreHarness
     assert core.server.adopted == {} and core.server.state.links == {}
     client = core.register("carol")
     assert client.send("SERVER hub.test 1 :x") == [":irc.test 462 carol :You may not reregister"]
+
+
+def test_lusers_counts_the_network(core: CoreHarness) -> None:
+    alice, _ = linked(core)
+    lusers = alice.send("LUSERS")
+    assert ":irc.test 251 alice :There are 2 users and 1 invisible on 3 servers" in lusers
+    assert ":irc.test 255 alice :I have 1 clients and 1 servers" in lusers
+    assert ":irc.test 265 alice 1 3 :Current local users 1, max 3" in lusers
+    assert ":irc.test 266 alice 3 3 :Current global users 3, max 3" in lusers

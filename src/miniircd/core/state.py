@@ -29,8 +29,8 @@ every test):
    and every member is a user in `users`.
 5. `u in watchers[k]` exactly when `k in u.monitoring`; no entry of `watchers` is empty.
 6. `registered_count` is the number of registered users; `invisible_count` and
-   `oper_count` the number of users with mode `i` and mode `o`; `max_users` is at least
-   `registered_count`.
+   `oper_count` the number of users with mode `i` and mode `o`; `remote_count` the number
+   of registered `RemoteUser`s; `max_users` is at least `registered_count`.
 7. `metadata` (of a user or a channel) holds only valid keys, and `metadata_subs` only
    valid keys (core.metadata.valid_key); their limits are the METADATA handler's to keep.
 8. `servers[fold(s.name)] is s` for every server of the network but this one, and its
@@ -73,7 +73,7 @@ def toggle(flags: set[str], char: str, on: bool) -> bool:
 class State:
     __slots__ = (
         "channels", "invisible_count", "last_id", "links", "max_users", "nicks", "oper_count",
-        "registered_count", "servers", "users", "watchers", "whowas",
+        "registered_count", "remote_count", "servers", "users", "watchers", "whowas",
     )  # fmt: skip
 
     def __init__(self, whowas_history: int) -> None:
@@ -83,6 +83,7 @@ class State:
         self.watchers: dict[str, set[User]] = {}  # folded nick -> who MONITORs it
         self.whowas: deque[WhowasEntry] = deque(maxlen=whowas_history)
         self.registered_count = 0
+        self.remote_count = 0  # registered users of other servers (LUSERS tells them apart)
         self.max_users = 0
         self.invisible_count = 0
         self.oper_count = 0
@@ -132,6 +133,7 @@ class State:
         """Connection registration is complete: the user counts."""
         user.registered = True
         self.registered_count += 1
+        self.remote_count += isinstance(user, RemoteUser)
         self.max_users = max(self.max_users, self.registered_count)
 
     def remove(self, user: User, now: float) -> None:
@@ -143,6 +145,7 @@ class State:
         if user.registered:
             self.remember_nick(user, now)
             self.registered_count -= 1
+            self.remote_count -= isinstance(user, RemoteUser)
         self.invisible_count -= "i" in user.modes
         self.oper_count -= "o" in user.modes
         for channel in list(user.channels.values()):
@@ -325,6 +328,11 @@ class State:
             ("registered_count", self.registered_count, sum(u.registered for u in users)),
             ("invisible_count", self.invisible_count, sum("i" in u.modes for u in users)),
             ("oper_count", self.oper_count, sum("o" in u.modes for u in users)),
+            (
+                "remote_count",
+                self.remote_count,
+                sum(u.registered and isinstance(u, RemoteUser) for u in users),
+            ),
         )
         broken += [
             f"6: {name} is {have}, not {want}"
