@@ -3,6 +3,10 @@ in, ours out (core.s2s, core.s2s_ngircd, core.s2s_events)."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from harness import CoreClient, CoreHarness, CorePeer
 from miniircd.config import LinkBlock
 from miniircd.core.user import RemoteUser
@@ -290,16 +294,13 @@ def test_keepalive_and_ping_timeout(core: CoreHarness) -> None:
     ]
 
 
-def test_passwords_stay_out_of_the_log(core: CoreHarness, caplog: object) -> None:
-    import logging
-
-    assert hasattr(caplog, "records")
-    with caplog.at_level(logging.DEBUG):  # type: ignore[attr-defined]
+def test_passwords_stay_out_of_the_log(core: CoreHarness, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
         linked(core)
         peer = core.link("two.test")
         peer.send(":two.test PASS wrong-secret 0210-IRC+ x|1:CHM", ":two.test SERVER two.test 1 :t")
-    text = " ".join(r.getMessage() for r in caplog.records)  # type: ignore[attr-defined]
-    assert "linked with hub.test" in text
+    text = " ".join(record.getMessage() for record in caplog.records)
+    assert "linked with hub.test" in text and "two.test refused: bad password" in text
     assert "hub-to-leaf" not in text and "leaf-to-hub" not in text and "wrong-secret" not in text
 
 
