@@ -358,3 +358,15 @@ def test_lusers_counts_the_network(core: CoreHarness) -> None:
     assert ":irc.test 255 alice :I have 1 clients and 1 servers" in lusers
     assert ":irc.test 265 alice 1 3 :Current local users 1, max 3" in lusers
     assert ":irc.test 266 alice 3 3 :Current global users 3, max 3" in lusers
+
+
+def test_their_channel_messages_are_kept_in_history(core: CoreHarness) -> None:
+    _, peer = linked(core)
+    peer.send(":bob PRIVMSG #room :for the record", ":bob PRIVMSG @#room :ops only")
+    stored = core.server.store.messages("#room", limit=10, ascending=False)
+    assert [(m.source, m.account, m.text) for m in stored if m.verb == "PRIVMSG"] == [
+        (BOB, "bobacct", "for the record")
+    ]
+    dave = core.register("dave")
+    replay = dave.send("JOIN #room")
+    assert f":{BOB} PRIVMSG #room :[2023-11-14 22:13:20] for the record" in replay

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 from miniircd.core import actions, links, s2s_ngircd
 from miniircd.core.channel import PREFIXES, Channel
-from miniircd.core.commands import channels, monitor
+from miniircd.core.commands import channels, messages, monitor
+from miniircd.core.history import live_tags, record
 from miniircd.core.link import Link
 from miniircd.core.session import Session
 from miniircd.core.user import RemoteUser, User
@@ -61,12 +62,17 @@ def privmsg(server: Server, link: Link, msg: Message) -> None:
     sender = _sender(server, link, msg)
     if sender is None:
         return
-    target, text = msg.params[0], msg.params[1]
-    line = Message(msg.verb, [target, text], sender.prefix)
-    ranks = ""
+    shown, text = msg.params[0], msg.params[1]
+    ranks, target = "", shown
     while target[:1] in RANK_OF:  # STATUSMSG: @#room, +#room
         ranks, target = ranks + RANK_OF[target[0]], target[1:]
     channel = server.state.find_channel(target)
+    if channel is not None and not ranks and not messages.is_ctcp(text):
+        # kept in the channel's history, as a local member's message is
+        tags = record(server, sender, msg.verb, channel.name, fold(channel.name), text, {})
+    else:
+        tags = live_tags(server, {})
+    line = Message(msg.verb, [shown, text], sender.prefix, tags)
     if channel is not None:
         members = [
             m for m, r in channel.members.items()
