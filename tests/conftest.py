@@ -15,6 +15,7 @@ import pytest
 
 from harness import CoreHarness
 from liveserver import LiveServer
+from ngircd import NgircdHub
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +34,8 @@ def no_server_left_behind() -> Iterator[None]:
     yield
     for server in list(LiveServer.running):
         server.stop()
+    for hub in list(NgircdHub.running):
+        hub.stop()
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 
 from miniircd import compiled
-from miniircd.config import Config
+from miniircd.config import Config, LinkBlock
 from miniircd.core.ids import Ids
 from miniircd.core.jobs import Job
+from miniircd.core.link import Link
 from miniircd.core.server import Server
 from miniircd.core.session import Session
+from miniircd.core.user import RemoteUser
 from miniircd.store.sqlite import SqliteStore
 
 SERVER_NAME = "irc.test"
@@ -78,6 +80,31 @@ class CoreClient:
         return self.session.closing
 
 
+class CorePeer:
+    """A linked server as the core sees it: feed it the peer's lines, read ours."""
+
+    def __init__(self, harness: CoreHarness, link: Link) -> None:
+        self.harness = harness
+        self.link = link
+        self.received: list[str] = []
+
+    def send(self, *lines: str) -> list[str]:
+        """The peer sends lines; return (and forget) everything we sent it since."""
+        for line in lines:
+            self.harness.server.link_receive(self.link, line.encode(), self.harness.clock.now)
+        self.harness.deliver()
+        return self.take()
+
+    def take(self) -> list[str]:
+        self.harness.deliver()
+        lines, self.received = self.received, []
+        return lines
+
+    def lose(self, reason: str = "Remote host closed the connection") -> None:
+        self.harness.server.link_lost(self.link, reason, self.harness.clock.now)
+        self.harness.deliver()
+
+
 class CoreHarness:
     made: list[CoreHarness] = []  # conftest checks each one's state after every test
 
@@ -93,6 +120,7 @@ class CoreHarness:
         self.server = Server(settings, self.store, self.clock.now, self.ids)
         self.clients: dict[int, CoreClient] = {}
         self.relayed: dict[str, list[str]] = {}  # server -> lines queued for its link
+        self.peers: dict[int, CorePeer] = {}  # link id -> the peer it leads to
         # With hold_jobs, work off the loop (password checks) waits until the test calls
         # finish_jobs, as it waits for a worker thread in the real loop; otherwise it is
         # done at the end of each send, after every line was received.
@@ -117,6 +145,24 @@ class CoreHarness:
         assert any(" 001 " in line for line in lines), lines
         return client
 
+    def link(self, name: str = "hub.test", outgoing: bool = True, **block: Any) -> CorePeer:
+        """A connection with the server `name` (a `[[links]]` block with these settings)."""
+        block.setdefault("send_password", "leaf-to-hub")
+        block.setdefault("accept_password", "hub-to-leaf")
+        settings = LinkBlock(name, **block)
+        link = self.server.link_open(settings, "127.0.0.1", outgoing, self.clock.now)
+        peer = self.peers[link.id] = CorePeer(self, link)
+        return peer
+
+    def adopt(self, client: CoreClient) -> CorePeer:
+        """The link a client connection turned into (it sent PASS and SERVER), as the
+        network layer takes it over."""
+        link = self.server.adopted.pop(client.session.id)
+        self.clients.pop(client.session.id)
+        peer = self.peers[link.id] = CorePeer(self, link)
+        peer.received.extend(raw.decode().rstrip("\r\n") for raw in link.take_output())
+        return peer
+
     def deliver(self) -> None:
         """Run queued jobs (as the loop's worker threads would), commit, hand out lines.
         Work that raises fails its job as in the loop: `Job.run` keeps the exception and
@@ -130,6 +176,14 @@ class CoreHarness:
                 self.server.finish_job(job, self.clock.now)
         self.store.commit()
         for user in self.server.outbox.drain():
+            via = user.via if isinstance(user, RemoteUser) else user.id
+            peer = self.peers.get(via) if isinstance(user, RemoteUser | Link) else None
+            if peer is not None:  # what the link writes to its socket
+                taken = peer.link.take_output()
+                peer.received.extend(raw.decode().rstrip("\r\n") for raw in taken)
+                continue
+            if isinstance(user, Link):  # not adopted yet (see adopt): it waits for that
+                continue
             lines = [raw.decode().rstrip("\r\n") for raw in user.outq]
             user.outq.clear()
             client = self.clients.get(user.id)

@@ -49,7 +49,12 @@ def unlimited_config(directory: Path, more: str = "") -> Path:
 class LiveServer:
     running: set[LiveServer] = set()  # stopped after every test by conftest's fixture
 
-    def __init__(self, tmp_path: Path, *extra_args: str) -> None:
+    def __init__(
+        self, tmp_path: Path, *extra_args: str, host: str = "127.0.0.1", name: str = SERVER_NAME
+    ) -> None:
+        """A server on `host` (its own 127.0.0.x in a test network) named `name`."""
+        self.host = host
+        self.name = name
         self.tmp_path = tmp_path
         self.data_dir = tmp_path / "data"
         self.log_path = tmp_path / "server.log"
@@ -61,8 +66,8 @@ class LiveServer:
 
     def start(self, *extra_args: str) -> None:
         args = [
-            sys.executable, "-m", "miniircd", "--host", "127.0.0.1", "--port", "0",
-            "--data-dir", str(self.data_dir), "--server-name", SERVER_NAME, "--web-port", "0",
+            sys.executable, "-m", "miniircd", "--host", self.host, "--port", "0",
+            "--data-dir", str(self.data_dir), "--server-name", self.name, "--web-port", "0",
             *self.extra_args, *extra_args,
         ]  # fmt: skip
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
@@ -72,7 +77,8 @@ class LiveServer:
         deadline = time.monotonic() + DEADLINE
         while time.monotonic() < deadline:
             written = self.log_path.read_bytes()[offset:]
-            match = re.search(rb"listening on 127\.0\.0\.1:(\d+)", written)
+            where = re.escape(self.host.encode())
+            match = re.search(rb"listening on " + where + rb":(\d+)", written)
             if match:
                 self.port = int(match.group(1))
                 web = re.search(rb"web page on http://127\.0\.0\.1:(\d+)", written)
@@ -129,7 +135,7 @@ class LiveServer:
 
     def client(self, nick: str | None = None) -> LineClient:
         """A connected client; registered as `nick` when one is given."""
-        client = LineClient(self.port)
+        client = LineClient(self.port, self.host)
         if nick is not None:
             client.register(nick)
         return client

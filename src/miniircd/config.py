@@ -39,6 +39,25 @@ class Operator:
     password_hash: str
 
 
+@dataclass(frozen=True, slots=True)
+class LinkBlock:
+    """A `[[links]]` block: a server this one links with (docs/linking.md). The password
+    names say which way each goes: `send_password` is what we send the peer,
+    `accept_password` what the peer must send us."""
+
+    name: str
+    host: str = ""
+    port: int = 6667
+    send_password: str = dataclasses.field(default="", repr=False)
+    accept_password: str = dataclasses.field(default="", repr=False)
+    connect: bool = False  # dial it (with back-off retries); False: wait to be connected
+    retry: float = 5.0  # seconds before the first retry; doubles up to retry_max
+    retry_max: float = 300.0
+
+
+LINK_KEYS = frozenset(f.name for f in dataclasses.fields(LinkBlock))
+
+
 @dataclass(frozen=True)
 class Config:
     # [server]
@@ -116,6 +135,8 @@ class Config:
     register_email_required: bool = False  # must stay off: this server cannot send mail
     # [[operators]]
     operators: tuple[Operator, ...] = ()
+    # [[links]]
+    links: tuple[LinkBlock, ...] = ()
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
@@ -218,6 +239,8 @@ def _coerce(name: str, value: Any, base: Path) -> Any:
             return tuple(Operator(op["name"], op["password_hash"]) for op in value)
         except (KeyError, TypeError):
             raise ConfigError("each operator needs name and password_hash") from None
+    if name == "links":
+        return _links(value)
     if default is None:  # optional strings
         if not isinstance(value, str):
             raise ConfigError(f"{name} must be a string")
@@ -227,6 +250,31 @@ def _coerce(name: str, value: Any, base: Path) -> Any:
     if not isinstance(value, type(default)):
         raise ConfigError(f"{name} must be of type {type(default).__name__}")
     return value
+
+
+def _links(value: Any) -> tuple[LinkBlock, ...]:
+    if not isinstance(value, list) or not all(isinstance(block, dict) for block in value):
+        raise ConfigError("links must be an array of tables")
+    blocks = []
+    for block in value:
+        unknown = set(block) - LINK_KEYS
+        if unknown:
+            raise ConfigError(f"links: unknown key {sorted(unknown)[0]}")
+        if not isinstance(block.get("name"), str) or not block["name"]:
+            raise ConfigError("each link needs a name")
+        for key, kind in (("host", str), ("send_password", str), ("accept_password", str),
+                          ("port", int), ("connect", bool)):  # fmt: skip
+            if key in block and (
+                not isinstance(block[key], kind) or (kind is int and isinstance(block[key], bool))
+            ):
+                raise ConfigError(f"links: {key} must be of type {kind.__name__}")
+        for key in ("retry", "retry_max"):
+            if key in block:
+                if not isinstance(block[key], int | float) or isinstance(block[key], bool):
+                    raise ConfigError(f"links: {key} must be a number of seconds")
+                block = {**block, key: float(block[key])}
+        blocks.append(LinkBlock(**block))
+    return tuple(blocks)
 
 
 def from_toml(path: Path) -> dict[str, Any]:
@@ -282,7 +330,28 @@ def validate(config: Config) -> Config:
             "register_email_required cannot be true: this server cannot send mail, so it"
             " cannot require or verify an email address"
         )
+    _validate_links(config)
     return _validate_web(_validate_tls(config))
+
+
+def _validate_links(config: Config) -> None:
+    names: set[str] = set()
+    for link in config.links:
+        if any(ch in link.name for ch in " !@:,*") or "." not in link.name:
+            raise ConfigError(f"links: {link.name!r} is not a server name")
+        if link.name.lower() in names or link.name.lower() == config.server_name.lower():
+            raise ConfigError(f"links: {link.name} is named twice")
+        names.add(link.name.lower())
+        if not link.send_password or not link.accept_password:
+            raise ConfigError(f"links: {link.name} needs send_password and accept_password")
+        if any(ch in link.send_password for ch in " \r\n\0:"):
+            raise ConfigError(f"links: {link.name}'s send_password cannot hold a space or ':'")
+        if link.connect and not link.host:
+            raise ConfigError(f"links: {link.name} has connect = true but no host")
+        if not 0 < link.port <= 65535:
+            raise ConfigError(f"links: {link.name}'s port {link.port} is out of range")
+        if not 0 < link.retry <= link.retry_max:
+            raise ConfigError(f"links: {link.name} needs 0 < retry <= retry_max")
 
 
 def _validate_web(config: Config) -> Config:

@@ -107,3 +107,39 @@ def test_no_web_means_no_web_listener(tmp_path: Path) -> None:
     server.start()
     assert server.web_port == 0
     assert "web page on" not in server.log_path.read_text()
+
+
+LINK = """[[links]]
+name = "hub.test"
+host = "127.0.0.1"
+send_password = "out-secret"
+accept_password = "in-secret"
+connect = true
+"""
+
+
+def test_links_blocks_are_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "links.toml"
+    path.write_text(LINK + "retry = 2\n")
+    config = validate(Config().replace(**from_toml(path)))
+    (link,) = config.links
+    assert (link.name, link.host, link.port, link.connect) == ("hub.test", "127.0.0.1", 6667, True)
+    assert (link.send_password, link.accept_password) == ("out-secret", "in-secret")
+    assert link.retry == 2.0
+    assert "secret" not in repr(config)  # passwords never reach a log through a repr
+    cases = {
+        LINK + "colour = 1\n": "links: unknown key colour",
+        LINK.replace('name = "hub.test"', 'name = "hub"'): "'hub' is not a server name",
+        LINK.replace('send_password = "out-secret"\n', ""): "needs send_password",
+        LINK.replace('host = "127.0.0.1"\n', ""): "connect = true but no host",
+        LINK + "port = 70000\n": "port 70000 is out of range",
+        LINK + "retry = 0\n": "needs 0 < retry <= retry_max",
+        LINK + "connect = 1\n": "links: connect must be of type bool",
+        LINK + LINK: "hub.test is named twice",
+    }
+    for text, message in cases.items():
+        path.write_text(text.replace("connect = true\nconnect = 1", "connect = 1"))
+        result = run("--config", str(path), "--data-dir", str(tmp_path / "d"))
+        assert result.returncode == 2, text
+        assert message in result.stderr, (text, result.stderr)
+        assert "Traceback" not in result.stderr and "secret" not in result.stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import events, metadata
+from miniircd.core import events, links, metadata
 from miniircd.core.channel import Channel
 from miniircd.core.commands import history, monitor, nickserv
 from miniircd.core.session import Session
@@ -25,10 +25,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("miniircd.core")
 
 
-def quit(server: Server, user: User, reason: str) -> None:
-    """Tell the user's peers it quit, send a local one ERROR, drop it from every table."""
+def quit(server: Server, user: User, reason: str, relay: bool = True) -> None:
+    """Tell the user's peers it quit, send a local one ERROR, drop it from every table.
+    With `relay`, the linked servers are told too (not when they told us)."""
     if user.id not in server.state.users:
         return
+    if relay:
+        links.user_event(server, user, "QUIT", [reason], text=True)
     log.debug("client left", extra=fields(nick=user.name, host=user.host, reason=reason))
     if user.registered:
         tags = events.record_everywhere(server, user, "QUIT", [reason])
@@ -58,6 +61,7 @@ def change_nick(server: Server, session: Session, new: str) -> None:
         tags = events.record_everywhere(server, session, "NICK", [new])
         nick_msg = Message("NICK", [new], session.prefix, tags)
         server.outbox.send_many(server.state.peers_and_self(session), nick_msg, session)
+        links.user_event(server, session, "NICK", [new], text=False)
         server.state.remember_nick(session, server.now)
     server.state.claim_nick(session, new, server.now)
     nickserv.protect_nick(server, session)
@@ -84,6 +88,7 @@ def nick_owner_changed(server: Server, name: str) -> None:
 
 def account_changed(server: Server, session: Session) -> None:
     """The session logged in or out."""
+    links.account_changed(server, session)
     metadata.logged_in(server, session)
     nickserv.protect_nick(server, session)
     history.deliver_unread(server, session)

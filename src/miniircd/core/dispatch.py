@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from miniircd.core import s2s
 from miniircd.core.commands import (
     accounts,
     batch,
@@ -106,6 +107,7 @@ COMMANDS: dict[str, Command] = {
     "HELPOP": Command(server_queries.help_),
     "WALLOPS": Command(oper.wallops, 1, oper_only=True),
     "BATCH": Command(batch.batch, 1),
+    "SERVER": Command(s2s.server_from_client, 2, before_registration=True),
 }
 
 

@@ -240,6 +240,11 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "WALLOPS :<text>",
         "Operators only: sends the text to every user with user mode +w.",
     ),
+    "SERVER": (
+        "SERVER <name> <hops> :<info>",
+        "Not for clients: a server of the network that dials this one sends it, after",
+        "PASS <password> 0210-IRC+ ..., to become a server link (docs/linking.md).",
+    ),
 }
 
 INDEX_TITLE = "miniircd help"

@@ -92,7 +92,7 @@ def client_tags(tags: dict[str, str]) -> dict[str, str]:
 
 def record(
     server: Server,
-    sender: Session,
+    sender: User,
     verb: str,
     target: str,
     conversation: str,

@@ -8,6 +8,8 @@ store) and has the entry points the loop calls, each with the current time:
 - `release_held()`: every loop turn; runs the lines whose turn has come.
 - `connection_lost(session, reason)`: the socket is gone; the session quits.
 - `tick()`: about once a second; registration and ping timeouts, history retention.
+- `link_open(block, host, outgoing)`, `link_receive(link, line)`, `link_lost(link,
+  reason)`: the same for a connection to another server (core.s2s).
 - `take_jobs()` / `finish_job(job)`: work to run off the loop, and its result coming back.
 - `rehash(config or why not)`: the configuration was reread.
 - `shutdown()`: every client is sent ERROR and forgotten.
@@ -33,14 +35,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from miniircd import __version__
-from miniircd.config import NOT_RELOADABLE, Config
-from miniircd.core import actions, channel, dispatch, masks, metadata
+from miniircd.config import NOT_RELOADABLE, Config, LinkBlock
+from miniircd.core import actions, channel, dispatch, masks, metadata, s2s
 from miniircd.core.channel import Channel
 from miniircd.core.commands import batch, chanlist, messages, modes, nickserv, registration
 from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.flood import FloodControl
 from miniircd.core.ids import Ids
 from miniircd.core.jobs import Job
+from miniircd.core.link import Link
 from miniircd.core.outbox import Outbox
 from miniircd.core.params import echo
 from miniircd.core.session import Session
@@ -66,6 +69,7 @@ class Server:
         self.flood = FloodControl(config)
         self.nick_deadlines: set[Session] = set()
         self.rehash_requests: list[Session] = []  # REHASH by operators, for the loop
+        self.adopted: dict[int, Link] = {}  # session id -> the link it turned into (core.s2s)
         self.next_prune = now
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"
@@ -257,10 +261,27 @@ class Server:
         self.now = now
         actions.quit(self, session, reason)
 
+    def link_open(self, block: LinkBlock, host: str, outgoing: bool, now: float) -> Link:
+        """A connection with the server of `block` is open: dialed by us (`outgoing`),
+        or one that dialed us and named it. Returns the link the core knows it by."""
+        self.now = now
+        return s2s.open_link(self, block, host, outgoing)
+
+    def link_receive(self, link: Link, raw: bytes, now: float) -> None:
+        """One complete line from a linked server."""
+        self.now = now
+        s2s.receive(self, link, raw)
+
+    def link_lost(self, link: Link, reason: str, now: float) -> None:
+        """The link's socket is gone: everything behind it leaves (a netsplit)."""
+        self.now = now
+        s2s.lost(self, link, reason)
+
     def tick(self, now: float) -> None:
         """Registration and ping timeouts; call about once a second."""
         self.now = now
         c = self.config
+        s2s.tick(self, now)
         for session in self._sessions():
             if session.closing:
                 continue

@@ -31,6 +31,7 @@ class Session(User):
         "multiline",
         "nick_deadline",
         "nick_refused",
+        "pass_params",
         "password",
         "ping_pending",
         "quit_line",
@@ -45,6 +46,7 @@ class Session(User):
         self.cap_negotiating = False
         self.cap_version = 0
         self.password: str | None = None
+        self.pass_params: list[str] = []  # PASS's parameters: a server adds its version
         self.read_markers: dict[str, int] = {}  # MARKREAD while not logged in: key -> ms
         self.last_seen = now
         self.ping_pending = False

@@ -13,7 +13,10 @@ leaves channels with `join` and `part` (a channel is made by `open_channel`, ren
 `rename_channel` and forgotten by the same rule everywhere, `_forget_if_unused`); it
 watches nicks with `watch` and `unwatch`; it subscribes to METADATA keys with `subscribe`
 and `unsubscribe`, and a user's or channel's METADATA changes by `set_metadata`; `remove`
-takes it out of every table at once, leaving a WHOWAS entry.
+takes it out of every table at once, leaving a WHOWAS entry. Server links enter with
+`add_link` and leave with `drop_link`; the servers behind them with `add_server` and
+`remove_server` (core.link; what a link's loss means for its users is core.links'
+business, which removes them one by one).
 
 Invariants (`check` lists every one that does not hold; the transcript tests run it after
 every test):
@@ -26,10 +29,12 @@ every test):
    and every member is a user in `users`.
 5. `u in watchers[k]` exactly when `k in u.monitoring`; no entry of `watchers` is empty.
 6. `registered_count` is the number of registered users; `invisible_count` and
-   `oper_count` the number of users with mode `i` and mode `o`; `max_users` is at least
-   `registered_count`.
+   `oper_count` the number of users with mode `i` and mode `o`; `remote_count` the number
+   of registered `RemoteUser`s; `max_users` is at least `registered_count`.
 7. `metadata` (of a user or a channel) holds only valid keys, and `metadata_subs` only
    valid keys (core.metadata.valid_key); their limits are the METADATA handler's to keep.
+8. `servers[fold(s.name)] is s` for every server of the network but this one, and its
+   `link_id` is in `links`; every `RemoteUser`'s `via` is in `links` (or 0, no link).
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from __future__ import annotations
 from collections import deque
 
 from miniircd.core.channel import Channel
+from miniircd.core.link import Link, RemoteServer
 from miniircd.core.metadata import valid_key
-from miniircd.core.user import User
+from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.casemap import fold
 
 
@@ -66,8 +72,8 @@ def toggle(flags: set[str], char: str, on: bool) -> bool:
 
 class State:
     __slots__ = (
-        "channels", "invisible_count", "last_id", "max_users", "nicks", "oper_count",
-        "registered_count", "users", "watchers", "whowas",
+        "channels", "invisible_count", "last_id", "links", "max_users", "nicks", "oper_count",
+        "registered_count", "remote_count", "servers", "users", "watchers", "whowas",
     )  # fmt: skip
 
     def __init__(self, whowas_history: int) -> None:
@@ -77,10 +83,13 @@ class State:
         self.watchers: dict[str, set[User]] = {}  # folded nick -> who MONITORs it
         self.whowas: deque[WhowasEntry] = deque(maxlen=whowas_history)
         self.registered_count = 0
+        self.remote_count = 0  # registered users of other servers (LUSERS tells them apart)
         self.max_users = 0
         self.invisible_count = 0
         self.oper_count = 0
         self.last_id = 0
+        self.links: dict[int, Link] = {}  # link id -> its connection (core.link)
+        self.servers: dict[str, RemoteServer] = {}  # folded name -> a server behind a link
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -132,6 +141,7 @@ class State:
         """Connection registration is complete: the user counts."""
         user.registered = True
         self.registered_count += 1
+        self.remote_count += isinstance(user, RemoteUser)
         self.max_users = max(self.max_users, self.registered_count)
 
     def remove(self, user: User, now: float) -> None:
@@ -143,6 +153,7 @@ class State:
         if user.registered:
             self.remember_nick(user, now)
             self.registered_count -= 1
+            self.remote_count -= isinstance(user, RemoteUser)
         self.invisible_count -= "i" in user.modes
         self.oper_count -= "o" in user.modes
         for channel in list(user.channels.values()):
@@ -264,6 +275,24 @@ class State:
     def unsubscribe(self, user: User, key: str) -> None:
         user.metadata_subs.discard(key)
 
+    # -- links and servers ------------------------------------------------------------------
+
+    def add_link(self, link: Link) -> None:
+        self.links[link.id] = link
+
+    def drop_link(self, link: Link) -> None:
+        """The link is gone; the caller has removed its servers and users first."""
+        self.links.pop(link.id, None)
+
+    def find_server(self, name: str) -> RemoteServer | None:
+        return self.servers.get(fold(name))
+
+    def add_server(self, server: RemoteServer) -> None:
+        self.servers[fold(server.name)] = server
+
+    def remove_server(self, server: RemoteServer) -> None:
+        self.servers.pop(fold(server.name), None)
+
     # -- checking ----------------------------------------------------------------------------
 
     def check(self) -> list[str]:
@@ -307,12 +336,23 @@ class State:
             ("registered_count", self.registered_count, sum(u.registered for u in users)),
             ("invisible_count", self.invisible_count, sum("i" in u.modes for u in users)),
             ("oper_count", self.oper_count, sum("o" in u.modes for u in users)),
+            (
+                "remote_count",
+                self.remote_count,
+                sum(u.registered and isinstance(u, RemoteUser) for u in users),
+            ),
         )
         broken += [
             f"6: {name} is {have}, not {want}"
             for name, have, want in counts
             if have != want
         ]
+        for key, remote in self.servers.items():
+            if fold(remote.name) != key or remote.link_id not in self.links:
+                broken.append(f"8: servers[{key}] is {remote.name} via {remote.link_id}")
+        for user in self.users.values():
+            if isinstance(user, RemoteUser) and user.via and user.via not in self.links:
+                broken.append(f"8: {user!r} is behind a link that is gone")
         if self.max_users < self.registered_count:
             broken.append("6: max_users is below registered_count")
         return broken

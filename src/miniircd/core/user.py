@@ -8,7 +8,7 @@ WHO, WHOIS, MONITOR and PRIVMSG treat both alike.
 `outq` is where the serialized lines for the user are queued: a session's own queue,
 which the network layer writes to its socket; for a remote user, the one queue of the
 server link it is reached through, shared by every user behind that link, which the link
-relays (no link is written yet: see docs/architecture.md).
+relays (core.link: `via` is the id of that link).
 """
 
 from __future__ import annotations
@@ -69,13 +69,14 @@ class RemoteUser(User):
     introduces it already registered: `State.add`, `claim_nick` and `register` take it
     in. Its idle time is its own server's to know."""
 
-    __slots__ = ()
+    __slots__ = ("via",)
 
     def __init__(
         self, user_id: int, user: str, host: str, realname: str, server: str, now: float,
-        relay: list[bytes], hops: int = 1,
+        relay: list[bytes], hops: int = 1, via: int = 0,
     ) -> None:  # fmt: skip
         super().__init__(user_id, host, now)
         self.user, self.realname = user, realname
         self.server, self.hops = server, hops
         self.outq = relay  # the queue of the link it is reached through, not its own
+        self.via = via  # the id of that link (core.link.Link); 0: none

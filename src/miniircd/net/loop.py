@@ -10,8 +10,9 @@ SIGHUP, like an operator's REHASH, rereads the configuration and the TLS certifi
 
 Selector keys carry what the socket is: a `Connection` (a client with a session), a
 `Handshake` (a TLS client not yet past its handshake, unknown to the core), a `WebRequest`
-(an HTTP request not yet upgraded to WebSocket, see net/web), a `Listener`, or None for the
-wake-up socket. Listeners, connection limits, handshakes and web requests belong to the
+(an HTTP request not yet upgraded to WebSocket, see net/web), a `Listener`, a
+`LinkConnection` (a link to another server, see net/links), or None for the wake-up
+socket. Listeners, connection limits, handshakes and web requests belong to the
 `Acceptor` (net/listeners); it hands the loop sockets that are ready for IRC, each with its
 framing (net/framing): the loop and the core handle TCP, TLS and WebSocket clients alike.
 """
@@ -37,6 +38,7 @@ from miniircd.core.server import Server
 from miniircd.core.session import Session
 from miniircd.net.connection import Connection
 from miniircd.net.framing import Framing, FramingEnded
+from miniircd.net.links import Dialer, LinkConnection
 from miniircd.net.listeners import Acceptor, Listener
 from miniircd.net.tls import Handshake, TlsError, describe, server_context
 from miniircd.net.web import WebRequest
@@ -60,6 +62,7 @@ class EventLoop:
         self.connections: dict[int, Connection] = {}
         self.closing: dict[Connection, float] = {}  # connection -> deadline to flush by
         self.acceptor = Acceptor(self.selector, self._connected, lambda: self.server.config)
+        self.dialer = Dialer(self.selector, server)
         self.stopping = False
         self.hangup = False  # SIGHUP arrived; handled at the end of the loop turn
         self.workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="miniircd-worker")
@@ -137,17 +140,25 @@ class EventLoop:
                 self.acceptor.web.on_ready(data, mask, self.config, now)
             elif isinstance(data, Listener):
                 self.acceptor.accept(data, now)
+            elif isinstance(data, LinkConnection):
+                self.dialer.on_ready(data, mask, now)
             else:
                 self._drain_wakeups()
                 self._finish_jobs(now)
         if tick_due:
             self.server.tick(now)
+            self.dialer.tick(now)
             self._expire_closing(time.monotonic())
             self.acceptor.expire(time.monotonic())
         if self.hangup or self.server.rehash_requests:
             self.hangup = False
             self._reload(now)
         held_due = self.server.release_held(now)
+        for session_id in list(self.server.adopted):  # a SERVER line flood control held
+            if session_id in self.connections:
+                self._adopt(self.connections[session_id], [], now)
+            else:
+                self.server.link_lost(self.server.adopted.pop(session_id), "Connection gone", now)
         self._start_jobs()
         self.server.store.commit()  # durable before visible: commit, then send
         self._flush(now)
@@ -276,10 +287,12 @@ class EventLoop:
             self._drop(conn, "SendQ exceeded", now)
             return
         receive = self.server.receive
+        rest: list[bytes] = []
         try:
-            for line in lines:
+            for index, line in enumerate(lines):
                 receive(session, line, now)
                 if session.closing:
+                    rest = lines[index + 1 :]
                     break
         except Exception:
             # A bug in the core: this client is dropped, the server and the others go on.
@@ -287,6 +300,18 @@ class EventLoop:
             self.server.connection_lost(session, "Internal error", now)
         if ended is not None and not session.closing:
             self.server.connection_lost(session, ended, now)
+        if self.server.adopted:
+            self._adopt(conn, rest, now)
+
+    def _adopt(self, conn: Connection, rest: list[bytes], now: float) -> None:
+        """A server dialed us (core.s2s): the socket, and the lines after its SERVER
+        line, are its link's now."""
+        link = self.server.adopted.pop(conn.session.id, None)
+        if link is not None:
+            self.connections.pop(conn.session.id, None)
+            self.selector.unregister(conn.sock)
+            self.acceptor.release(conn.peer)
+            self.dialer.adopt(conn, link, rest, now)
 
     def _flush(self, now: float) -> None:
         """Hand every touched session's queue to its socket: one send per connection."""
@@ -295,7 +320,8 @@ class EventLoop:
             for session in sessions:
                 conn = connections.get(session.id)
                 if conn is None:
-                    session.outq.clear()
+                    if not self.dialer.write(session, now):
+                        session.outq.clear()
                 else:
                     self._write(conn, conn.session, sendq, now)
 
@@ -363,6 +389,7 @@ class EventLoop:
                 self.acceptor.accept(listener, now)  # could read it before a handshake
         log.info("shutting down: %d connections", len(self.connections))
         self.server.shutdown()
+        self.dialer.close_all("Server shutting down", now)
         self._flush(time.time())
         deadline = time.monotonic() + SHUTDOWN_FLUSH_SECONDS
         while self.closing and time.monotonic() < deadline:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, events, metadata
+from miniircd.core import actions, events, links, metadata
 from miniircd.core.channel import Channel
 from miniircd.core.commands import readmarker
 from miniircd.core.commands.messages import require_account
@@ -117,6 +117,7 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
         ranks = {"o"} if channel.is_founder(session) else set()
     channel.invited.discard(fold(session.name))
     server.state.join(session, channel, ranks)
+    links.joined(server, session, channel, ranks)
     announce_join(server, session, channel)
     readmarker.on_join(server, session, channel)
     if channel.topic:
@@ -131,7 +132,7 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
             replay(server, session, channel.name, recent, "recent history")
 
 
-def announce_join(server: Server, session: Session, channel: Channel) -> None:
+def announce_join(server: Server, session: User, channel: Channel) -> None:
     """JOIN to every member; those with extended-join also get the account and realname,
     and those with away-notify an AWAY line after it if the joiner is away."""
     plain: list[User] = []
@@ -173,6 +174,7 @@ def _leave(
     `sender` is who acted."""
     tags = events.record(server, sender, verb, channel, params)
     server.outbox.send_many(channel.members, Message(verb, params, sender.prefix, tags), sender)
+    links.user_event(server, sender, verb, params, text=True)
     server.state.part(leaver, channel)
 
 
@@ -209,6 +211,7 @@ def topic(server: Server, session: Session, msg: Message) -> None:
     tags = events.record(server, session, "TOPIC", channel, params)
     topic_msg = Message("TOPIC", params, session.prefix, tags)
     server.outbox.send_many(channel.members, topic_msg, session)
+    links.user_event(server, session, "TOPIC", params, text=True)
     actions.room_changed(server, channel)
 
 

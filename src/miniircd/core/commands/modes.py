@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, NamedTuple
 
-from miniircd.core import actions, masks
+from miniircd.core import actions, links, masks
 from miniircd.core.channel import PREFIXES, Channel
 from miniircd.core.errors import (
     IrcError,
@@ -178,6 +178,7 @@ def _change_channel_modes(
     if applied:
         mode_msg = Message("MODE", [channel.name, *format_changes(applied)], session.prefix)
         out.send_many(channel.members, mode_msg, session)
+        links.user_event(server, session, "MODE", mode_msg.params, text=False)
         actions.room_changed(server, channel)
 
 

@@ -130,7 +130,7 @@ def _comma_chunks(items: Iterable[str], room: int) -> Iterator[str]:
         yield ",".join(chunk)
 
 
-def signed_on(server: Server, session: Session) -> None:
+def signed_on(server: Server, session: User) -> None:
     """`session` now uses its nick (registered, or changed to it): tell its watchers."""
     if session.nick is None:
         return

@@ -10,7 +10,7 @@ import hmac
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, capabilities, metadata
+from miniircd.core import actions, capabilities, links, metadata
 from miniircd.core.commands import accounts, history, modes, monitor, nickserv, server_queries
 from miniircd.core.errors import Fail, IrcError, need_more_params
 from miniircd.core.outbox import TAG_CAPS
@@ -104,6 +104,7 @@ def pass_(server: Server, session: Session, msg: Message) -> None:
     if session.registered:
         raise IrcError(ERR_ALREADYREGISTERED, "You may not reregister")
     session.password = msg.params[0]
+    session.pass_params = msg.params
 
 
 # NICK <nickname>
@@ -182,6 +183,7 @@ def try_register(server: Server, session: Session) -> None:
             actions.quit(server, session, "Bad password")
             return
     server.state.register(session)
+    links.introduce(server, session)
     log.info("client registered", extra=fields(nick=session.nick, host=session.host))
     welcome(server, session)
 

@@ -171,15 +171,19 @@ def send_lusers(server: Server, session: Session) -> None:
     opers = server.state.oper_count
     unknown = len(server.state.users) - users
     visible = users - invisible
-    text = f"There are {visible} users and {invisible} invisible on 1 servers"
+    state = server.state
+    servers = 1 + len(state.servers)
+    text = f"There are {visible} users and {invisible} invisible on {servers} servers"
     out.numeric(session, RPL_LUSERCLIENT, text)
     out.numeric(session, RPL_LUSEROP, str(opers), "operator(s) online")
     out.numeric(session, RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
     out.numeric(session, RPL_LUSERCHANNELS, str(len(server.state.channels)), "channels formed")
-    out.numeric(session, RPL_LUSERME, f"I have {users} clients and 0 servers")
-    most = str(server.state.max_users)
+    mine = users - state.remote_count
+    links = sum(link.up for link in state.links.values())
+    out.numeric(session, RPL_LUSERME, f"I have {mine} clients and {links} servers")
+    most = str(state.max_users)
     out.numeric(
-        session, RPL_LOCALUSERS, str(users), most, f"Current local users {users}, max {most}"
+        session, RPL_LOCALUSERS, str(mine), most, f"Current local users {mine}, max {most}"
     )
     out.numeric(
         session, RPL_GLOBALUSERS, str(users), most, f"Current global users {users}, max {most}"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from miniircd.core import links
 from miniircd.core.channel import Channel
 from miniircd.core.commands import monitor
 from miniircd.core.commands.server_queries import server_info
@@ -218,7 +219,9 @@ def whois(server: Server, session: Session, msg: Message) -> None:
     ]
     out.numeric_words(session, RPL_WHOISCHANNELS, [name], shown)
     home = target.server or server.name
-    out.numeric(session, RPL_WHOISSERVER, name, home, server_info(server))
+    remote = server.state.find_server(home) if target.server else None
+    info = remote.info if remote is not None else server_info(server)
+    out.numeric(session, RPL_WHOISSERVER, name, home, info)
     if "o" in target.modes:
         out.numeric(session, RPL_WHOISOPERATOR, name, "is an IRC operator")
     if "B" in target.modes:
@@ -292,3 +295,4 @@ def away(server: Server, session: Session, msg: Message) -> None:
     watchers = monitor.audience(server, session, "away-notify", server.state.peers(session))
     params = [session.away] if session.away is not None else []
     server.outbox.send_many(watchers, Message("AWAY", params, session.prefix), session)
+    links.user_event(server, session, "AWAY", params, text=True)

@@ -1,0 +1,136 @@
+"""Server links' way into the core: the server-to-server command table and the entry
+points `Server` offers the network layer for links (open, receive, lost, tick).
+
+One dialect so far, ngIRCd's (RFC 2813 with IRC+): core.s2s_ngircd (handshake, bursts,
+keepalive, splits) and core.s2s_events (live events). A line the table does not know is
+ignored; a line before the handshake is done that is not part of it is refused; a bug in
+a handler is logged and the link goes on, as a client's does (core.dispatch).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from miniircd.config import LinkBlock
+from miniircd.core import actions, s2s_events, s2s_ngircd
+from miniircd.core.errors import IrcError
+from miniircd.core.link import Link
+from miniircd.core.session import Session
+from miniircd.protocol.casemap import fold
+from miniircd.protocol.message import Message, ParseError, decode, parse
+from miniircd.protocol.numerics import ERR_ALREADYREGISTERED
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+log = logging.getLogger("miniircd.link")
+
+Handler = Callable[["Server", Link, Message], None]
+
+
+def _nick(server: Server, link: Link, msg: Message) -> None:
+    """NICK with seven parameters introduces a user; with one, a user changes nick."""
+    if len(msg.params) >= 7:
+        s2s_ngircd.nick(server, link, msg)
+    else:
+        s2s_events.nick_change(server, link, msg)
+
+
+# verb -> (handler, minimum parameters, allowed before the link is up)
+COMMANDS: dict[str, tuple[Handler, int, bool]] = {
+    "PASS": (s2s_ngircd.pass_, 1, True),
+    "SERVER": (s2s_ngircd.server_, 2, True),
+    "005": (s2s_ngircd.isupport, 2, True),
+    "376": (s2s_ngircd.end_of_motd, 0, True),
+    "PING": (s2s_ngircd.ping, 0, True),
+    "PONG": (s2s_ngircd.pong, 0, True),
+    "ERROR": (s2s_ngircd.error, 0, True),
+    "NICK": (_nick, 1, False),
+    "METADATA": (s2s_ngircd.metadata, 3, False),
+    "SQUIT": (s2s_ngircd.squit, 1, False),
+    "CHANINFO": (s2s_events.chaninfo, 2, False),
+    "NJOIN": (s2s_events.njoin, 2, False),
+    "KILL": (s2s_events.kill, 1, False),
+    "PRIVMSG": (s2s_events.privmsg, 2, False),
+    "NOTICE": (s2s_events.privmsg, 2, False),
+    "JOIN": (s2s_events.join, 1, False),
+    "PART": (s2s_events.part, 1, False),
+    "QUIT": (s2s_events.quit_, 0, False),
+    "KICK": (s2s_events.kick, 2, False),
+    "TOPIC": (s2s_events.topic, 2, False),
+    "AWAY": (s2s_events.away, 0, False),
+    "MODE": (s2s_events.mode, 2, False),
+}
+
+
+def open_link(server: Server, block: LinkBlock, host: str, outgoing: bool) -> Link:
+    """A connection to a peer is open (we dialed it, or it dialed us)."""
+    link = Link(server.state.next_id(), block, host, server.now, outgoing)
+    server.state.add_link(link)
+    if outgoing:
+        s2s_ngircd.greet(server, link)
+    return link
+
+
+# SERVER <name> <hops> :<info>   (on the client port, after PASS <password> 0210-IRC+ ...)
+def server_from_client(server: Server, session: Session, msg: Message) -> None:
+    """A server dialed us: the connection stops being a client and becomes a link, which
+    the network layer takes over (`Server.adopted`). Only before NICK and USER, and only
+    for a server named in a `[[links]]` block."""
+    if session.registered:
+        raise IrcError(ERR_ALREADYREGISTERED, "You may not reregister")
+    name = msg.params[0]
+    block = next((b for b in server.config.links if fold(b.name) == fold(name)), None)
+    if block is None or session.nick is not None or session.user is not None:
+        log.warning("refused a server link from %s as %s", session.host, name[:64])
+        actions.quit(server, session, "Server not configured here")
+        return
+    link = open_link(server, block, session.host, outgoing=False)
+    actions.forget(server, session)
+    session.closing = True  # its later lines are the link's (net/loop.py hands them over)
+    server.adopted[session.id] = link
+    s2s_ngircd.pass_(server, link, Message("PASS", session.pass_params or [""]))
+    s2s_ngircd.server_(server, link, msg)
+
+
+def receive(server: Server, link: Link, raw: bytes) -> None:
+    if link.closing or link.id not in server.state.links:
+        return
+    link.last_active = server.now
+    link.ping_pending = False
+    try:
+        msg = parse(decode(raw))
+    except ParseError:
+        return
+    entry = COMMANDS.get(msg.verb)
+    if entry is None:
+        if msg.verb.isdigit() and msg.params and link.up:
+            _route_numeric(server, msg)
+        return
+    handler, min_params, early = entry
+    if not link.up and not early:
+        s2s_ngircd.close(server, link, "Protocol error: not registered")
+        return
+    if len(msg.params) < min_params:
+        return
+    try:
+        handler(server, link, msg)
+    except Exception:
+        log.exception("link handler for %s failed on %s", msg.verb, link.block.name)
+
+
+def _route_numeric(server: Server, msg: Message) -> None:
+    """A numeric from the network for one of our users (the reply to its command)."""
+    target = server.state.find_user(msg.params[0])
+    if isinstance(target, Session):
+        server.outbox.send(target, Message(msg.verb, msg.params, msg.source))
+
+
+def lost(server: Server, link: Link, reason: str) -> None:
+    s2s_ngircd.lost(server, link, reason)
+
+
+def tick(server: Server, now: float) -> None:
+    s2s_ngircd.tick(server, now)

@@ -1,0 +1,318 @@
+"""Live events from a linked ngIRCd-dialect server: what its users do (PRIVMSG, NOTICE,
+JOIN, PART, QUIT, NICK, KICK, TOPIC, AWAY, MODE, KILL) and its channel burst (CHANINFO,
+NJOIN), told to the local users who should see it.
+
+A peer's line names a user by nick only (`:alice PRIVMSG #room :hi`); local clients get the
+full `nick!user@host` of the `RemoteUser`. A line from a user not behind this link, or for
+a channel or nick we do not know, is dropped: the peer's view and ours meet again at the
+next burst.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from miniircd.core import actions, links, s2s_ngircd
+from miniircd.core.channel import PREFIXES, Channel
+from miniircd.core.commands import channels, messages, monitor
+from miniircd.core.history import live_tags, record
+from miniircd.core.link import Link
+from miniircd.core.session import Session
+from miniircd.core.user import RemoteUser, User
+from miniircd.protocol.casemap import fold
+from miniircd.protocol.message import Message
+from miniircd.protocol.numerics import ERR_NOSUCHNICK
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+CHANNEL_MODES = frozenset("imnst")  # the flag modes a CHANINFO may carry that we keep
+RANK_OF = {char: mode for mode, char in PREFIXES}
+
+
+def _sender(server: Server, link: Link, msg: Message) -> RemoteUser | None:
+    """The remote user a line comes from, if it is one behind this link."""
+    if msg.source is None:
+        return None
+    user = server.state.find_user(msg.source.split("!", 1)[0])
+    if isinstance(user, RemoteUser) and user.via == link.id:
+        return user
+    return None
+
+
+def _source_prefix(server: Server, link: Link, msg: Message) -> str | None:
+    """Who a channel change is from, as local clients see it: a remote user's
+    `nick!user@host`, or the name of a server behind the link."""
+    user = _sender(server, link, msg)
+    if user is not None:
+        return user.prefix
+    if msg.source is not None and server.state.find_server(msg.source) is not None:
+        return msg.source
+    return None
+
+
+def _locals(members: Iterable[User]) -> list[User]:
+    """The local users among `members`: those behind the link were told by their server."""
+    return [m for m in members if isinstance(m, Session)]
+
+
+# PRIVMSG|NOTICE <target> :<text>
+def privmsg(server: Server, link: Link, msg: Message) -> None:
+    sender = _sender(server, link, msg)
+    if sender is None:
+        return
+    shown, text = msg.params[0], msg.params[1]
+    ranks, target = "", shown
+    while target[:1] in RANK_OF:  # STATUSMSG: @#room, +#room
+        ranks, target = ranks + RANK_OF[target[0]], target[1:]
+    channel = server.state.find_channel(target)
+    if channel is not None and not ranks and not messages.is_ctcp(text):
+        # kept in the channel's history, as a local member's message is
+        tags = record(server, sender, msg.verb, channel.name, fold(channel.name), text, {})
+    else:
+        tags = live_tags(server, {})
+    line = Message(msg.verb, [shown, text], sender.prefix, tags)
+    if channel is not None:
+        members = [
+            m for m, r in channel.members.items()
+            if isinstance(m, Session) and (not ranks or "o" in r or ("v" in ranks and "v" in r))
+        ]  # fmt: skip
+        server.outbox.send_many(members, line, sender)
+        return
+    user = server.state.find_user(target.split("@", 1)[0])
+    if isinstance(user, Session):
+        server.outbox.send(user, line, sender)
+    elif msg.verb == "PRIVMSG" and user is None:
+        params = [sender.name, target, "No such nick/channel"]
+        links.send(server, link, links.server_line(server.name, ERR_NOSUCHNICK, params, True))
+
+
+def _join_one(server: Server, user: RemoteUser, name: str, ranks: set[str]) -> None:
+    if not name.startswith(("#", "&", "+", "!")):
+        return
+    channel = server.state.find_channel(name)
+    if channel is None:
+        channel = server.state.open_channel(name, server.now, None)
+    elif user in channel.members:
+        return
+    server.state.join(user, channel, ranks)
+    _announce(server, channel, user, ranks)
+
+
+def _announce(server: Server, channel: Channel, user: RemoteUser, ranks: set[str]) -> None:
+    channels.announce_join(server, user, channel)
+    given = [mode for mode, _ in PREFIXES if mode in ranks]
+    if given:
+        mode_msg = Message(
+            "MODE", [channel.name, "+" + "".join(given), *[user.name] * len(given)], user.server
+        )
+        server.outbox.send_many(_locals(channel.members), mode_msg)
+
+
+# JOIN <channel>[\x07<modes>]{,<channel>[\x07<modes>]}
+def join(server: Server, link: Link, msg: Message) -> None:
+    user = _sender(server, link, msg)
+    if user is None:
+        return
+    for item in msg.params[0].split(","):
+        if item == "0":
+            for channel in list(user.channels.values()):
+                _leave(server, channel, user, Message("PART", [channel.name], user.prefix))
+            continue
+        name, _, modes = item.partition("\x07")
+        _join_one(server, user, name, {m for m in modes if m in ("o", "v")})
+
+
+def _leave(server: Server, channel: Channel, leaver: User, line: Message) -> None:
+    server.outbox.send_many(_locals(channel.members), line)
+    server.state.part(leaver, channel)
+
+
+# PART <channel>{,<channel>} [:<reason>]
+def part(server: Server, link: Link, msg: Message) -> None:
+    user = _sender(server, link, msg)
+    if user is None:
+        return
+    for name in msg.params[0].split(","):
+        channel = server.state.find_channel(name)
+        if channel is not None and user in channel.members:
+            params = [channel.name, *msg.params[1:2]]
+            _leave(server, channel, user, Message("PART", params, user.prefix))
+
+
+# QUIT [:<reason>]
+def quit_(server: Server, link: Link, msg: Message) -> None:
+    user = _sender(server, link, msg)
+    if user is not None:
+        actions.quit(server, user, msg.params[0] if msg.params else "", relay=False)
+
+
+# KILL <nick> [:<reason>]
+def kill(server: Server, link: Link, msg: Message) -> None:
+    target = server.state.find_user(msg.params[0])
+    if target is None:
+        return
+    by = msg.source.split("!", 1)[0] if msg.source else link.block.name
+    reason = msg.params[1] if len(msg.params) > 1 else by
+    # The network has the KILL already (its sender tells every server): no QUIT back.
+    actions.quit(server, target, f"Killed ({by} ({reason}))", relay=False)
+
+
+# NICK <new nick>   (from a user)
+def nick_change(server: Server, link: Link, msg: Message) -> None:
+    user = _sender(server, link, msg)
+    if user is None or user.nick is None:
+        return
+    new = msg.params[0]
+    holder = server.state.find_nick(new)
+    if holder is not None and holder is not user:
+        s2s_ngircd.collide(server, link, user.nick, user)
+        s2s_ngircd.collide(server, link, new, holder)
+        return
+    old = user.nick
+    line = Message("NICK", [new], user.prefix)
+    server.outbox.send_many(_locals(server.state.peers(user)), line, user)
+    server.state.remember_nick(user, server.now)
+    server.state.claim_nick(user, new)
+    if fold(old) != fold(new):
+        monitor.signed_off(server, old)
+        monitor.signed_on(server, user)
+
+
+# KICK <channel> <nick> [:<comment>]
+def kick(server: Server, link: Link, msg: Message) -> None:
+    source = _source_prefix(server, link, msg)
+    channel = server.state.find_channel(msg.params[0])
+    target = server.state.find_user(msg.params[1])
+    if source is None or channel is None or target is None or target not in channel.members:
+        return
+    comment = msg.params[2] if len(msg.params) > 2 else target.name
+    _leave(server, channel, target, Message("KICK", [channel.name, target.name, comment], source))
+
+
+# TOPIC <channel> :<topic>
+def topic(server: Server, link: Link, msg: Message) -> None:
+    source = _source_prefix(server, link, msg)
+    channel = server.state.find_channel(msg.params[0])
+    if source is None or channel is None:
+        return
+    channel.topic = msg.params[1][: server.config.topiclen]
+    channel.topic_by, channel.topic_time = source, int(server.now)
+    line = Message("TOPIC", [channel.name, channel.topic], source)
+    server.outbox.send_many(_locals(channel.members), line)
+
+
+# AWAY [:<text>]
+def away(server: Server, link: Link, msg: Message) -> None:
+    user = _sender(server, link, msg)
+    if user is None:
+        return
+    user.away = msg.params[0] if msg.params and msg.params[0] else None
+    near = server.state.peers(user)
+    watchers = monitor.audience(server, user, "away-notify", near)
+    params = [user.away] if user.away is not None else []
+    server.outbox.send_many(watchers, Message("AWAY", params, user.prefix), user)
+
+
+# MODE <channel> <modes> [<args>...]   |   MODE <nick> <modes>
+def mode(server: Server, link: Link, msg: Message) -> None:
+    """Channel op and voice, and a remote user's own shared modes; other modes are not
+    carried across links yet (docs/linking.md)."""
+    source = _source_prefix(server, link, msg)
+    channel = server.state.find_channel(msg.params[0])
+    if source is None:
+        return
+    if channel is None:
+        user = _sender(server, link, msg)
+        if user is not None and fold(msg.params[0]) == fold(user.name):
+            _user_modes(server, user, msg.params[1])
+        return
+    sign, args, applied, applied_args = "+", list(msg.params[2:]), "", []
+    for char in msg.params[1]:
+        if char in "+-":
+            sign = char
+            applied += char
+            continue
+        if char in ("o", "v") and args:
+            target = server.state.find_user(args.pop(0))
+            if target is not None and target in channel.members:
+                ranks = channel.members[target]
+                (ranks.add if sign == "+" else ranks.discard)(char)
+                applied += char
+                applied_args.append(target.name)
+        elif char in "beIklL" and args and (sign == "+" or char in "beIk"):
+            args.pop(0)
+    applied = _tidy(applied)
+    if applied:
+        line = Message("MODE", [channel.name, applied, *applied_args], source)
+        server.outbox.send_many(_locals(channel.members), line)
+
+
+def _tidy(modes: str) -> str:
+    """A mode string without signs that carry no mode (`+-o` -> `-o`)."""
+    out = ""
+    for char in modes:
+        if char in "+-" and out and out[-1] in "+-":
+            out = out[:-1]
+        out += char
+    return out.rstrip("+-")
+
+
+def _user_modes(server: Server, user: RemoteUser, modes: str) -> None:
+    sign = "+"
+    for char in modes:
+        if char in "+-":
+            sign = char
+        elif char in links.SHARED_USER_MODES:
+            server.state.set_user_mode(user, char, sign == "+")
+
+
+# CHANINFO <channel> +<modes> [<key> <limit>] [:<topic>]
+def chaninfo(server: Server, link: Link, msg: Message) -> None:
+    link.chaninfo[fold(msg.params[0])] = msg.params[1:]
+    channel = server.state.find_channel(msg.params[0])
+    if channel is not None:
+        _apply_chaninfo(server, link, channel)
+
+
+def _apply_chaninfo(server: Server, link: Link, channel: Channel) -> None:
+    """A channel the peer told about in its burst takes its modes and topic, unless it
+    has a topic here already (ours stand: no timestamps to choose by)."""
+    info = link.chaninfo.pop(fold(channel.name), None)
+    if info is None:
+        return
+    modes = info[0]
+    for char in modes.lstrip("+"):
+        if char in CHANNEL_MODES:
+            channel.modes.add(char)
+    if len(info) >= 3 and "k" in modes and info[1] != "*":
+        channel.modes.add("k")
+        channel.key = info[1]
+    if len(info) >= 3 and "l" in modes and info[2].isdigit() and int(info[2]) > 0:
+        channel.modes.add("l")
+        channel.limit = int(info[2])
+    topic = info[-1] if len(info) in (2, 4) else ""
+    if topic and not channel.topic:
+        channel.topic, channel.topic_by = topic[: server.config.topiclen], link.block.name
+        channel.topic_time = int(server.now)
+
+
+# NJOIN <channel> :[@][+]<nick>{,[@][+]<nick>}
+def njoin(server: Server, link: Link, msg: Message) -> None:
+    name = msg.params[0]
+    if not name.startswith(("#", "&", "+", "!")):
+        return
+    channel = server.state.find_channel(name)
+    for item in msg.params[1].split(","):
+        nick = item.lstrip("~&@%+")
+        ranks = {RANK_OF[c] for c in item[: len(item) - len(nick)] if c in RANK_OF}
+        ranks.update("o" for c in item[: len(item) - len(nick)] if c in "~&")
+        user = server.state.find_user(nick)
+        if isinstance(user, RemoteUser) and user.via == link.id:
+            _join_one(server, user, name, ranks)
+            channel = channel or server.state.find_channel(name)
+    if channel is not None:
+        _apply_chaninfo(server, link, channel)
+    else:
+        link.chaninfo.pop(fold(name), None)

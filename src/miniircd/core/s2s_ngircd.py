@@ -1,0 +1,320 @@
+"""The server-to-server dialect of ngIRCd (RFC 2813 with the IRC+ extensions): the
+handshake, both bursts, keepalive and the loss of a link. Live user events are in
+core.s2s_events; the command table of both is core.s2s's `COMMANDS`.
+
+Handshake (docs/linking.md): `PASS <password> 0210-IRC+ miniircd|<version>:CHM` then
+`SERVER <name> 1 :<info>`, both ways; the peer's password and name must match its
+`[[links]]` block. With the H flag (the enhanced handshake) each side then sends `005` and
+`376`: the peer's NICKLEN must be ours and its CASEMAPPING one whose folding ours covers.
+After the peer's `376` the link is up and we send our burst: a NICK (and a METADATA for an
+account) per local user, a CHANINFO and an NJOIN per channel. The peer's burst (SERVER,
+NICK, METADATA, CHANINFO, NJOIN) ends with a PING, which we answer.
+
+This server links as a leaf: one link at a time, so it relays nothing between links.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from miniircd.core import actions, links
+from miniircd.core.commands import monitor
+from miniircd.core.link import Link, RemoteServer
+from miniircd.core.session import Session
+from miniircd.core.user import RemoteUser
+from miniircd.protocol.casemap import fold
+from miniircd.protocol.message import Message
+
+if TYPE_CHECKING:
+    from miniircd.core.server import Server
+
+log = logging.getLogger("miniircd.link")
+
+VERSION = "0210-IRC+"
+OUR_FLAGS = "CHM"  # CHANINFO, the enhanced handshake, METADATA
+# Case mappings whose folding ours (rfc1459) covers: two nicks they tell apart and we do
+# not are handled as a collision.
+COMPATIBLE_CASEMAPPINGS = frozenset({"ascii", "rfc1459"})
+
+Handler = Callable[["Server", Link, Message], None]
+
+
+def greet(server: Server, link: Link) -> None:
+    """Our PASS and SERVER lines (the dialing side speaks first)."""
+    block = link.block
+    version = server.version.replace("-", "|", 1)
+    params = [block.send_password, VERSION, f"{version}:{OUR_FLAGS}"]
+    links.send(server, link, links.server_line(server.name, "PASS", params))
+    info = server.config.server_info or f"{server.config.network} IRC server"
+    links.send(
+        server, link, links.server_line(server.name, "SERVER", [server.name, "1", info], True)
+    )
+
+
+def close(server: Server, link: Link, reason: str) -> None:
+    """Refuse or end the link: ERROR to the peer, then everything behind it is lost."""
+    if not link.closing:
+        links.send(server, link, links.server_line(server.name, "ERROR", [reason], True))
+        link.closing = True
+    lost(server, link, reason)
+
+
+# -- handshake -----------------------------------------------------------------------------
+
+
+# PASS <password> <version> <flags>
+def pass_(server: Server, link: Link, msg: Message) -> None:
+    if link.phase != "pass":
+        return
+    link.password_ok = hmac.compare_digest(
+        msg.params[0].encode(), link.block.accept_password.encode()
+    )
+    if len(msg.params) > 2 and msg.params[1].startswith("0210") and "IRC+" in msg.params[1]:
+        link.flags = msg.params[2].partition(":")[2]
+    link.phase = "server"
+
+
+# SERVER <name> <hops> [<token>] :<info>   (the peer itself; in a burst: servers behind it)
+def server_(server: Server, link: Link, msg: Message) -> None:
+    if link.up:
+        _remote_server(server, link, msg)
+        return
+    if link.phase != "server":
+        close(server, link, "Protocol error: SERVER before PASS")
+        return
+    name, info = msg.params[0], msg.params[-1]
+    if fold(name) != fold(link.block.name):
+        close(server, link, "Server not configured here")
+        return
+    if not link.password_ok:
+        log.warning("link %s refused: bad password", link.block.name)
+        close(server, link, "Bad password")
+        return
+    if server.state.find_server(name) is not None or any(
+        other.phase in ("sync", "up") for other in server.state.links.values()
+    ):
+        close(server, link, "Server already linked (this server links as a leaf)")
+        return
+    if not link.outgoing:
+        greet(server, link)
+    link.tokens[1] = link.block.name
+    server.state.add_server(RemoteServer(link.block.name, 1, info, link.id, server.name, 1))
+    if "H" in link.flags:
+        link.phase = "sync"
+        nicklen = f"NICKLEN={server.config.nicklen}"
+        params = [link.block.name, nicklen, "CASEMAPPING=rfc1459", "PREFIX=(ov)@+",
+                  "CHANTYPES=#", "are supported on this server"]  # fmt: skip
+        links.send(server, link, links.server_line(server.name, "005", params, True))
+        end = [link.block.name, "End of MOTD command"]
+        links.send(server, link, links.server_line(server.name, "376", end, True))
+    else:
+        _up(server, link)
+
+
+# 005 <us> <token>... :are supported on this server
+def isupport(server: Server, link: Link, msg: Message) -> None:
+    if link.phase != "sync":
+        return
+    for token in msg.params[1:-1]:
+        key, _, value = token.partition("=")
+        if key == "NICKLEN" and value != str(server.config.nicklen):
+            close(server, link, f"Incompatible nickname length ({server.config.nicklen}/{value})")
+            return
+        if key == "CASEMAPPING" and value not in COMPATIBLE_CASEMAPPINGS:
+            close(server, link, f"Incompatible case mapping ({value})")
+            return
+
+
+# 376 <us> :End of MOTD command   (the peer's end of the enhanced handshake)
+def end_of_motd(server: Server, link: Link, msg: Message) -> None:
+    if link.phase == "sync":
+        _up(server, link)
+
+
+def _up(server: Server, link: Link) -> None:
+    link.phase = "up"
+    log.info("linked with %s", link.block.name)
+    burst(server, link)
+
+
+def burst(server: Server, link: Link) -> None:
+    """Our users and channels, for a peer that has just linked."""
+    mine = [u for u in server.state.users.values() if isinstance(u, Session) and u.registered]
+    for user in mine:
+        links.send(server, link, links.nick_line(server, user))
+        account = links.account_line(server, user)
+        if account is not None and "M" in link.flags:
+            links.send(server, link, account)
+    for channel in list(server.state.channels.values()):
+        members = [m for m in channel.members if isinstance(m, Session)]
+        if not members:
+            continue
+        if "C" in link.flags:
+            modes = "+" + "".join(sorted(channel.modes))
+            key = channel.key or "*"
+            limit = str(channel.limit or 0)
+            params = [channel.name, modes, key, limit, channel.topic]
+            links.send(server, link, links.server_line(server.name, "CHANINFO", params, True))
+        names = ",".join(channel.prefix(m, multi=True) + m.name for m in members)
+        links.send(
+            server, link, links.server_line(server.name, "NJOIN", [channel.name, names], True)
+        )
+    link.burst_sent = True
+
+
+# -- the peer's burst ------------------------------------------------------------------------
+
+
+def _remote_server(server: Server, link: Link, msg: Message) -> None:
+    if len(msg.params) < 4:
+        return
+    name, hops, token, info = msg.params[0], msg.params[1], msg.params[2], msg.params[-1]
+    if fold(name) == fold(server.name) or server.state.find_server(name) is not None:
+        close(server, link, f"Server {name} already exists (a loop)")
+        return
+    if not (hops.isdigit() and token.isdigit()):
+        return
+    uplink = msg.source or link.block.name
+    server.state.add_server(RemoteServer(name, int(hops), info, link.id, uplink, int(token)))
+    link.tokens[int(token)] = name
+
+
+# NICK <nick> <hops> <user> <host> <token> <modes> :<realname>   (a new user)
+def nick(server: Server, link: Link, msg: Message) -> None:
+    nick_, hops, user, host, token, modes, realname = msg.params[:7]
+    home = link.tokens.get(int(token)) if token.isdigit() else None
+    if home is None or not hops.isdigit():
+        log.warning("link %s: NICK %s from unknown server %s", link.block.name, nick_, token)
+        return
+    holder = server.state.find_nick(nick_)
+    if holder is not None:
+        collide(server, link, nick_, holder)
+        return
+    state = server.state
+    remote = RemoteUser(
+        state.next_id(), user, host, realname, home, server.now, link.outq, int(hops), link.id
+    )
+    state.add(remote)
+    state.claim_nick(remote, nick_)
+    for char in modes.lstrip("+"):
+        if char in links.SHARED_USER_MODES:
+            state.set_user_mode(remote, char, True)
+    state.register(remote)
+    monitor.signed_on(server, remote)
+
+
+def collide(server: Server, link: Link, nick_: str, holder: object) -> None:
+    """Two users want one nick (no timestamps to choose by): both go."""
+    links.send(
+        server, link, links.server_line(server.name, "KILL", [nick_, "Nick collision"], True)
+    )
+    if isinstance(holder, Session):
+        actions.quit(server, holder, "Killed (Nick collision)")
+    elif isinstance(holder, RemoteUser):
+        actions.quit(server, holder, "Killed (Nick collision)", relay=False)
+
+
+# METADATA <nick> <key> :<value>
+def metadata(server: Server, link: Link, msg: Message) -> None:
+    if len(msg.params) < 3:
+        return
+    user = server.state.find_user(msg.params[0])
+    if isinstance(user, RemoteUser) and user.via == link.id:
+        if msg.params[1] == "accountname":
+            user.account = msg.params[2] or None
+        elif msg.params[1] == "info":
+            user.realname = msg.params[2]
+
+
+# PING [<source>] :<token>
+def ping(server: Server, link: Link, msg: Message) -> None:
+    if link.up:
+        link.peer_done = True
+    reply = [server.name, msg.params[-1]] if msg.params else [server.name]
+    links.send(server, link, links.server_line(server.name, "PONG", reply, True))
+
+
+# PONG <source> [:<token>]
+def pong(server: Server, link: Link, msg: Message) -> None:
+    link.ping_pending = False
+
+
+# ERROR :<text>
+def error(server: Server, link: Link, msg: Message) -> None:
+    text = msg.params[0] if msg.params else ""
+    log.warning("link %s: ERROR %s", link.block.name, text)
+    lost(server, link, f"Link closed by peer: {text}")
+    link.closing = True
+
+
+# SQUIT <server> :<reason>
+def squit(server: Server, link: Link, msg: Message) -> None:
+    name = msg.params[0]
+    if fold(name) in (fold(server.name), fold(link.block.name)):
+        close(server, link, msg.params[-1])
+        return
+    lost_server = server.state.find_server(name)
+    if lost_server is not None and lost_server.link_id == link.id:
+        split(server, link, _subtree(server, lost_server.name))
+
+
+def _subtree(server: Server, name: str) -> set[str]:
+    """The folded names of `name` and every server introduced behind it."""
+    found = {fold(name)}
+    grew = True
+    while grew:
+        grew = False
+        for key, remote in server.state.servers.items():
+            if key not in found and fold(remote.uplink) in found:
+                found.add(key)
+                grew = True
+    return found
+
+
+def split(server: Server, link: Link, lost_servers: set[str]) -> None:
+    """Servers are gone: their users quit with `<uplink> <their server>`, as after a
+    netsplit, and the servers are forgotten."""
+    state = server.state
+    for user in list(state.users.values()):
+        if (
+            isinstance(user, RemoteUser)
+            and user.via == link.id
+            and fold(user.server or "") in lost_servers
+        ):
+            actions.quit(server, user, f"{server.name} {user.server}", relay=False)
+    for key in lost_servers:
+        remote = state.servers.get(key)
+        if remote is not None:
+            state.remove_server(remote)
+            link.tokens = {t: n for t, n in link.tokens.items() if fold(n) != key}
+
+
+def lost(server: Server, link: Link, reason: str) -> None:
+    """The link is gone (closed, refused, timed out): everything behind it goes."""
+    if link.id not in server.state.links:
+        return
+    if link.phase in ("sync", "up"):
+        log.info("link with %s lost: %s", link.block.name, reason)
+    behind = {key for key, remote in server.state.servers.items() if remote.link_id == link.id}
+    split(server, link, behind)
+    server.state.drop_link(link)
+
+
+def tick(server: Server, now: float) -> None:
+    """Keepalive: a quiet link is sent a PING; one that then stays quiet is lost."""
+    c = server.config
+    for link in list(server.state.links.values()):
+        if link.closing:
+            continue
+        silent = now - link.last_active
+        if link.phase != "up":
+            if silent >= c.registration_timeout:
+                close(server, link, "Link handshake timed out")
+        elif link.ping_pending and silent >= c.ping_timeout:
+            close(server, link, f"Ping timeout: {int(c.ping_timeout)} seconds")
+        elif silent >= c.ping_interval and not link.ping_pending:
+            link.ping_pending = True
+            links.send(server, link, links.server_line(server.name, "PING", [server.name], True))

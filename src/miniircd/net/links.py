@@ -1,0 +1,233 @@
+"""Server links' sockets: dialing the `[[links]]` blocks with `connect = true`, retrying
+with back-off, taking over a client connection that turned out to be a server dialing us
+(`adopt`), and moving lines between the sockets and the core (core.s2s).
+
+A block is dialed when no link to it is open and its retry time has come: the first retry
+after `retry` seconds, then twice as long each time up to `retry_max`; a link that came up
+starts the count again. The socket is bound to the `[listen]` host when that is one
+address, so each server of a test network on 127.0.0.x speaks from its own.
+
+Once connected, a link is a `LinkConnection` in the loop's selector: the loop hands it
+readiness (`on_ready`) and, when the core queued lines for it or for a user behind it,
+a flush (`write`). A peer that stops reading is cut when its unsent data passes `sendq`
+("SendQ exceeded"), as a client is; a silent one by the core's ping timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import selectors
+import socket
+import time
+
+from miniircd.config import LinkBlock
+from miniircd.core.link import Link
+from miniircd.core.server import Server
+from miniircd.core.user import RemoteUser, User
+from miniircd.net.connection import Connection, Stream
+from miniircd.net.framing import Framing, FramingEnded, LineFraming
+from miniircd.net.tls import describe
+
+log = logging.getLogger("miniircd.net")
+
+
+class LinkConnection(Stream):
+    """A socket to a peer server: still connecting (`link` is None) or linked."""
+
+    __slots__ = ("block", "framing", "link")
+
+    def __init__(self, sock: socket.socket, block: LinkBlock, framing: Framing) -> None:
+        super().__init__(sock)
+        self.block = block
+        self.link: Link | None = None
+        self.framing = framing
+
+
+class Dialer:
+    """The outgoing links: their sockets and when each is next dialed."""
+
+    def __init__(self, selector: selectors.BaseSelector, server: Server) -> None:
+        self.selector = selector
+        self.server = server
+        self.conns: dict[str, LinkConnection] = {}  # block name -> its open socket
+        self.next_try: dict[str, float] = {}  # block name -> monotonic time to dial
+        self.delay: dict[str, float] = {}  # block name -> the next back-off
+
+    def tick(self, now: float) -> None:
+        """Dial every block whose turn has come (call about once a second)."""
+        mono = time.monotonic()
+        for block in self.server.config.links:
+            if not block.connect or block.name in self.conns:
+                continue
+            if mono >= self.next_try.get(block.name, 0.0):
+                self._dial(block, mono)
+
+    def _dial(self, block: LinkBlock, mono: float) -> None:
+        delay = self.delay.get(block.name, block.retry)
+        self.next_try[block.name] = mono + delay
+        self.delay[block.name] = min(delay * 2, block.retry_max)
+        host = self.server.config.host
+        try:
+            family = socket.AF_INET6 if ":" in block.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:
+            log.warning("link %s: cannot make a socket: %s", block.name, describe(exc))
+            return
+        sock.setblocking(False)
+        try:
+            if host not in ("", "0.0.0.0", "::") and (":" in host) == (family == socket.AF_INET6):
+                sock.bind((host, 0))
+            code = sock.connect_ex((block.host, block.port))
+        except OSError as exc:
+            sock.close()
+            log.info(
+                "link %s: cannot connect: %s; retrying in %gs", block.name, describe(exc), delay
+            )
+            return
+        if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+            sock.close()
+            log.info(
+                "link %s: cannot connect: %s; retrying in %gs",
+                block.name,
+                errno.errorcode.get(code, code),
+                delay,
+            )
+            return
+        conn = LinkConnection(sock, block, LineFraming(self.server.config.max_line_pending))
+        self.conns[block.name] = conn
+        self.selector.register(sock, selectors.EVENT_WRITE, conn)
+
+    def adopt(self, client: Connection, link: Link, rest: list[bytes], now: float) -> None:
+        """A client connection that turned out to be a server dialing us (core.s2s): its
+        socket, framing and unsent bytes become the link's; `rest` are the lines it sent
+        after its SERVER line."""
+        name = link.block.name
+        if not isinstance(client.framing, LineFraming) or name in self.conns:
+            self.server.link_lost(link, "Refused: not a plain connection, or one is open", now)
+            client.close()
+            return
+        conn = LinkConnection(client.sock, link.block, client.framing)
+        conn.outbuf += client.outbuf
+        conn.link = link
+        self.conns[name] = conn
+        self.selector.register(conn.sock, selectors.EVENT_READ, conn)
+        for line in rest:
+            self.server.link_receive(link, line, now)
+        self.write(link, now)
+
+    def on_ready(self, conn: LinkConnection, mask: int, now: float) -> None:
+        if self.conns.get(conn.block.name) is not conn:
+            return
+        if conn.link is None:
+            self._connected(conn, now)
+            return
+        flush, read = conn.sides(mask)
+        if flush:
+            self._flush(conn, now)
+        if read and self.conns.get(conn.block.name) is conn and not conn.link.closing:
+            self._read(conn, now)
+        if self.conns.get(conn.block.name) is conn:
+            self._watch(conn)
+
+    def _connected(self, conn: LinkConnection, now: float) -> None:
+        code = conn.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            reason = errno.errorcode.get(code, str(code))
+            wait = max(0.0, self.next_try[conn.block.name] - time.monotonic())
+            log.info(
+                "link %s: cannot connect: %s; retrying in %.0fs", conn.block.name, reason, wait
+            )
+            self._close(conn)
+            return
+        log.info("link %s: connected to %s:%d", conn.block.name, conn.block.host, conn.block.port)
+        conn.link = self.server.link_open(conn.block, conn.block.host, True, now)
+        self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
+        self.write(conn.link, now)
+
+    def _read(self, conn: LinkConnection, now: float) -> None:
+        assert conn.link is not None
+        try:
+            data = conn.read()
+        except OSError as exc:
+            self._lost(conn, f"Read error: {describe(exc)}", now)
+            return
+        if data is None:
+            return
+        if not data:
+            self._lost(conn, "Remote host closed the connection", now)
+            return
+        ended = None
+        try:
+            lines = conn.framing.feed(data, conn.outbuf)
+        except FramingEnded as exc:
+            lines, ended = exc.lines, str(exc)
+        for line in lines:
+            self.server.link_receive(conn.link, line, now)
+            if conn.link.closing:
+                break
+        if ended is not None:
+            self._lost(conn, ended, now)
+        elif conn.link.closing:  # refused, or the peer's ERROR: flush, then close
+            self._flush(conn, now)
+
+    def write(self, user: User, now: float) -> bool:
+        """Write what the core queued for a link, or for a user behind one; False if
+        `user` is neither (or its link has no socket)."""
+        if isinstance(user, Link):
+            link: Link | None = user
+        elif isinstance(user, RemoteUser):
+            link = self.server.state.links.get(user.via)
+        else:
+            return False
+        conn = self.conns.get(link.block.name) if link is not None else None
+        if conn is None or conn.link is not link:
+            return False
+        self._flush(conn, now)
+        return True
+
+    def _flush(self, conn: LinkConnection, now: float) -> None:
+        link = conn.link
+        assert link is not None
+        conn.outbuf += b"".join(link.take_output())
+        try:
+            conn.flush()
+        except OSError as exc:
+            self._lost(conn, f"Write error: {describe(exc)}", now)
+            return
+        if link.closing and not conn.outbuf:
+            self._lost(conn, "Link closed", now)
+        elif len(conn.outbuf) > self.server.config.sendq:
+            conn.outbuf.clear()
+            self._lost(conn, "SendQ exceeded", now)
+        else:
+            self._watch(conn)
+
+    def _watch(self, conn: LinkConnection) -> None:
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.wants_write() else 0)
+        self.selector.modify(conn.sock, events, conn)
+
+    def _lost(self, conn: LinkConnection, reason: str, now: float) -> None:
+        if conn.link is not None:
+            if conn.link.up:  # a link that came up starts the back-off again
+                self.delay[conn.block.name] = conn.block.retry
+                self.next_try[conn.block.name] = time.monotonic() + conn.block.retry
+            self.server.link_lost(conn.link, reason, now)
+            conn.link.outq.clear()
+        self._close(conn)
+
+    def _close(self, conn: LinkConnection) -> None:
+        if self.conns.get(conn.block.name) is conn:
+            del self.conns[conn.block.name]
+        self.selector.unregister(conn.sock)
+        conn.close()
+
+    def close_all(self, reason: str, now: float) -> None:
+        """Shutdown: every link is told and closed."""
+        for conn in list(self.conns.values()):
+            if conn.link is not None and not conn.link.closing:
+                conn.outbuf += f"ERROR :{reason}\r\n".encode()
+                with contextlib.suppress(OSError):
+                    conn.flush()
+            self._lost(conn, reason, now)
