@@ -174,7 +174,7 @@ def nick_change(server: Server, link: Link, msg: Message) -> None:
     line = Message("NICK", [new], user.prefix)
     server.outbox.send_many(_locals(server.state.peers(user)), line, user)
     server.state.remember_nick(user, server.now)
-    server.state.claim_nick(user, new)
+    server.state.claim_nick(user, new, server.now)
     if fold(old) != fold(new):
         monitor.signed_off(server, old)
         monitor.signed_on(server, user)

@@ -198,7 +198,7 @@ def nick(server: Server, link: Link, msg: Message) -> None:
         state.next_id(), user, host, realname, home, server.now, link.outq, int(hops), link.id
     )
     state.add(remote)
-    state.claim_nick(remote, nick_)
+    state.claim_nick(remote, nick_, server.now)
     for char in modes.lstrip("+"):
         if char in links.SHARED_USER_MODES:
             state.set_user_mode(remote, char, True)
