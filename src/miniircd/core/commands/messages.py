@@ -191,6 +191,8 @@ def _ranks_from(index: int) -> set[str]:
 def is_ctcp(text: str) -> bool:
     """Whether the text holds a CTCP other than ACTION, on any of its lines for a
     draft/multiline message: what channel mode +C refuses and history does not keep."""
+    if "\x01" not in text:  # nearly every message: no lines to split
+        return False
     return any(_is_ctcp_line(line) for line, _joined in multiline.split(text))
 
 
