@@ -116,7 +116,8 @@ class CoreHarness:
         self.clock = FakeClock()
         self.store = store or SqliteStore(":memory:")  # the real SQLite engine, in memory
         self.ids = _IDS_OF_STORE.setdefault(self.store, CountingIds())
-        settings = Config(server_name=SERVER_NAME, **config)
+        config.setdefault("server_name", SERVER_NAME)
+        settings = Config(**config)
         self.server = Server(settings, self.store, self.clock.now, self.ids)
         self.clients: dict[int, CoreClient] = {}
         self.relayed: dict[str, list[str]] = {}  # server -> lines queued for its link

@@ -53,7 +53,7 @@ def test_handshake_and_our_burst(core: CoreHarness) -> None:
     alice.send("JOIN #room", "TOPIC #room :our topic", "MODE #room +k sekrit")
     peer = core.link()
     assert peer.take() == [
-        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHM",
+        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHMT",
         ":irc.test SERVER irc.test 1 :miniircd IRC server",
     ]
     assert peer.send(HUB_PASS, HUB_SERVER) == [
@@ -222,8 +222,7 @@ def test_our_users_events_reach_the_peer(core: CoreHarness) -> None:
 def test_a_nick_collision_kills_both(core: CoreHarness) -> None:
     alice, peer = linked(core)
     assert peer.send(":hub.test NICK alice 1 ~x 10.0.0.9 1 + :Other") == [
-        ":irc.test KILL alice :Nick collision",
-        ":alice QUIT :Killed (Nick collision)",
+        ":irc.test KILL alice :Nick collision",  # one KILL for both: no QUIT of ours too
     ]
     assert alice.closed and core.server.state.find_user("alice") is None
 
@@ -242,7 +241,7 @@ def test_a_netsplit_quits_everyone_behind_the_link(core: CoreHarness) -> None:
     peer.lose()
     assert alice.take() == [
         f":{BOB} QUIT :irc.test hub.test",
-        f":{CAROL} QUIT :irc.test other.test",
+        f":{CAROL} QUIT :irc.test hub.test",
         ":irc.test 731 alice :carol",
     ]
     state = core.server.state
@@ -253,7 +252,7 @@ def test_a_netsplit_quits_everyone_behind_the_link(core: CoreHarness) -> None:
 def test_a_squit_of_a_server_behind_the_hub(core: CoreHarness) -> None:
     alice, peer = linked(core)
     peer.send(":hub.test SQUIT other.test :gone")
-    assert alice.take() == [f":{CAROL} QUIT :irc.test other.test"]
+    assert alice.take() == [f":{CAROL} QUIT :hub.test other.test"]
     assert core.server.state.find_server("other.test") is None
     assert core.server.state.find_user("bob") is not None
 
@@ -266,13 +265,74 @@ def test_a_loop_is_refused(core: CoreHarness) -> None:
     assert core.server.state.find_user("bob") is None
 
 
-def test_a_second_link_is_refused_while_one_is_up(core: CoreHarness) -> None:
+TWO_PASS = ":two.test PASS hub-to-leaf 0210-IRC+ x|1:CM"
+TWO_SERVER = ":two.test SERVER two.test 1 :second peer"
+
+
+def test_a_second_peer_gets_the_whole_network_and_its_traffic(core: CoreHarness) -> None:
+    """With two links this server is a hub: each peer learns what is behind the other,
+    with our own server tokens, and what one peer's users do reaches the other."""
+    alice, hub = linked(core)
+    two = core.link("two.test")
+    two.take()
+    assert two.send(TWO_PASS, TWO_SERVER) == [
+        ":irc.test SERVER hub.test 2 2 :test hub",
+        ":hub.test SERVER other.test 3 3 :other server",
+        ":irc.test NICK alice 1 ~alice 127.0.0.1 1 + :Alice",
+        ":irc.test NICK bob 2 ~b 10.0.0.2 2 + :Bob",
+        ":irc.test METADATA bob accountname :bobacct",
+        ":irc.test NICK carol 3 ~c 10.0.0.3 3 +i :Carol",
+        ":irc.test CHANINFO #room +nt * 0 :their topic",
+        ":irc.test NJOIN #room :@alice,@bob,+carol",
+    ]
+    assert hub.take() == [":irc.test SERVER two.test 2 4 :second peer"]
+    # two.test's burst and live lines reach the hub as they came; messages only where
+    # their recipients are.
+    two.send(":two.test NICK dan 1 ~d 10.0.0.4 1 + :Dan", ":two.test NJOIN #room :dan")
+    assert hub.take() == [
+        ":irc.test NICK dan 2 ~d 10.0.0.4 4 + :Dan",
+        ":two.test NJOIN #room :dan",
+    ]
+    two.send(":dan PRIVMSG #room :hello all", ":dan PRIVMSG bob :hi bob")
+    assert hub.take() == [":dan PRIVMSG #room :hello all", ":dan PRIVMSG bob :hi bob"]
+    assert alice.take() == [
+        ":dan!~d@10.0.0.4 JOIN #room",
+        ":dan!~d@10.0.0.4 PRIVMSG #room :hello all",
+    ]
+    hub.send(":bob PRIVMSG dan :hi dan", ":bob TOPIC #room :new", ":carol PART #room :bye")
+    assert two.take() == [
+        ":bob PRIVMSG dan :hi dan",
+        ":bob TOPIC #room :new",
+        ":carol PART #room :bye",
+    ]
+    alice.send("PRIVMSG #room :from alice")
+    assert hub.take() == [":alice PRIVMSG #room :from alice"]
+    assert two.take() == [":alice PRIVMSG #room :from alice"]
+    # The hub's side splits off: two.test loses it too, by one SQUIT.
+    hub.lose()
+    assert two.take() == [":irc.test SQUIT hub.test :Remote host closed the connection"]
+    assert [u.name for u in core.server.state.channels["#room"].members] == ["alice", "dan"]
+
+
+def test_a_channel_message_goes_only_to_links_with_members(core: CoreHarness) -> None:
+    alice, hub = linked(core)
+    two = core.link("two.test")
+    two.take()
+    two.send(TWO_PASS, TWO_SERVER, ":two.test NICK dan 1 ~d 10.0.0.4 1 + :Dan")
+    hub.take()
+    alice.send("PRIVMSG #room :hub only", "PRIVMSG dan :dan only")
+    assert hub.take() == [":alice PRIVMSG #room :hub only"]
+    assert two.take() == [":alice PRIVMSG dan :dan only"]
+
+
+def test_a_server_known_by_one_link_is_refused_by_another(core: CoreHarness) -> None:
     linked(core)
-    other = core.link("two.test")
+    other = core.link("other.test")
     other.take()
     assert other.send(
-        ":two.test PASS hub-to-leaf 0210-IRC+ x|1:CHM", ":two.test SERVER two.test 1 :t"
-    ) == [":irc.test ERROR :Server already linked (this server links as a leaf)"]
+        ":other.test PASS hub-to-leaf 0210-IRC+ x|1:CHM", ":other.test SERVER other.test 1 :o"
+    ) == [":irc.test ERROR :Server other.test already exists (a loop)"]
+    assert core.server.state.find_user("carol") is not None
 
 
 def test_keepalive_and_ping_timeout(core: CoreHarness) -> None:
@@ -290,7 +350,7 @@ def test_keepalive_and_ping_timeout(core: CoreHarness) -> None:
     assert peer.take() == [":irc.test ERROR :Ping timeout: 150 seconds"]
     assert alice.take() == [
         f":{BOB} QUIT :irc.test hub.test",
-        f":{CAROL} QUIT :irc.test other.test",
+        f":{CAROL} QUIT :irc.test hub.test",
     ]
 
 
@@ -325,7 +385,7 @@ def test_a_server_that_dials_us_on_the_client_port() -> None:
     assert hub.send("SERVER hub.test 1 :test hub") == []
     peer = core.adopt(hub)
     assert peer.take() == [
-        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHM",
+        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHMT",
         ":irc.test SERVER irc.test 1 :miniircd IRC server",
         ":irc.test 005 hub.test NICKLEN=30 CASEMAPPING=rfc1459 PREFIX=(ov)@+ CHANTYPES=#"
         " :are supported on this server",

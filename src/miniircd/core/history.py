@@ -100,13 +100,14 @@ def record(
     tags: dict[str, str],
     recipient: str | None = None,
     unread: bool = False,
+    stamp: tuple[int, str] | None = None,
 ) -> dict[str, str]:
     """Store one PRIVMSG/NOTICE (or a TAGMSG to keep: see `core.events.persisted`); return
-    the tags to send it with (time, msgid, client tags)."""
+    the tags to send it with (time, msgid, client tags). `stamp`: the time (ms) and msgid
+    the server that first showed the message gave it (core.link: tags links)."""
     if verb == "TAGMSG":  # a reaction is history, but never waits in an inbox
         recipient, unread = None, False
-    time_ms = int(server.now * 1000)
-    msgid = server.ids.msgid()
+    time_ms, msgid = stamp or (int(server.now * 1000), server.ids.msgid())
     stored = StoredMessage(
         0, conversation, time_ms, msgid, verb, sender.prefix, sender.account, target,
         fold(recipient) if recipient else None, text, format_tags(tags),
@@ -115,9 +116,13 @@ def record(
     return {"time": iso_time(time_ms), "msgid": msgid, **tags}
 
 
-def live_tags(server: Server, tags: dict[str, str]) -> dict[str, str]:
-    """Tags for a message that is not stored (between guests): time and a msgid all the same."""
-    line_tags = {"time": iso_time(int(server.now * 1000)), "msgid": server.ids.msgid()}
+def live_tags(
+    server: Server, tags: dict[str, str], stamp: tuple[int, str] | None = None
+) -> dict[str, str]:
+    """Tags for a message that is not stored (between guests): time and a msgid all the
+    same (`stamp`: as in `record`)."""
+    time_ms, msgid = stamp or (int(server.now * 1000), server.ids.msgid())
+    line_tags = {"time": iso_time(time_ms), "msgid": msgid}
     if tags:
         line_tags.update(tags)
     return line_tags

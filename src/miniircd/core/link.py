@@ -15,6 +15,11 @@ Two kinds of line land in a link's queue:
   to a member.
 
 A `RemoteServer` is a server somewhere behind a link (the peer itself included).
+
+A peer that is another miniircd (its PASS names `miniircd|` and has the `T` flag) is a
+tags link: the PRIVMSG, NOTICE and TAGMSG lines for users behind it keep their message
+tags (msgid, time, account, client-only tags), so every server shows and stores one
+message with one id, and its NICK lines carry the nick's time (core.s2s_ngircd).
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ from __future__ import annotations
 from miniircd.config import LinkBlock
 from miniircd.core.serverline import ServerLine
 from miniircd.core.user import User
-from miniircd.protocol.message import ParseError, parse
+from miniircd.protocol.message import Message, ParseError, parse
 
-# Verbs a client line for a user behind a link may carry across it.
+# Verbs a client line for a user behind a link may carry across it (TAGMSG: tags links).
 RELAYED_VERBS = frozenset({"PRIVMSG", "NOTICE"})
+TAGGED_VERBS = frozenset({"PRIVMSG", "NOTICE", "TAGMSG"})
+# The tag capabilities of a user behind a tags link: its lines carry every tag we make.
+PEER_TAG_CAPS = frozenset({"account-tag", "message-tags", "server-time"})
+# Tags that belong to one client connection, never carried to a peer.
+LOCAL_TAGS = frozenset({"label", "batch"})
 
 
 class RemoteServer:
-    __slots__ = ("hops", "info", "link_id", "name", "token", "uplink")
+    __slots__ = ("hops", "info", "link_id", "name", "our_token", "token", "uplink")
 
     def __init__(
         self, name: str, hops: int, info: str, link_id: int, uplink: str, token: int
@@ -40,6 +50,7 @@ class RemoteServer:
         self.link_id = link_id  # the link it is reached through
         self.uplink = uplink  # the server that introduced it
         self.token = token  # the peer's token for it (1: the peer itself)
+        self.our_token = 0  # ours for it, toward every other peer (State.add_server)
 
 
 class Link(User):
@@ -47,7 +58,7 @@ class Link(User):
 
     __slots__ = (
         "block", "burst_sent", "chaninfo", "flags", "outgoing", "password_ok", "peer_done",
-        "phase", "ping_pending", "tokens",
+        "phase", "ping_pending", "tagged", "tokens",
     )  # fmt: skip
 
     def __init__(self, link_id: int, block: LinkBlock, host: str, now: float, outgoing: bool):
@@ -57,6 +68,7 @@ class Link(User):
         self.phase = "pass"  # pass -> server -> sync (the enhanced handshake) -> up
         self.password_ok = False
         self.flags = ""  # the peer's IRC+ flags (C, H, M, ...)
+        self.tagged = False  # a miniircd peer with the T flag: message tags cross the link
         self.tokens: dict[int, str] = {}  # the peer's server token -> server name
         self.burst_sent = False
         self.chaninfo: dict[str, list[str]] = {}  # folded channel -> its CHANINFO, until NJOIN
@@ -83,7 +95,7 @@ class Link(User):
             if isinstance(line, ServerLine):
                 lines.append(line)
             elif line is not last:  # one message to several users here: once
-                converted = _for_peer(line)
+                converted = _for_peer(line, self.tagged)
                 if converted is not None:
                     lines.append(converted)
             last = line
@@ -91,14 +103,21 @@ class Link(User):
         return lines
 
 
-def _for_peer(line: bytes) -> bytes | None:
+def _for_peer(line: bytes, tagged: bool) -> bytes | None:
     """A client line for a user behind the link, as the peer takes it; None to drop it."""
     try:
         msg = parse(line.decode("utf-8", "surrogateescape").rstrip("\r\n"))
     except ParseError:
         return None
-    if msg.verb not in RELAYED_VERBS or msg.source is None or len(msg.params) < 2:
+    if msg.source is None or not msg.params:
         return None
     source = msg.source.split("!", 1)[0]
+    if tagged and msg.verb in TAGGED_VERBS:
+        tags = {k: v for k, v in msg.tags.items() if k not in LOCAL_TAGS}
+        params = msg.params[:1] if msg.verb == "TAGMSG" else msg.params[:2]
+        out = Message(msg.verb, params, source, tags).serialize(msg.verb != "TAGMSG")
+        return (out + "\r\n").encode("utf-8", "surrogateescape")
+    if msg.verb not in RELAYED_VERBS or len(msg.params) < 2:
+        return None
     text = f":{source} {msg.verb} {msg.params[0]} :{msg.params[1]}\r\n"
     return text.encode("utf-8", "surrogateescape")

@@ -1,10 +1,13 @@
-"""How events of this server reach the linked servers: the lines the client-side handlers
-hand to every link that is up (core.link), written in the peers' dialect (RFC 2813 with
-ngIRCd's IRC+ extensions, core.s2s_ngircd).
+"""How events reach the linked servers: the lines the client-side handlers hand to every
+link that is up (core.link), written in the peers' dialect (RFC 2813 with ngIRCd's IRC+
+extensions, core.s2s_ngircd), and the lines of one peer this server relays to the others
+(`forward`, `introduce`, `server_intro`): a server with several links is a hub.
 
-Each function here queues `ServerLine`s only; it changes no table. A user's event goes to
-every link but the one the user is behind (`origin`), so an event from the network is never
-sent back where it came from. Every line carries a prefix: ngIRCd refuses a line without.
+Each function here queues `ServerLine`s only; it changes no table. An event goes to every
+link but the one it came from (`origin`: the link a user is behind, or that told us), so
+nothing is sent back where it came from. Every line carries a prefix: ngIRCd refuses a line
+without. Server tokens are per link: toward every peer we number ourselves 1 and each other
+server with its `our_token`.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from miniircd.core.channel import Channel
-from miniircd.core.link import Link
+from miniircd.core.history import iso_time
+from miniircd.core.link import Link, RemoteServer
+from miniircd.core.params import parse_timestamp
 from miniircd.core.serverline import ServerLine
 from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.message import Message
@@ -25,12 +30,29 @@ SHARED_USER_MODES = "iw"
 OUR_TOKEN = 1  # a server numbers itself 1 in the tokens it gives its peers
 
 
-def server_line(source: str, verb: str, params: list[str], text: bool = False) -> ServerLine:
-    """`:source VERB params`; with `text`, the last parameter always after a ':'."""
-    msg = Message(verb, params, source)
-    return ServerLine(
-        (msg.serialize(text, with_tags=False) + "\r\n").encode("utf-8", "surrogateescape")
-    )
+def server_line(
+    source: str,
+    verb: str,
+    params: list[str],
+    text: bool = False,
+    tags: dict[str, str] | None = None,
+) -> ServerLine:
+    """`:source VERB params`; with `text`, the last parameter always after a ':'. `tags`
+    only for a tags link (core.link)."""
+    msg = Message(verb, params, source, tags or {})
+    return ServerLine((msg.serialize(text) + "\r\n").encode("utf-8", "surrogateescape"))
+
+
+def nick_time(user: User) -> dict[str, str]:
+    """The tag that dates a nick for a tags link (which of two colliding nicks is older)."""
+    return {"time": iso_time(int(user.nick_since * 1000))}
+
+
+def tag_time_ms(tags: dict[str, str]) -> int | None:
+    """The `time` tag a tags link sent (a nick's time, a message's), in ms; None if none
+    or malformed."""
+    stamp = tags.get("time")
+    return parse_timestamp("timestamp=" + stamp) if stamp is not None else None
 
 
 def send(server: Server, link: Link, line: ServerLine) -> None:
@@ -54,14 +76,47 @@ def user_event(server: Server, user: User, verb: str, params: list[str], text: b
     if user.nick is None or not user.registered or not server.state.links:
         return
     line = server_line(user.nick, verb, params, text and bool(params))
-    broadcast(server, line, origin_of(server, user))
+    if verb != "NICK":
+        broadcast(server, line, origin_of(server, user))
+        return
+    dated = server_line(user.nick, verb, params, False, {"time": iso_time(int(server.now * 1000))})
+    for link in server.state.links.values():
+        if link.up and link is not origin_of(server, user):
+            send(server, link, dated if link.tagged else line)
 
 
-def nick_line(server: Server, user: User) -> ServerLine:
-    """The NICK line that introduces a user of this server to a peer."""
+def forward(server: Server, link: Link, msg: Message, text: bool = True) -> None:
+    """A peer's line that changed our view of the network, to the other peers as it came
+    (a tags link gets its tags too)."""
+    if len(server.state.links) < 2 or msg.source is None:
+        return
+    text = text and bool(msg.params)
+    plain = server_line(msg.source, msg.verb, msg.params, text)
+    tagged = server_line(msg.source, msg.verb, msg.params, text, msg.tags) if msg.tags else plain
+    for other in server.state.links.values():
+        if other.up and other is not link:
+            send(server, other, tagged if other.tagged else plain)
+
+
+def token_of(server: Server, name: str | None) -> int:
+    """Our token for the server named `name` (None: this one)."""
+    remote = server.state.find_server(name) if name is not None else None
+    return remote.our_token if remote is not None else OUR_TOKEN
+
+
+def nick_line(server: Server, user: User, link: Link) -> ServerLine:
+    """The NICK line that introduces a user (of this server or another) to a peer."""
     modes = "+" + "".join(sorted(m for m in user.modes if m in SHARED_USER_MODES))
-    params = [user.name, "1", user.user or user.name, user.host, str(OUR_TOKEN), modes]
-    return server_line(server.name, "NICK", [*params, user.realname], text=True)
+    hops, token = str(user.hops + 1), str(token_of(server, user.server))
+    params = [user.name, hops, user.user or user.name, user.host, token, modes, user.realname]
+    tags = nick_time(user) if link.tagged else None
+    return server_line(server.name, "NICK", params, True, tags)
+
+
+def server_intro(server: Server, remote: RemoteServer) -> ServerLine:
+    """The SERVER line that tells a peer of a server behind another link."""
+    params = [remote.name, str(remote.hops + 1), str(remote.our_token), remote.info]
+    return server_line(remote.uplink, "SERVER", params, text=True)
 
 
 def account_line(server: Server, user: User) -> ServerLine | None:
@@ -72,27 +127,29 @@ def account_line(server: Server, user: User) -> ServerLine | None:
 
 
 def introduce(server: Server, user: User) -> None:
-    """A user of this server completed registration: every peer learns of it."""
+    """A user completed registration here, or was introduced by a peer: every other peer
+    learns of it."""
     if not server.state.links:
         return
-    nick = nick_line(server, user)
     account = account_line(server, user)
+    origin = origin_of(server, user)
     for link in server.state.links.values():
-        if link.up:
-            send(server, link, nick)
+        if link.up and link is not origin:
+            send(server, link, nick_line(server, user, link))
             if account is not None and "M" in link.flags:
                 send(server, link, account)
 
 
 def account_changed(server: Server, user: User) -> None:
-    """A user of this server logged in or out: peers with the M flag learn its account
-    (an empty one: logged out)."""
+    """A user logged in or out: peers with the M flag learn its account (an empty one:
+    logged out)."""
     if not user.registered or user.nick is None:
         return
     params = [user.nick, "accountname", user.account or ""]
     line = server_line(server.name, "METADATA", params, text=True)
+    origin = origin_of(server, user)
     for link in server.state.links.values():
-        if link.up and "M" in link.flags:
+        if link.up and "M" in link.flags and link is not origin:
             send(server, link, line)
 
 

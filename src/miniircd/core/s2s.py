@@ -1,10 +1,12 @@
 """Server links' way into the core: the server-to-server command table and the entry
 points `Server` offers the network layer for links (open, receive, lost, tick).
 
-One dialect so far, ngIRCd's (RFC 2813 with IRC+): core.s2s_ngircd (handshake, bursts,
-keepalive, splits) and core.s2s_events (live events). A line the table does not know is
-ignored; a line before the handshake is done that is not part of it is refused; a bug in
-a handler is logged and the link goes on, as a client's does (core.dispatch).
+One dialect, ngIRCd's (RFC 2813 with IRC+), which miniircd servers speak with each other
+too, with message tags across the link (the T flag, core.link): core.s2s_ngircd
+(handshake, bursts, keepalive, splits, collisions) and core.s2s_events (live events).
+A line the table does not know is ignored; a line before the handshake is done that is
+not part of it is refused; a bug in a handler is logged and the link goes on, as a
+client's does (core.dispatch).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import LinkBlock
-from miniircd.core import actions, s2s_events, s2s_ngircd
+from miniircd.core import actions, links, s2s_events, s2s_ngircd
 from miniircd.core.errors import IrcError
 from miniircd.core.link import Link
 from miniircd.core.session import Session
+from miniircd.core.user import RemoteUser
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message, ParseError, decode, parse
 from miniircd.protocol.numerics import ERR_ALREADYREGISTERED
@@ -55,6 +58,7 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "KILL": (s2s_events.kill, 1, False),
     "PRIVMSG": (s2s_events.privmsg, 2, False),
     "NOTICE": (s2s_events.privmsg, 2, False),
+    "TAGMSG": (s2s_events.privmsg, 1, False),
     "JOIN": (s2s_events.join, 1, False),
     "PART": (s2s_events.part, 1, False),
     "QUIT": (s2s_events.quit_, 0, False),
@@ -107,7 +111,7 @@ def receive(server: Server, link: Link, raw: bytes) -> None:
     entry = COMMANDS.get(msg.verb)
     if entry is None:
         if msg.verb.isdigit() and msg.params and link.up:
-            _route_numeric(server, msg)
+            _route_numeric(server, link, msg)
         return
     handler, min_params, early = entry
     if not link.up and not early:
@@ -121,11 +125,16 @@ def receive(server: Server, link: Link, raw: bytes) -> None:
         log.exception("link handler for %s failed on %s", msg.verb, link.block.name)
 
 
-def _route_numeric(server: Server, msg: Message) -> None:
-    """A numeric from the network for one of our users (the reply to its command)."""
+def _route_numeric(server: Server, link: Link, msg: Message) -> None:
+    """A numeric from the network for a user (the reply to its command): ours get it,
+    one behind another link is sent it on that link."""
     target = server.state.find_user(msg.params[0])
     if isinstance(target, Session):
         server.outbox.send(target, Message(msg.verb, msg.params, msg.source))
+    elif isinstance(target, RemoteUser) and target.via != link.id and msg.source is not None:
+        via = server.state.links.get(target.via)
+        if via is not None and via.up:
+            links.send(server, via, links.server_line(msg.source, msg.verb, msg.params, True))
 
 
 def lost(server: Server, link: Link, reason: str) -> None:

@@ -5,7 +5,9 @@ NJOIN), told to the local users who should see it.
 A peer's line names a user by nick only (`:alice PRIVMSG #room :hi`); local clients get the
 full `nick!user@host` of the `RemoteUser`. A line from a user not behind this link, or for
 a channel or nick we do not know, is dropped: the peer's view and ours meet again at the
-next burst.
+next burst. A line we took is relayed to our other links (`links.forward`); a message goes
+only where its recipients are: to the links that lead to a channel's members, or to the
+one that leads to its target.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, links, s2s_ngircd
+from miniircd.core import actions, events, links, s2s_ngircd
 from miniircd.core.channel import PREFIXES, Channel
 from miniircd.core.commands import channels, messages, monitor
-from miniircd.core.history import live_tags, record
+from miniircd.core.history import client_tags, live_tags, record
 from miniircd.core.link import Link
 from miniircd.core.session import Session
 from miniircd.core.user import RemoteUser, User
@@ -53,36 +55,61 @@ def _source_prefix(server: Server, link: Link, msg: Message) -> str | None:
 
 
 def _locals(members: Iterable[User]) -> list[User]:
-    """The local users among `members`: those behind the link were told by their server."""
+    """The local users among `members`: those behind links are told by their servers."""
     return [m for m in members if isinstance(m, Session)]
 
 
-# PRIVMSG|NOTICE <target> :<text>
+def _beyond(user: User, link: Link) -> bool:
+    """`user` is not behind `link`: a message from there is ours to pass on to it."""
+    return not isinstance(user, RemoteUser) or user.via != link.id
+
+
+def _stamp(link: Link, msg: Message) -> tuple[int, str] | None:
+    """The time and msgid a tags link gave a message, to show and store it with the same."""
+    if not link.tagged:
+        return None
+    time_ms, msgid = links.tag_time_ms(msg.tags), msg.tags.get("msgid")
+    if time_ms is None or not msgid:
+        return None
+    return time_ms, msgid
+
+
+# PRIVMSG|NOTICE <target> :<text>   |   TAGMSG <target>   (tags links only)
 def privmsg(server: Server, link: Link, msg: Message) -> None:
     sender = _sender(server, link, msg)
-    if sender is None:
+    if sender is None or (msg.verb == "TAGMSG") != (len(msg.params) == 1):
         return
-    shown, text = msg.params[0], msg.params[1]
+    shown = msg.params[0]
+    text = msg.params[1] if msg.verb != "TAGMSG" else ""
     ranks, target = "", shown
     while target[:1] in RANK_OF:  # STATUSMSG: @#room, +#room
         ranks, target = ranks + RANK_OF[target[0]], target[1:]
     channel = server.state.find_channel(target)
-    if channel is not None and not ranks and not messages.is_ctcp(text):
+    tags = client_tags(msg.tags) if link.tagged else {}
+    stamp = _stamp(link, msg)
+    if channel is not None and not ranks and not messages.is_ctcp(text) and (
+        msg.verb != "TAGMSG" or events.persisted(tags)
+    ):
         # kept in the channel's history, as a local member's message is
-        tags = record(server, sender, msg.verb, channel.name, fold(channel.name), text, {})
+        tags = record(
+            server, sender, msg.verb, channel.name, fold(channel.name), text, tags, stamp=stamp
+        )
     else:
-        tags = live_tags(server, {})
-    line = Message(msg.verb, [shown, text], sender.prefix, tags)
+        tags = live_tags(server, tags, stamp)
+    params = [shown] if msg.verb == "TAGMSG" else [shown, text]
+    line = Message(msg.verb, params, sender.prefix, tags)
     if channel is not None:
         members = [
             m for m, r in channel.members.items()
-            if isinstance(m, Session) and (not ranks or "o" in r or ("v" in ranks and "v" in r))
+            if _beyond(m, link) and (not ranks or "o" in r or ("v" in ranks and "v" in r))
+            and (msg.verb != "TAGMSG" or "message-tags" in m.caps)
         ]  # fmt: skip
         server.outbox.send_many(members, line, sender)
         return
     user = server.state.find_user(target.split("@", 1)[0])
-    if isinstance(user, Session):
-        server.outbox.send(user, line, sender)
+    if user is not None and _beyond(user, link):
+        if msg.verb != "TAGMSG" or "message-tags" in user.caps:
+            server.outbox.send(user, line, sender)
     elif msg.verb == "PRIVMSG" and user is None:
         params = [sender.name, target, "No such nick/channel"]
         links.send(server, link, links.server_line(server.name, ERR_NOSUCHNICK, params, True))
@@ -122,6 +149,7 @@ def join(server: Server, link: Link, msg: Message) -> None:
             continue
         name, _, modes = item.partition("\x07")
         _join_one(server, user, name, {m for m in modes if m in ("o", "v")})
+    links.forward(server, link, msg, text=False)
 
 
 def _leave(server: Server, channel: Channel, leaver: User, line: Message) -> None:
@@ -139,6 +167,7 @@ def part(server: Server, link: Link, msg: Message) -> None:
         if channel is not None and user in channel.members:
             params = [channel.name, *msg.params[1:2]]
             _leave(server, channel, user, Message("PART", params, user.prefix))
+    links.forward(server, link, msg)
 
 
 # QUIT [:<reason>]
@@ -146,6 +175,7 @@ def quit_(server: Server, link: Link, msg: Message) -> None:
     user = _sender(server, link, msg)
     if user is not None:
         actions.quit(server, user, msg.params[0] if msg.params else "", relay=False)
+        links.forward(server, link, msg)
 
 
 # KILL <nick> [:<reason>]
@@ -155,8 +185,9 @@ def kill(server: Server, link: Link, msg: Message) -> None:
         return
     by = msg.source.split("!", 1)[0] if msg.source else link.block.name
     reason = msg.params[1] if len(msg.params) > 1 else by
-    # The network has the KILL already (its sender tells every server): no QUIT back.
+    # The rest of the network learns of the KILL from us, in the dialect: no QUIT back.
     actions.quit(server, target, f"Killed ({by} ({reason}))", relay=False)
+    links.forward(server, link, msg)
 
 
 # NICK <new nick>   (from a user)
@@ -165,19 +196,28 @@ def nick_change(server: Server, link: Link, msg: Message) -> None:
     if user is None or user.nick is None:
         return
     new = msg.params[0]
+    since = s2s_ngircd.nick_time(link, msg, server.now)
     holder = server.state.find_nick(new)
-    if holder is not None and holder is not user:
-        s2s_ngircd.collide(server, link, user.nick, user)
-        s2s_ngircd.collide(server, link, new, holder)
-        return
+    settled = holder is not None and holder is not user
+    if holder is not None and settled:
+        if not (link.tagged and since != holder.nick_since):  # no way to choose: both go
+            s2s_ngircd.kill_collided(server, new, holder)
+            s2s_ngircd.kill_collided(server, user.nick, user)
+            return
+        links.forward(server, link, msg, text=False)  # every server settles it alike
+        if not s2s_ngircd.collide(server, link, new, holder, since):
+            actions.quit(server, user, "Killed (Nick collision)", relay=False)
+            return
     old = user.nick
     line = Message("NICK", [new], user.prefix)
     server.outbox.send_many(_locals(server.state.peers(user)), line, user)
     server.state.remember_nick(user, server.now)
-    server.state.claim_nick(user, new, server.now)
+    server.state.claim_nick(user, new, since)
     if fold(old) != fold(new):
         monitor.signed_off(server, old)
         monitor.signed_on(server, user)
+    if not settled:
+        links.forward(server, link, msg, text=False)
 
 
 # KICK <channel> <nick> [:<comment>]
@@ -189,6 +229,7 @@ def kick(server: Server, link: Link, msg: Message) -> None:
         return
     comment = msg.params[2] if len(msg.params) > 2 else target.name
     _leave(server, channel, target, Message("KICK", [channel.name, target.name, comment], source))
+    links.forward(server, link, msg)
 
 
 # TOPIC <channel> :<topic>
@@ -201,6 +242,7 @@ def topic(server: Server, link: Link, msg: Message) -> None:
     channel.topic_by, channel.topic_time = source, int(server.now)
     line = Message("TOPIC", [channel.name, channel.topic], source)
     server.outbox.send_many(_locals(channel.members), line)
+    links.forward(server, link, msg)
 
 
 # AWAY [:<text>]
@@ -213,6 +255,7 @@ def away(server: Server, link: Link, msg: Message) -> None:
     watchers = monitor.audience(server, user, "away-notify", near)
     params = [user.away] if user.away is not None else []
     server.outbox.send_many(watchers, Message("AWAY", params, user.prefix), user)
+    links.forward(server, link, msg)
 
 
 # MODE <channel> <modes> [<args>...]   |   MODE <nick> <modes>
@@ -227,7 +270,9 @@ def mode(server: Server, link: Link, msg: Message) -> None:
         user = _sender(server, link, msg)
         if user is not None and fold(msg.params[0]) == fold(user.name):
             _user_modes(server, user, msg.params[1])
+            links.forward(server, link, msg, text=False)
         return
+    links.forward(server, link, msg, text=False)
     sign, args, applied, applied_args = "+", list(msg.params[2:]), "", []
     for char in msg.params[1]:
         if char in "+-":
@@ -271,6 +316,7 @@ def _user_modes(server: Server, user: RemoteUser, modes: str) -> None:
 # CHANINFO <channel> +<modes> [<key> <limit>] [:<topic>]
 def chaninfo(server: Server, link: Link, msg: Message) -> None:
     link.chaninfo[fold(msg.params[0])] = msg.params[1:]
+    links.forward(server, link, msg)
     channel = server.state.find_channel(msg.params[0])
     if channel is not None:
         _apply_chaninfo(server, link, channel)
@@ -304,6 +350,7 @@ def njoin(server: Server, link: Link, msg: Message) -> None:
     if not name.startswith(("#", "&", "+", "!")):
         return
     channel = server.state.find_channel(name)
+    taken: list[str] = []
     for item in msg.params[1].split(","):
         nick = item.lstrip("~&@%+")
         ranks = {RANK_OF[c] for c in item[: len(item) - len(nick)] if c in RANK_OF}
@@ -312,6 +359,9 @@ def njoin(server: Server, link: Link, msg: Message) -> None:
         if isinstance(user, RemoteUser) and user.via == link.id:
             _join_one(server, user, name, ranks)
             channel = channel or server.state.find_channel(name)
+            taken.append(item)
+    if taken:
+        links.forward(server, link, Message("NJOIN", [name, ",".join(taken)], msg.source))
     if channel is not None:
         _apply_chaninfo(server, link, channel)
     else:

@@ -6,11 +6,15 @@ Handshake (docs/linking.md): `PASS <password> 0210-IRC+ miniircd|<version>:CHM` 
 `SERVER <name> 1 :<info>`, both ways; the peer's password and name must match its
 `[[links]]` block. With the H flag (the enhanced handshake) each side then sends `005` and
 `376`: the peer's NICKLEN must be ours and its CASEMAPPING one whose folding ours covers.
-After the peer's `376` the link is up and we send our burst: a NICK (and a METADATA for an
-account) per local user, a CHANINFO and an NJOIN per channel. The peer's burst (SERVER,
-NICK, METADATA, CHANINFO, NJOIN) ends with a PING, which we answer.
+After the peer's `376` the link is up and we send our burst, the whole network as we see
+it but what is behind that link: a SERVER per server behind our other links, a NICK (and
+a METADATA for an account) per user, a CHANINFO and an NJOIN per channel. The peer's burst
+(SERVER, NICK, METADATA, CHANINFO, NJOIN) ends with a PING, which we answer.
 
-This server links as a leaf: one link at a time, so it relays nothing between links.
+A server may have several links (a hub): what one peer tells is relayed to the others
+(core.links `forward`), and a server known already, by any link, is refused (a loop).
+Nick collisions: on a tags link (another miniircd) the older nick stays and the newer
+goes, on each server alike; otherwise, or at equal times, both users are killed.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ from typing import TYPE_CHECKING
 
 from miniircd.core import actions, links
 from miniircd.core.commands import monitor
-from miniircd.core.link import Link, RemoteServer
+from miniircd.core.link import PEER_TAG_CAPS, Link, RemoteServer
 from miniircd.core.session import Session
-from miniircd.core.user import RemoteUser
+from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message
 
@@ -34,7 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("miniircd.link")
 
 VERSION = "0210-IRC+"
-OUR_FLAGS = "CHM"  # CHANINFO, the enhanced handshake, METADATA
+OUR_FLAGS = "CHMT"  # CHANINFO, the enhanced handshake, METADATA; T: tags (miniircd peers)
+OUR_IMPLEMENTATION = "miniircd|"  # the start of our version in PASS
 # Case mappings whose folding ours (rfc1459) covers: two nicks they tell apart and we do
 # not are handled as a collision.
 COMPATIBLE_CASEMAPPINGS = frozenset({"ascii", "rfc1459"})
@@ -73,7 +78,8 @@ def pass_(server: Server, link: Link, msg: Message) -> None:
         msg.params[0].encode(), link.block.accept_password.encode()
     )
     if len(msg.params) > 2 and msg.params[1].startswith("0210") and "IRC+" in msg.params[1]:
-        link.flags = msg.params[2].partition(":")[2]
+        implementation, _, link.flags = msg.params[2].partition(":")
+        link.tagged = implementation.startswith(OUR_IMPLEMENTATION) and "T" in link.flags
     link.phase = "server"
 
 
@@ -93,10 +99,8 @@ def server_(server: Server, link: Link, msg: Message) -> None:
         log.warning("link %s refused: bad password", link.block.name)
         close(server, link, "Bad password")
         return
-    if server.state.find_server(name) is not None or any(
-        other.phase in ("sync", "up") for other in server.state.links.values()
-    ):
-        close(server, link, "Server already linked (this server links as a leaf)")
+    if server.state.find_server(name) is not None or fold(name) == fold(server.name):
+        close(server, link, f"Server {name} already exists (a loop)")
         return
     if not link.outgoing:
         greet(server, link)
@@ -137,19 +141,33 @@ def end_of_motd(server: Server, link: Link, msg: Message) -> None:
 def _up(server: Server, link: Link) -> None:
     link.phase = "up"
     log.info("linked with %s", link.block.name)
+    peer = server.state.find_server(link.block.name)
+    if peer is not None:
+        links.broadcast(server, links.server_intro(server, peer), link)
     burst(server, link)
 
 
+def _beyond(user: User, link: Link) -> bool:
+    """`user` is not behind `link` (the peer has no word of it yet)."""
+    return not isinstance(user, RemoteUser) or user.via != link.id
+
+
 def burst(server: Server, link: Link) -> None:
-    """Our users and channels, for a peer that has just linked."""
-    mine = [u for u in server.state.users.values() if isinstance(u, Session) and u.registered]
-    for user in mine:
-        links.send(server, link, links.nick_line(server, user))
+    """The network as we see it, but what is behind `link`, for a peer that has just
+    linked: servers (each after the one it is behind), users, channels."""
+    state = server.state
+    others = [r for r in state.servers.values() if r.link_id != link.id]
+    for remote in sorted(others, key=lambda r: r.hops):
+        links.send(server, link, links.server_intro(server, remote))
+    for user in list(state.users.values()):
+        if not user.registered or not _beyond(user, link):
+            continue
+        links.send(server, link, links.nick_line(server, user, link))
         account = links.account_line(server, user)
         if account is not None and "M" in link.flags:
             links.send(server, link, account)
-    for channel in list(server.state.channels.values()):
-        members = [m for m in channel.members if isinstance(m, Session)]
+    for channel in list(state.channels.values()):
+        members = [m for m in channel.members if _beyond(m, link)]
         if not members:
             continue
         if "C" in link.flags:
@@ -178,8 +196,10 @@ def _remote_server(server: Server, link: Link, msg: Message) -> None:
     if not (hops.isdigit() and token.isdigit()):
         return
     uplink = msg.source or link.block.name
-    server.state.add_server(RemoteServer(name, int(hops), info, link.id, uplink, int(token)))
+    remote = RemoteServer(name, int(hops), info, link.id, uplink, int(token))
+    server.state.add_server(remote)
     link.tokens[int(token)] = name
+    links.broadcast(server, links.server_intro(server, remote), link)
 
 
 # NICK <nick> <hops> <user> <host> <token> <modes> :<realname>   (a new user)
@@ -189,32 +209,51 @@ def nick(server: Server, link: Link, msg: Message) -> None:
     if home is None or not hops.isdigit():
         log.warning("link %s: NICK %s from unknown server %s", link.block.name, nick_, token)
         return
+    since = nick_time(link, msg, server.now)
     holder = server.state.find_nick(nick_)
-    if holder is not None:
-        collide(server, link, nick_, holder)
+    if holder is not None and not collide(server, link, nick_, holder, since):
         return
     state = server.state
     remote = RemoteUser(
         state.next_id(), user, host, realname, home, server.now, link.outq, int(hops), link.id
     )
+    if link.tagged:
+        remote.tag_caps = PEER_TAG_CAPS
+        remote.caps.update(PEER_TAG_CAPS)
     state.add(remote)
-    state.claim_nick(remote, nick_, server.now)
+    state.claim_nick(remote, nick_, since)
     for char in modes.lstrip("+"):
         if char in links.SHARED_USER_MODES:
             state.set_user_mode(remote, char, True)
     state.register(remote)
     monitor.signed_on(server, remote)
+    links.introduce(server, remote)
 
 
-def collide(server: Server, link: Link, nick_: str, holder: object) -> None:
-    """Two users want one nick (no timestamps to choose by): both go."""
-    links.send(
-        server, link, links.server_line(server.name, "KILL", [nick_, "Nick collision"], True)
-    )
-    if isinstance(holder, Session):
-        actions.quit(server, holder, "Killed (Nick collision)")
-    elif isinstance(holder, RemoteUser):
-        actions.quit(server, holder, "Killed (Nick collision)", relay=False)
+def nick_time(link: Link, msg: Message, now: float) -> float:
+    """When the nick of a NICK line was taken: its `time` tag on a tags link, else now."""
+    time_ms = links.tag_time_ms(msg.tags) if link.tagged else None
+    return time_ms / 1000 if time_ms is not None else now
+
+
+def collide(server: Server, link: Link, nick_: str, holder: User, since: float) -> bool:
+    """A user from `link` takes `nick_` (taken at `since`), which `holder` has. On a tags
+    link the older nick stays: True if that is the newcomer's, and the holder is gone.
+    Otherwise, or at equal times, both go: a KILL to every peer, and False."""
+    if link.tagged and since != holder.nick_since:
+        if since > holder.nick_since:
+            return False  # the newcomer's own server drops it when it hears of the holder
+        # The holder's server drops it likewise: only a local holder's QUIT is ours to tell.
+        actions.quit(server, holder, "Killed (Nick collision)", relay=isinstance(holder, Session))
+        return True
+    kill_collided(server, nick_, holder)
+    return False
+
+
+def kill_collided(server: Server, nick_: str, user: User) -> None:
+    """One of two users with one nick goes: a KILL to every peer, and its QUIT here."""
+    links.broadcast(server, links.server_line(server.name, "KILL", [nick_, "Nick collision"], True))
+    actions.quit(server, user, "Killed (Nick collision)", relay=False)
 
 
 # METADATA <nick> <key> :<value>
@@ -227,6 +266,7 @@ def metadata(server: Server, link: Link, msg: Message) -> None:
             user.account = msg.params[2] or None
         elif msg.params[1] == "info":
             user.realname = msg.params[2]
+        links.forward(server, link, msg)
 
 
 # PING [<source>] :<token>
@@ -258,7 +298,9 @@ def squit(server: Server, link: Link, msg: Message) -> None:
         return
     lost_server = server.state.find_server(name)
     if lost_server is not None and lost_server.link_id == link.id:
-        split(server, link, _subtree(server, lost_server.name))
+        ends = f"{lost_server.uplink} {lost_server.name}"
+        split(server, link, _subtree(server, lost_server.name), ends)
+        links.forward(server, link, msg)
 
 
 def _subtree(server: Server, name: str) -> set[str]:
@@ -274,9 +316,10 @@ def _subtree(server: Server, name: str) -> set[str]:
     return found
 
 
-def split(server: Server, link: Link, lost_servers: set[str]) -> None:
-    """Servers are gone: their users quit with `<uplink> <their server>`, as after a
-    netsplit, and the servers are forgotten."""
+def split(server: Server, link: Link, lost_servers: set[str], ends: str) -> None:
+    """Servers are gone: their users quit with `ends`, the names of the two servers whose
+    link broke (`<uplink> <lost server>`, as clients recognise a netsplit), and the
+    servers are forgotten."""
     state = server.state
     for user in list(state.users.values()):
         if (
@@ -284,7 +327,7 @@ def split(server: Server, link: Link, lost_servers: set[str]) -> None:
             and user.via == link.id
             and fold(user.server or "") in lost_servers
         ):
-            actions.quit(server, user, f"{server.name} {user.server}", relay=False)
+            actions.quit(server, user, ends, relay=False)
     for key in lost_servers:
         remote = state.servers.get(key)
         if remote is not None:
@@ -299,8 +342,11 @@ def lost(server: Server, link: Link, reason: str) -> None:
     if link.phase in ("sync", "up"):
         log.info("link with %s lost: %s", link.block.name, reason)
     behind = {key for key, remote in server.state.servers.items() if remote.link_id == link.id}
-    split(server, link, behind)
+    split(server, link, behind, f"{server.name} {link.block.name}")
     server.state.drop_link(link)
+    if link.up:  # the others lose what was behind it, as we did
+        squit = links.server_line(server.name, "SQUIT", [link.block.name, reason], True)
+        links.broadcast(server, squit, link)
 
 
 def tick(server: Server, now: float) -> None:

@@ -72,8 +72,8 @@ def toggle(flags: set[str], char: str, on: bool) -> bool:
 
 class State:
     __slots__ = (
-        "channels", "invisible_count", "last_id", "links", "max_users", "nicks", "oper_count",
-        "registered_count", "remote_count", "servers", "users", "watchers", "whowas",
+        "channels", "invisible_count", "last_id", "last_token", "links", "max_users", "nicks",
+        "oper_count", "registered_count", "remote_count", "servers", "users", "watchers", "whowas",
     )  # fmt: skip
 
     def __init__(self, whowas_history: int) -> None:
@@ -90,6 +90,7 @@ class State:
         self.last_id = 0
         self.links: dict[int, Link] = {}  # link id -> its connection (core.link)
         self.servers: dict[str, RemoteServer] = {}  # folded name -> a server behind a link
+        self.last_token = 1  # our server tokens: 1 is this server, then one per server added
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -288,6 +289,9 @@ class State:
         return self.servers.get(fold(name))
 
     def add_server(self, server: RemoteServer) -> None:
+        """A server joins the network, numbered with a token of ours for every peer."""
+        self.last_token += 1
+        server.our_token = self.last_token
         self.servers[fold(server.name)] = server
 
     def remove_server(self, server: RemoteServer) -> None:

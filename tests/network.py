@@ -1,0 +1,64 @@
+"""Several sans-IO servers linked back to back, with no sockets: what one server writes to
+a link is fed to the server at its other end, until no line is left in flight (h11's
+idea of wiring two protocol objects together, for a network of servers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness import CoreClient, CoreHarness, CorePeer
+
+
+class CoreNetwork:
+    def __init__(self, *names: str, **config: Any) -> None:
+        self.cores = {name: CoreHarness(server_name=name, **config) for name in names}
+        self.wires: dict[frozenset[str], tuple[CorePeer, CorePeer]] = {}
+
+    def __getitem__(self, name: str) -> CoreHarness:
+        return self.cores[name]
+
+    def register(self, server: str, nick: str) -> CoreClient:
+        client = self.cores[server].register(nick)
+        self.settle()
+        return client
+
+    def link(self, dialer: str, dialed: str) -> None:
+        """`dialer` connects to `dialed`; both handshakes and bursts run to their end."""
+        near = self.cores[dialer].link(
+            dialed, send_password=f"{dialer}>{dialed}", accept_password=f"{dialed}>{dialer}"
+        )
+        far = self.cores[dialed].link(
+            dialer,
+            outgoing=False,
+            send_password=f"{dialed}>{dialer}",
+            accept_password=f"{dialer}>{dialed}",
+        )
+        self.wires[frozenset((dialer, dialed))] = (near, far)
+        self.settle()
+
+    def cut(self, one: str, other: str, reason: str = "Connection reset by peer") -> None:
+        """The connection between two servers breaks: each loses the other (a netsplit)."""
+        for peer in self.wires.pop(frozenset((one, other))):
+            peer.lose(reason)
+        self.settle()
+
+    def settle(self) -> None:
+        """Carry every line in flight to the other end of its wire, until none is left."""
+        moved = True
+        while moved:
+            moved = False
+            for pair in list(self.wires.values()):
+                for source, target in (pair, pair[::-1]):
+                    lines = source.take()
+                    server = target.harness.server
+                    if not lines or target.link.id not in server.state.links:
+                        continue
+                    moved = True
+                    for line in lines:
+                        server.link_receive(target.link, line.encode(), target.harness.clock.now)
+                    target.harness.deliver()
+
+    def tick(self, seconds: float) -> None:
+        for core in self.cores.values():
+            core.clock.now += seconds
+        self.settle()
