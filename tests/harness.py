@@ -32,14 +32,15 @@ class CountingIds(Ids):
     """Ids a transcript can spell out: msgids msg1, msg2, ...; batch references batch1,
     batch2, ...; guest nicks Guest10001, Guest10002, ..."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "msg") -> None:
         super().__init__()
+        self.prefix = prefix  # a network of servers (tests/network.py): one per server
         self._msgids = itertools.count(1)
         self._batches = itertools.count(1)
         self._guests = itertools.count(10001)
 
     def msgid(self) -> str:
-        return f"msg{next(self._msgids)}"
+        return f"{self.prefix}{next(self._msgids)}"
 
     def batch_ref(self) -> str:
         return f"batch{next(self._batches)}"
@@ -108,14 +109,16 @@ class CorePeer:
 class CoreHarness:
     made: list[CoreHarness] = []  # conftest checks each one's state after every test
 
-    def __init__(self, store: SqliteStore | None = None, **config: Any) -> None:
+    def __init__(
+        self, store: SqliteStore | None = None, msgid_prefix: str = "msg", **config: Any
+    ) -> None:
         CoreHarness.made.append(self)
         # Transcript tests send many lines at one fake instant; flood control has its own
         # tests (test_flood.py) and is off here unless a test turns it on.
         config.setdefault("flood_enabled", False)
         self.clock = FakeClock()
         self.store = store or SqliteStore(":memory:")  # the real SQLite engine, in memory
-        self.ids = _IDS_OF_STORE.setdefault(self.store, CountingIds())
+        self.ids = _IDS_OF_STORE.setdefault(self.store, CountingIds(msgid_prefix))
         config.setdefault("server_name", SERVER_NAME)
         settings = Config(**config)
         self.server = Server(settings, self.store, self.clock.now, self.ids)

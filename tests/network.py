@@ -11,7 +11,10 @@ from harness import CoreClient, CoreHarness, CorePeer
 
 class CoreNetwork:
     def __init__(self, *names: str, **config: Any) -> None:
-        self.cores = {name: CoreHarness(server_name=name, **config) for name in names}
+        self.cores = {
+            name: CoreHarness(server_name=name, msgid_prefix=name.split(".")[0], **config)
+            for name in names
+        }
         self.wires: dict[frozenset[str], tuple[CorePeer, CorePeer]] = {}
 
     def __getitem__(self, name: str) -> CoreHarness:

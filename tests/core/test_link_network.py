@@ -190,3 +190,69 @@ def test_a_split_in_the_middle_names_the_broken_link(net: CoreNetwork) -> None:
     assert carol.take() == [":c.test 731 carol :alice"]
     assert net[C].server.state.find_server(A) is None
     assert net[C].server.state.find_server(B) is not None
+
+
+def hold(net: CoreNetwork, one: str, other: str) -> None:
+    """Lines between two servers stop arriving (they wait in flight), until `cut`."""
+    net.held = net.wires.pop(frozenset((one, other)))  # type: ignore[attr-defined]
+
+
+def cut_held(net: CoreNetwork, one: str, other: str) -> None:
+    """The held connection breaks: what was in flight on it is lost."""
+    for peer in net.held:  # type: ignore[attr-defined]
+        peer.received.clear()
+    net.wires[frozenset((one, other))] = net.held  # type: ignore[attr-defined]
+    net.cut(one, other)
+
+
+def test_messages_lost_in_a_cut_are_sent_again_after_the_relink(net: CoreNetwork) -> None:
+    alice = net.register(A, "alice")
+    carol = net.register(C, "carol")
+    for client in (alice, carol):
+        client.send("JOIN #room")
+        net.settle()
+    alice.take()
+    carol.take()
+    hold(net, C, B)
+    alice.send("PRIVMSG #room :one", "PRIVMSG carol :two")
+    net.settle()  # they reach b, and wait on b's connection to c
+    cut_held(net, C, B)
+    assert carol.take() == [":alice!~alice@127.0.0.1 QUIT :c.test b.test"]
+    net.link(C, B)
+    assert carol.take() == [
+        ":alice!~alice@127.0.0.1 JOIN #room",
+        ":a.test MODE #room +o alice",
+        ":alice!~alice@127.0.0.1 PRIVMSG #room :one",
+        ":alice!~alice@127.0.0.1 PRIVMSG carol :two",
+    ]
+    # Once acknowledged, nothing is sent again at the next relink.
+    net.tick(1)
+    alice.send("PRIVMSG #room :three")
+    net.settle()
+    assert carol.take() == [":alice!~alice@127.0.0.1 PRIVMSG #room :three"]
+    net.tick(1)
+    net.cut(C, B)
+    net.link(C, B)
+    assert carol.take() == [
+        ":alice!~alice@127.0.0.1 QUIT :c.test b.test",
+        ":alice!~alice@127.0.0.1 JOIN #room",
+        ":a.test MODE #room +o alice",
+    ]
+
+
+def test_what_was_taken_before_a_cut_is_not_sent_twice(net: CoreNetwork) -> None:
+    """No acknowledgement came before the cut: the count in SESSION says what was taken."""
+    alice = net.register(A, "alice")
+    carol = net.register(C, "carol")
+    alice.send("PRIVMSG carol :one", "PRIVMSG carol :two")
+    net.settle()
+    hold(net, C, B)
+    alice.send("PRIVMSG carol :three")
+    net.settle()
+    cut_held(net, C, B)
+    net.link(C, B)
+    assert [line.rsplit(":", 1)[1] for line in carol.take() if "PRIVMSG" in line] == [
+        "one",
+        "two",
+        "three",
+    ]

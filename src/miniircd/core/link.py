@@ -24,8 +24,10 @@ message with one id, and its NICK lines carry the nick's time (core.s2s_ngircd).
 
 from __future__ import annotations
 
+from collections import deque
+
 from miniircd.config import LinkBlock
-from miniircd.core.serverline import ServerLine
+from miniircd.core.serverline import ResentLine, ServerLine
 from miniircd.core.user import User
 from miniircd.protocol.message import Message, ParseError, parse
 
@@ -53,12 +55,42 @@ class RemoteServer:
         self.our_token = 0  # ours for it, toward every other peer (State.add_server)
 
 
+JOURNAL_MAX = 100_000  # message lines kept for a tags peer until it acknowledges them
+
+
+class PeerMemory:
+    """What this server remembers of a tags peer from one link to the next (core.resume):
+    our sending session and its journal of message lines the peer has not acknowledged,
+    and how many lines of the peer's session we took."""
+
+    __slots__ = (
+        "acked", "in_count", "in_session", "journal", "out_count", "out_session", "unsent",
+        "unsent_session",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.out_session: str | None = None
+        self.out_count = 0
+        self.journal: deque[tuple[int, bytes]] = deque()
+        self.unsent: deque[tuple[int, bytes]] = deque()  # the last session's, at a relink
+        self.unsent_session: str | None = None
+        self.in_session: str | None = None
+        self.in_count = 0
+        self.acked = 0  # the count we last acknowledged
+
+    def keep(self, line: bytes) -> None:
+        self.out_count += 1
+        self.journal.append((self.out_count, line))
+        if len(self.journal) > JOURNAL_MAX:
+            self.journal.popleft()
+
+
 class Link(User):
     """One connection to a peer server. `block` is its `[[links]]` configuration."""
 
     __slots__ = (
-        "block", "burst_sent", "chaninfo", "flags", "outgoing", "password_ok", "peer_done",
-        "phase", "ping_pending", "tagged", "tokens",
+        "block", "burst_sent", "chaninfo", "flags", "memory", "outgoing", "password_ok",
+        "peer_done", "phase", "ping_pending", "tagged", "tokens",
     )  # fmt: skip
 
     def __init__(self, link_id: int, block: LinkBlock, host: str, now: float, outgoing: bool):
@@ -69,6 +101,7 @@ class Link(User):
         self.password_ok = False
         self.flags = ""  # the peer's IRC+ flags (C, H, M, ...)
         self.tagged = False  # a miniircd peer with the T flag: message tags cross the link
+        self.memory: PeerMemory | None = None  # a tags link's, once up (core.resume)
         self.tokens: dict[int, str] = {}  # the peer's server token -> server name
         self.burst_sent = False
         self.chaninfo: dict[str, list[str]] = {}  # folded channel -> its CHANINFO, until NJOIN
@@ -88,18 +121,32 @@ class Link(User):
         return f"<Link {self.id} {self.block.name} {self.phase}>"
 
     def take_output(self) -> list[bytes]:
-        """Empty the queue into the lines to write to the peer (see the module docstring)."""
-        lines: list[bytes] = []
+        """Empty the queue into the lines to write to the peer (see the module docstring);
+        on a tags link, its message lines go into the journal too (core.resume)."""
+        lines = self._translated()
+        self.outq.clear()
+        if self.memory is not None:
+            for line, message in lines:
+                if message:
+                    self.memory.keep(line)
+        return [line for line, _ in lines]
+
+    def queued_messages(self) -> list[bytes]:
+        """The message lines still waiting in the queue, as the peer would take them."""
+        return [line for line, message in self._translated() if message]
+
+    def _translated(self) -> list[tuple[bytes, bool]]:
+        """The queue as lines for the peer, each with whether it is a message line."""
+        lines: list[tuple[bytes, bool]] = []
         last: bytes | None = None
         for line in self.outq:
             if isinstance(line, ServerLine):
-                lines.append(line)
+                lines.append((line, isinstance(line, ResentLine)))
             elif line is not last:  # one message to several users here: once
                 converted = _for_peer(line, self.tagged)
                 if converted is not None:
-                    lines.append(converted)
+                    lines.append((converted, True))
             last = line
-        self.outq.clear()
         return lines
 
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import LinkBlock
-from miniircd.core import actions, links, s2s_events, s2s_ngircd
+from miniircd.core import actions, links, resume, s2s_events, s2s_ngircd
 from miniircd.core.errors import IrcError
-from miniircd.core.link import Link
+from miniircd.core.link import TAGGED_VERBS, Link
 from miniircd.core.session import Session
 from miniircd.core.user import RemoteUser
 from miniircd.protocol.casemap import fold
@@ -66,6 +66,8 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "TOPIC": (s2s_events.topic, 2, False),
     "AWAY": (s2s_events.away, 0, False),
     "MODE": (s2s_events.mode, 2, False),
+    "SESSION": (resume.session, 3, False),
+    "ACK": (resume.ack, 1, False),
 }
 
 
@@ -117,6 +119,8 @@ def receive(server: Server, link: Link, raw: bytes) -> None:
     if not link.up and not early:
         s2s_ngircd.close(server, link, "Protocol error: not registered")
         return
+    if msg.verb in TAGGED_VERBS:
+        resume.took(link)
     if len(msg.params) < min_params:
         return
     try:
@@ -143,3 +147,4 @@ def lost(server: Server, link: Link, reason: str) -> None:
 
 def tick(server: Server, now: float) -> None:
     s2s_ngircd.tick(server, now)
+    resume.tick(server)

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, links
+from miniircd.core import actions, links, resume
 from miniircd.core.commands import monitor
 from miniircd.core.link import PEER_TAG_CAPS, Link, RemoteServer
 from miniircd.core.session import Session
@@ -144,6 +144,8 @@ def _up(server: Server, link: Link) -> None:
     peer = server.state.find_server(link.block.name)
     if peer is not None:
         links.broadcast(server, links.server_intro(server, peer), link)
+    if link.tagged:
+        resume.start(server, link)
     burst(server, link)
 
 
@@ -341,6 +343,7 @@ def lost(server: Server, link: Link, reason: str) -> None:
         return
     if link.phase in ("sync", "up"):
         log.info("link with %s lost: %s", link.block.name, reason)
+    resume.stop(link)
     behind = {key for key, remote in server.state.servers.items() if remote.link_id == link.id}
     split(server, link, behind, f"{server.name} {link.block.name}")
     server.state.drop_link(link)

@@ -12,3 +12,10 @@ class ServerLine(bytes):
     for a user behind the link is first translated (`Link.take_output`)."""
 
     __slots__ = ()
+
+
+class ResentLine(ServerLine):
+    """A message line sent again after a relink (core.resume): counted and kept in the
+    link's journal like a message line written the first time."""
+
+    __slots__ = ()

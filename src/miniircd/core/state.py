@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections import deque
 
 from miniircd.core.channel import Channel
-from miniircd.core.link import Link, RemoteServer
+from miniircd.core.link import Link, PeerMemory, RemoteServer
 from miniircd.core.metadata import valid_key
 from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.casemap import fold
@@ -73,7 +73,8 @@ def toggle(flags: set[str], char: str, on: bool) -> bool:
 class State:
     __slots__ = (
         "channels", "invisible_count", "last_id", "last_token", "links", "max_users", "nicks",
-        "oper_count", "registered_count", "remote_count", "servers", "users", "watchers", "whowas",
+        "oper_count", "peer_memories", "registered_count", "remote_count", "servers", "users",
+        "watchers", "whowas",
     )  # fmt: skip
 
     def __init__(self, whowas_history: int) -> None:
@@ -91,6 +92,7 @@ class State:
         self.links: dict[int, Link] = {}  # link id -> its connection (core.link)
         self.servers: dict[str, RemoteServer] = {}  # folded name -> a server behind a link
         self.last_token = 1  # our server tokens: 1 is this server, then one per server added
+        self.peer_memories: dict[str, PeerMemory] = {}  # folded name -> (core.resume)
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -284,6 +286,10 @@ class State:
     def drop_link(self, link: Link) -> None:
         """The link is gone; the caller has removed its servers and users first."""
         self.links.pop(link.id, None)
+
+    def peer_memory(self, name: str) -> PeerMemory:
+        """What we remember of the tags peer `name` across its links (core.resume)."""
+        return self.peer_memories.setdefault(fold(name), PeerMemory())
 
     def find_server(self, name: str) -> RemoteServer | None:
         return self.servers.get(fold(name))
