@@ -8,7 +8,8 @@ no user table), so one flush in the network layer serves clients and links alike
 Two kinds of line land in a link's queue:
 - `ServerLine`s, written by the dialect module for the peer (NICK, JOIN, SQUIT ...);
 - lines the client-side code sends to a user behind the link (`RemoteUser.outq` is the
-  link's queue): a PRIVMSG or NOTICE for that user, serialized for clients. `take_output`
+  link's queue): a PRIVMSG or NOTICE for that user, or a numeric answering its query
+  (core.s2s_queries), serialized for clients. `take_output`
   turns those into server lines (the source cut to the nick, the same message for several
   users behind the link sent once) and drops the rest: every change of state (JOIN, PART,
   QUIT, NICK, ...) reaches the peer as a `ServerLine`, once, whether or not the link leads
@@ -97,6 +98,10 @@ def _for_peer(line: bytes) -> bytes | None:
         msg = parse(line.decode("utf-8", "surrogateescape").rstrip("\r\n"))
     except ParseError:
         return None
+    if msg.verb.isdigit() and msg.source is not None and msg.params:
+        # a numeric answering the user's query (a remote WHOIS): as it is, without tags
+        text = msg.serialize(True, with_tags=False) + "\r\n"
+        return text.encode("utf-8", "surrogateescape")
     if msg.verb not in RELAYED_VERBS or msg.source is None or len(msg.params) < 2:
         return None
     source = msg.source.split("!", 1)[0]

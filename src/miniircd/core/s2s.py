@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import LinkBlock
-from miniircd.core import actions, s2s_events, s2s_ngircd
+from miniircd.core import actions, s2s_events, s2s_ngircd, s2s_queries
 from miniircd.core.errors import IrcError
 from miniircd.core.link import Link
 from miniircd.core.session import Session
@@ -62,6 +62,8 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "TOPIC": (s2s_events.topic, 2, False),
     "AWAY": (s2s_events.away, 0, False),
     "MODE": (s2s_events.mode, 2, False),
+    "WHOIS": (s2s_queries.whois, 2, False),
+    "LINKS": (s2s_queries.links_, 1, False),
 }
 
 
