@@ -196,6 +196,12 @@ def test_squit_of_our_link_splits_everything_behind_it(core: CoreHarness) -> Non
     ]
 
 
+def test_squit_without_a_comment(core: CoreHarness) -> None:
+    alice, peer = linked(core, oper=True)
+    alice.send("SQUIT hub.test :")
+    assert peer.take() == [":irc.test ERROR :SQUIT from alice"]
+
+
 def test_squit_of_a_server_further_away_goes_toward_it(core: CoreHarness) -> None:
     alice, peer = linked(core, oper=True)
     assert alice.send("SQUIT OTHER.test :bye") == []
@@ -211,7 +217,8 @@ def test_squit_refusals_change_nothing(core: CoreHarness) -> None:
     assert alice.send("SQUIT nowhere.test :x") == [
         ":irc.test 402 alice nowhere.test :No such server"
     ]
-    assert alice.send("SQUIT irc.test :x") == [NOT_OPER]
+    assert alice.send("SQUIT IRC.test :x") == [NOT_OPER]
+    assert alice.send("SQUIT *.test :x") == [":irc.test 402 alice *.test :No such server"]
     assert alice.send("SQUIT hub.test")[0] == ":irc.test 461 alice SQUIT :Not enough parameters"
     assert peer.take() == [] and not peer.link.closing
     assert len(core.server.state.servers) == 2

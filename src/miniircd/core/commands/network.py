@@ -87,7 +87,8 @@ def remote_target(server: Server, target: str) -> RemoteServer | None:
         found = state.find_server(target) or next(
             (s for s in state.servers.values() if mask_matches(target, s.name)), None
         )
-    if found is None or found.link_id not in state.links:
+    link = state.links.get(found.link_id) if found is not None else None
+    if found is None or link is None or not link.up:
         raise no_such_server(target)
     return found
 
@@ -178,7 +179,7 @@ def connect(server: Server, session: Session, msg: Message) -> None:
 # SQUIT <server> :<comment>
 def squit(server: Server, session: Session, msg: Message) -> None:
     name, comment = msg.params[0], msg.params[1]
-    if mask_matches(name, server.name):
+    if fold(name) == fold(server.name):
         raise IrcError(ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")
     state = server.state
     direct = next(
@@ -199,7 +200,8 @@ def _close(server: Server, session: Session, link: Link, comment: str) -> None:
     redialed before its `retry_max` (or a CONNECT)."""
     log.info("SQUIT %s from %s: %s", link.name, session.name, comment)
     server.link_requests.append(LinkRequest(link.name, dial=False))
-    s2s_ngircd.close(server, link, f"{comment} (SQUIT from {session.name})")
+    who = f"SQUIT from {session.name}"
+    s2s_ngircd.close(server, link, f"{comment} ({who})" if comment else who)
 
 
 def _notice(server: Server, session: Session, text: str) -> None:
