@@ -140,11 +140,12 @@ def test_connect_is_for_operators(core: CoreHarness) -> None:
 
 def test_connect_asks_the_network_layer_to_dial(core: CoreHarness) -> None:
     alice = core.register("alice")
-    alice.send("OPER admin pw")
+    alice.send("OPER admin pw", "MODE alice +w")
     assert alice.send("CONNECT Spare.Test") == [
-        ":irc.test NOTICE alice :*** CONNECT: Connecting to spare.test (127.0.0.5:6670)"
+        ":irc.test WALLOPS :Received CONNECT spare.test from alice",
+        ":irc.test NOTICE alice :*** CONNECT: Connecting to spare.test (127.0.0.5:6670)",
     ]
-    assert alice.send("CONNECT spare.test 7000 irc.test") == [
+    assert alice.send("CONNECT spare.test 7000 irc.test")[1:] == [
         ":irc.test NOTICE alice :*** CONNECT: Connecting to spare.test (127.0.0.5:7000)"
     ]
     requests = [(r.name, r.dial, r.port) for r in core.server.link_requests]
@@ -181,7 +182,14 @@ def test_connect_refusals_change_nothing(core: CoreHarness) -> None:
 
 def test_squit_of_our_link_splits_everything_behind_it(core: CoreHarness) -> None:
     alice, peer = linked(core, oper=True)
+    dave = core.register("dave")
+    dave.send("MODE dave +w")
+    assert peer.take() == [
+        ":irc.test NICK dave 1 ~dave 127.0.0.1 1 + :Dave",
+        ":dave MODE dave +w",
+    ]
     lines = alice.send("SQUIT hub.test :maintenance")
+    assert dave.take() == [":irc.test WALLOPS :Received SQUIT hub.test from alice: maintenance"]
     assert sorted(lines) == [
         ":bob!~b@10.0.0.2 QUIT :irc.test hub.test",
         ":carol!~c@10.0.0.3 QUIT :irc.test other.test",

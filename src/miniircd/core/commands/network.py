@@ -171,6 +171,7 @@ def connect(server: Server, session: Session, msg: Message) -> None:
         )  # fmt: skip
         return
     log.info("CONNECT %s from %s", block.name, session.name)
+    _wallops(server, f"Received CONNECT {block.name} from {session.name}")
     server.link_requests.append(LinkRequest(block.name, dial=True, port=port))
     address = f"{block.host}:{port or block.port}"
     _notice(server, session, f"CONNECT: Connecting to {block.name} ({address})")
@@ -199,9 +200,17 @@ def _close(server: Server, session: Session, link: Link, comment: str) -> None:
     """Close a link of ours: its servers and users split off; an outgoing one is not
     redialed before its `retry_max` (or a CONNECT)."""
     log.info("SQUIT %s from %s: %s", link.name, session.name, comment)
+    _wallops(server, f"Received SQUIT {link.name} from {session.name}: {comment or '-'}")
     server.link_requests.append(LinkRequest(link.name, dial=False))
     who = f"SQUIT from {session.name}"
     s2s_ngircd.close(server, link, f"{comment} ({who})" if comment else who)
+
+
+def _wallops(server: Server, text: str) -> None:
+    """What an operator did to the network, to this server's users with user mode `w`
+    (ngIRCd's wording)."""
+    readers = [u for u in server.state.users.values() if isinstance(u, Session) and "w" in u.modes]
+    server.outbox.send_many(readers, Message("WALLOPS", [text], server.name))
 
 
 def _notice(server: Server, session: Session, text: str) -> None:
