@@ -157,8 +157,8 @@ def test_connect_refusals_change_nothing(core: CoreHarness) -> None:
     assert alice.send("CONNECT nowhere.test") == [
         ":irc.test 402 alice nowhere.test :No such server"
     ]
-    assert alice.send("CONNECT spare.test 6667 hub.test") == [
-        ":irc.test 402 alice hub.test :No such server"
+    assert alice.send("CONNECT spare.test 6667 nowhere.test") == [
+        ":irc.test 402 alice nowhere.test :No such server"
     ]
     assert alice.send("CONNECT hub.test") == [
         ":irc.test NOTICE alice :*** CONNECT: Server hub.test is already linked"
@@ -174,6 +174,18 @@ def test_connect_refusals_change_nothing(core: CoreHarness) -> None:
         ":irc.test NOTICE alice :*** CONNECT: x1 is not a port"
     ]
     assert alice.send("CONNECT")[0] == ":irc.test 461 alice CONNECT :Not enough parameters"
+    assert core.server.link_requests == []
+
+
+def test_connect_for_another_server_is_asked_of_it(core: CoreHarness) -> None:
+    alice, peer = linked(core, oper=True)
+    peer.take()
+    assert alice.send("CONNECT far.test 6667 HUB.test") == []
+    assert peer.take() == [":alice CONNECT far.test 6667 :hub.test"]
+    assert alice.send("CONNECT far.test 6667 carol") == []  # a user's nick: its server
+    assert peer.take() == [":alice CONNECT far.test 6667 :other.test"]
+    peer.send(":hub.test 402 alice far.test :No such server")
+    assert alice.take() == [":hub.test 402 alice far.test :No such server"]
     assert core.server.link_requests == []
 
 

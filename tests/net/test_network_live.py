@@ -1,6 +1,6 @@
 """Real sockets: the network commands across Debian's ngIRCd as the hub with miniircd
 leaves, each on its own 127.0.0.x (docs/linking.md "Operators and the network"): LINKS,
-MAP, WHOIS asked of another server, CONNECT and SQUIT."""
+MAP, WHOIS asked of another server, CONNECT and SQUIT (here and asked of the hub)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,30 @@ import pytest
 
 from liveserver import LineClient, LiveServer
 from miniircd.store.passwords import hash_password
-from ngircd import NGIRCD, NgircdHub, doc_block, leaf_block, start_leaf, wait_linked
+from ngircd import (
+    NGIRCD,
+    NgircdHub,
+    doc_block,
+    free_port,
+    leaf_block,
+    start_leaf,
+    wait_linked,
+)
 
 pytestmark = pytest.mark.skipif(NGIRCD is None, reason="needs ngircd (apt-get install ngircd)")
 
 OPERATOR = f'\n[[operators]]\nname = "admin"\npassword_hash = "{hash_password("pw")}"\n'
 
 
+def hub_config() -> str:
+    """The hub of docs/linking.md, letting remote operators act on it."""
+    return doc_block("hub-config").replace("[Options]\n", "[Options]\n\tAllowRemoteOper = yes\n")
+
+
 def network(tmp_path: Path) -> tuple[NgircdHub, LiveServer, LiveServer]:
     """The hub of docs/linking.md (letting remote operators act on it), leaf.test on
     127.0.0.2 with an operator `admin`, and two.test on 127.0.0.3."""
-    config = doc_block("hub-config").replace("[Options]\n", "[Options]\n\tAllowRemoteOper = yes\n")
+    config = hub_config()
     hub = NgircdHub(tmp_path / "hub", config + leaf_block("two.test"))
     hub.start()
     toml = doc_block("leaf-config") + OPERATOR
@@ -140,3 +153,34 @@ def test_connect_dials_a_block_that_waits(tmp_path: Path) -> None:
     hubby = LineClient(hub.port, hub.host)
     hubby.register("hubby")
     seen_by(leafy, "hubby")
+
+
+def test_connect_asks_the_hub_to_dial_another_server(tmp_path: Path) -> None:
+    port = free_port("127.0.0.4")
+    three_block = (
+        f"[Server]\n\tName = three.test\n\tHost = 127.0.0.4\n\tPort = {port}\n"
+        "\tMyPassword = leaf-to-hub\n\tPeerPassword = hub-to-leaf\n\tPassive = yes\n"
+    )
+    config = hub_config()
+    hub = NgircdHub(tmp_path / "hub", config + three_block)
+    hub.start()
+    leaf = start_leaf(tmp_path, "leaf.test", "127.0.0.2", hub, doc_block("leaf-config") + OPERATOR)
+    directory = tmp_path / "three.test"
+    directory.mkdir()
+    toml = doc_block("leaf-waits-config").replace("leaf.test", "three.test")
+    (directory / "three.toml").write_text(toml.replace("127.0.0.2", "127.0.0.4"))
+    args = ("--config", str(directory / "three.toml"), "--port", str(port))
+    three = LiveServer(directory, *args, host="127.0.0.4", name="three.test")
+    three.start()
+    leafy = leaf.client("leafy")
+    leafy.send("OPER admin pw")
+    leafy.expect(r" 381 leafy ")
+    leafy.send(f"CONNECT three.test {port} hub.test")
+    wait_linked(three)
+    carol = three.client("carol")
+    seen_by(leafy, "carol")
+    leafy.send("LINKS")
+    assert leafy.lines_until(r" 365 ")[-2] == (
+        ":leaf.test 364 leafy three.test hub.test :2 miniircd IRC server"
+    )
+    carol.send("QUIT")

@@ -153,9 +153,10 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "Operators only: rereads the configuration file.",
     ),
     "CONNECT": (
-        "CONNECT <server> [<port>]",
+        "CONNECT <server> [<port> [<remote server>]]",
         "Operators only: dials the server of a [[links]] block now, even one not set to",
-        "connect by itself, at its host and port (or the port given).",
+        "connect by itself, at its host and port (or the port given). With a remote",
+        "server, that server is asked to dial.",
     ),
     "SQUIT": (
         "SQUIT <server> :<comment>",

@@ -146,9 +146,12 @@ def map_(server: Server, session: Session, msg: Message) -> None:
 # CONNECT <target server> [<port> [<remote server>]]
 def connect(server: Server, session: Session, msg: Message) -> None:
     name = msg.params[0]
-    if len(msg.params) > 2 and not mask_matches(msg.params[2], server.name):
-        # Asking another server to dial is not supported: no server but this one is ours.
-        raise no_such_server(msg.params[2])
+    if len(msg.params) > 2:
+        remote = remote_target(server, msg.params[2])
+        if remote is not None:  # that server decides (ngIRCd: if it lets remote operators)
+            log.info("CONNECT %s from %s, asked of %s", name, session.name, remote.name)
+            forward(server, session, remote, "CONNECT", [name, msg.params[1], remote.name])
+            return
     block = next((b for b in server.config.links if fold(b.name) == fold(name)), None)
     if block is None:
         raise no_such_server(name)
