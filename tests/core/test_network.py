@@ -59,6 +59,11 @@ def test_links_lists_the_network_in_tree_order(core: CoreHarness) -> None:
         ":irc.test 364 alice leaf2.test other.test :3 behind other",
         ":irc.test 365 alice * :End of /LINKS list",
     ]
+    peer.send(":ghost.test SERVER lost.test 4 10 :its uplink never introduced")
+    assert alice.send("LINKS")[-2:] == [
+        ":irc.test 364 alice lost.test ghost.test :4 its uplink never introduced",
+        ":irc.test 365 alice * :End of /LINKS list",
+    ]
     assert alice.send("LINKS OTHER.*") == [
         ":irc.test 364 alice other.test hub.test :2 other server",
         ":irc.test 365 alice OTHER.* :End of /LINKS list",

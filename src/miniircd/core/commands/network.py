@@ -55,21 +55,24 @@ def tree(server: Server) -> list[Node]:
         below.setdefault(fold(remote.uplink), []).append(remote)
     nodes = [Node(server.name, server.name, 0, server_info(server), 0)]
     seen = {fold(server.name)}
-
-    def walk(name: str, depth: int) -> None:
-        for remote in sorted(below.get(fold(name), []), key=lambda r: fold(r.name)):
-            if fold(remote.name) in seen:
-                continue
-            seen.add(fold(remote.name))
-            nodes.append(Node(remote.name, remote.uplink, remote.hops, remote.info, depth))
-            walk(remote.name, depth + 1)
-
-    walk(server.name, 1)
+    stack = [(remote, 1) for remote in _ordered(below.get(fold(server.name), []))]
+    while stack:
+        remote, depth = stack.pop()
+        if fold(remote.name) in seen:
+            continue
+        seen.add(fold(remote.name))
+        nodes.append(Node(remote.name, remote.uplink, remote.hops, remote.info, depth))
+        stack += [(child, depth + 1) for child in _ordered(below.get(fold(remote.name), []))]
     # A server whose uplink we never heard of still belongs to the network: listed last.
     for remote in sorted(server.state.servers.values(), key=lambda r: fold(r.name)):
         if fold(remote.name) not in seen:
             nodes.append(Node(remote.name, remote.uplink, remote.hops, remote.info, 1))
     return nodes
+
+
+def _ordered(servers: list[RemoteServer]) -> list[RemoteServer]:
+    """Reverse alphabetical: popped from a stack, they come out alphabetically."""
+    return sorted(servers, key=lambda r: fold(r.name), reverse=True)
 
 
 def remote_target(server: Server, target: str) -> RemoteServer | None:
