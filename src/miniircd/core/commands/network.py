@@ -1,6 +1,7 @@
 """The network of servers, for users and operators: LINKS and MAP (the servers and how
 they hang together), CONNECT and SQUIT (operators open and close links), and the routing
-of a query to another server (`remote_target`, `forward`), which WHOIS and LINKS use.
+of a query to another server (`remote_target`, `forward`), which WHOIS, LINKS and
+CONNECT use (an operator may ask another server to dial).
 
 The network is this server and the state's `servers` table: each `RemoteServer` names
 its `uplink`, the server that introduced it, so the table is a tree with this server at
