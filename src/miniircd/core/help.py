@@ -152,6 +152,17 @@ TEXTS: dict[str, tuple[str, ...]] = {
         "REHASH",
         "Operators only: rereads the configuration file.",
     ),
+    "CONNECT": (
+        "CONNECT <server> [<port> [<remote server>]]",
+        "Operators only: dials the server of a [[links]] block now, even one not set to",
+        "connect by itself, at its host and port (or the port given). With a remote",
+        "server, that server is asked to dial.",
+    ),
+    "SQUIT": (
+        "SQUIT <server> :<comment>",
+        "Operators only: closes the link with a server, and splits off every user and",
+        "server behind it. A server further away is asked of the server it links to.",
+    ),
     "WHO": (
         "WHO <mask> [o][%<fields>[,<token>]]",
         "Lists the members of a channel, or the users matching a mask; o keeps the",
@@ -160,6 +171,8 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "WHOIS": (
         "WHOIS [<server>] <nick>",
         "Shows a user's user name, host, real name, channels, account and idle time.",
+        "With a server (or the nick again) first, that server answers: the only way to",
+        "see the idle time of a user on another server.",
     ),
     "WHOWAS": (
         "WHOWAS <nick> [<count>]",
@@ -207,8 +220,13 @@ TEXTS: dict[str, tuple[str, ...]] = {
     ),
     "LINKS": (
         "LINKS [[<server>] <mask>]",
-        "Lists the servers whose name matches the mask (all without one). This server",
-        "does not link to others, so it lists only itself.",
+        "Lists the servers of the network whose name matches the mask (all without",
+        "one), each with the server it is linked through and its distance in hops.",
+        "With a server first, that server is asked.",
+    ),
+    "MAP": (
+        "MAP",
+        "Shows the servers of the network as a tree, each with its number of users.",
     ),
     "RENAME": (
         "RENAME <channel> <new name> [:<reason>]",

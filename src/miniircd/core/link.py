@@ -8,7 +8,8 @@ no user table), so one flush in the network layer serves clients and links alike
 Two kinds of line land in a link's queue:
 - `ServerLine`s, written by the dialect module for the peer (NICK, JOIN, SQUIT ...);
 - lines the client-side code sends to a user behind the link (`RemoteUser.outq` is the
-  link's queue): a PRIVMSG or NOTICE for that user, serialized for clients. `take_output`
+  link's queue): a PRIVMSG or NOTICE for that user, or a numeric answering its query
+  (core.s2s_queries), serialized for clients. `take_output`
   turns those into server lines (the source cut to the nick, the same message for several
   users behind the link sent once) and drops the rest: every change of state (JOIN, PART,
   QUIT, NICK, ...) reaches the peer as a `ServerLine`, once, whether or not the link leads
@@ -145,26 +146,31 @@ class Link(User):
             elif line is not last:  # one message to several users here: once
                 converted = _for_peer(line, self.tagged)
                 if converted is not None:
-                    lines.append((converted, True))
+                    lines.append(converted)
             last = line
         return lines
 
 
-def _for_peer(line: bytes, tagged: bool) -> bytes | None:
-    """A client line for a user behind the link, as the peer takes it; None to drop it."""
+def _for_peer(line: bytes, tagged: bool) -> tuple[bytes, bool] | None:
+    """A client line for a user behind the link, as the peer takes it, and whether it is a
+    message line (core.resume counts those); None to drop it."""
     try:
         msg = parse(line.decode("utf-8", "surrogateescape").rstrip("\r\n"))
     except ParseError:
         return None
     if msg.source is None or not msg.params:
         return None
+    if msg.verb.isdigit():
+        # a numeric answering the user's query (a remote WHOIS): as it is, without tags
+        out = msg.serialize(True, with_tags=False)
+        return (out + "\r\n").encode("utf-8", "surrogateescape"), False
     source = msg.source.split("!", 1)[0]
     if tagged and msg.verb in TAGGED_VERBS:
         tags = {k: v for k, v in msg.tags.items() if k not in LOCAL_TAGS}
         params = msg.params[:1] if msg.verb == "TAGMSG" else msg.params[:2]
         out = Message(msg.verb, params, source, tags).serialize(msg.verb != "TAGMSG")
-        return (out + "\r\n").encode("utf-8", "surrogateescape")
+        return (out + "\r\n").encode("utf-8", "surrogateescape"), True
     if msg.verb not in RELAYED_VERBS or len(msg.params) < 2:
         return None
     text = f":{source} {msg.verb} {msg.params[0]} :{msg.params[1]}\r\n"
-    return text.encode("utf-8", "surrogateescape")
+    return text.encode("utf-8", "surrogateescape"), True

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from miniircd.core.server import Server
 
 # The user modes a peer is told about (the others are this server's business).
-SHARED_USER_MODES = "iw"
+SHARED_USER_MODES = "iow"  # o: a peer lets our operators SQUIT across it
 OUR_TOKEN = 1  # a server numbers itself 1 in the tokens it gives its peers
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import LinkBlock
-from miniircd.core import actions, links, resume, s2s_events, s2s_ngircd
+from miniircd.core import actions, resume, s2s_events, s2s_ngircd, s2s_queries
 from miniircd.core.errors import IrcError
 from miniircd.core.link import TAGGED_VERBS, Link
 from miniircd.core.session import Session
@@ -68,6 +68,8 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "MODE": (s2s_events.mode, 2, False),
     "SESSION": (resume.session, 3, False),
     "ACK": (resume.ack, 1, False),
+    "WHOIS": (s2s_queries.whois, 2, False),
+    "LINKS": (s2s_queries.links_, 1, False),
 }
 
 
@@ -130,15 +132,11 @@ def receive(server: Server, link: Link, raw: bytes) -> None:
 
 
 def _route_numeric(server: Server, link: Link, msg: Message) -> None:
-    """A numeric from the network for a user (the reply to its command): ours get it,
-    one behind another link is sent it on that link."""
+    """A numeric from the network for a user (the reply to its command): ours get it, one
+    behind another link is sent it on that link (core.link passes numerics on)."""
     target = server.state.find_user(msg.params[0])
-    if isinstance(target, Session):
+    if target is not None and not (isinstance(target, RemoteUser) and target.via == link.id):
         server.outbox.send(target, Message(msg.verb, msg.params, msg.source))
-    elif isinstance(target, RemoteUser) and target.via != link.id and msg.source is not None:
-        via = server.state.links.get(target.via)
-        if via is not None and via.up:
-            links.send(server, via, links.server_line(msg.source, msg.verb, msg.params, True))
 
 
 def lost(server: Server, link: Link, reason: str) -> None:

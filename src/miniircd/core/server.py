@@ -14,7 +14,8 @@ store) and has the entry points the loop calls, each with the current time:
 - `rehash(config or why not)`: the configuration was reread.
 - `shutdown()`: every client is sent ERROR and forgotten.
 Handlers that must wait for the loop queue work in `jobs` (core.jobs.defer) or ask for a
-reload in `rehash_requests` (core.actions.request_rehash).
+reload in `rehash_requests` (core.actions.request_rehash); operators' CONNECT and SQUIT
+ask the network layer to dial or hold a link in `link_requests` (core.link_requests).
 Handlers change the state through `state` (core.state, which owns every table) and queue
 replies in `outbox`; at the end of a loop turn the network layer drains the outbox and
 writes. A session whose `closing` flag is set gets its queue flushed and its socket closed.
@@ -44,6 +45,7 @@ from miniircd.core.flood import FloodControl
 from miniircd.core.ids import Ids
 from miniircd.core.jobs import Job
 from miniircd.core.link import Link
+from miniircd.core.link_requests import LinkRequest
 from miniircd.core.outbox import Outbox
 from miniircd.core.params import echo
 from miniircd.core.session import Session
@@ -70,6 +72,7 @@ class Server:
         self.nick_deadlines: set[Session] = set()
         self.rehash_requests: list[Session] = []  # REHASH by operators, for the loop
         self.adopted: dict[int, Link] = {}  # session id -> the link it turned into (core.s2s)
+        self.link_requests: list[LinkRequest] = []  # CONNECT and SQUIT, for the dialer
         self.next_prune = now
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"

@@ -4,7 +4,9 @@ with back-off, taking over a client connection that turned out to be a server di
 
 A block is dialed when no link to it is open and its retry time has come: the first retry
 after `retry` seconds, then twice as long each time up to `retry_max`; a link that came up
-starts the count again. The socket is bound to the `[listen]` host when that is one
+starts the count again. An operator's CONNECT dials a block at once (even one with
+`connect = false`); a link an operator closed with SQUIT waits `retry_max` before it is
+redialed (`requested`). The socket is bound to the `[listen]` host when that is one
 address, so each server of a test network on 127.0.0.x speaks from its own.
 
 Once connected, a link is a `LinkConnection` in the loop's selector: the loop hands it
@@ -54,6 +56,7 @@ class Dialer:
         self.conns: dict[str, LinkConnection] = {}  # block name -> its open socket
         self.next_try: dict[str, float] = {}  # block name -> monotonic time to dial
         self.delay: dict[str, float] = {}  # block name -> the next back-off
+        self.held: dict[str, float] = {}  # block name -> not dialed before (after a SQUIT)
 
     def tick(self, now: float) -> None:
         """Dial every block whose turn has come (call about once a second)."""
@@ -61,10 +64,26 @@ class Dialer:
         for block in self.server.config.links:
             if not block.connect or block.name in self.conns:
                 continue
-            if mono >= self.next_try.get(block.name, 0.0):
+            if mono >= max(self.next_try.get(block.name, 0.0), self.held.get(block.name, 0.0)):
                 self._dial(block, mono)
 
-    def _dial(self, block: LinkBlock, mono: float) -> None:
+    def requested(self) -> None:
+        """Operators' requests (core.link_requests): CONNECT dials a block now, whether or
+        not it dials by itself; SQUIT holds one back for its `retry_max`."""
+        requests, self.server.link_requests = self.server.link_requests, []
+        mono = time.monotonic()
+        for request in requests:
+            block = next((b for b in self.server.config.links if b.name == request.name), None)
+            if block is None:
+                continue
+            if not request.dial:
+                self.held[block.name] = mono + block.retry_max
+            elif block.name not in self.conns:
+                self.held.pop(block.name, None)
+                self.delay[block.name] = block.retry
+                self._dial(block, mono, request.port)
+
+    def _dial(self, block: LinkBlock, mono: float, port: int | None = None) -> None:
         delay = self.delay.get(block.name, block.retry)
         self.next_try[block.name] = mono + delay
         self.delay[block.name] = min(delay * 2, block.retry_max)
@@ -79,7 +98,7 @@ class Dialer:
         try:
             if host not in ("", "0.0.0.0", "::") and (":" in host) == (family == socket.AF_INET6):
                 sock.bind((host, 0))
-            code = sock.connect_ex((block.host, block.port))
+            code = sock.connect_ex((block.host, port or block.port))
         except OSError as exc:
             sock.close()
             log.info(

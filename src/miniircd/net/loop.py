@@ -154,6 +154,8 @@ class EventLoop:
             self.hangup = False
             self._reload(now)
         held_due = self.server.release_held(now)
+        if self.server.link_requests:  # CONNECT and SQUIT by operators
+            self.dialer.requested()
         for session_id in list(self.server.adopted):  # a SERVER line flood control held
             if session_id in self.connections:
                 self._adopt(self.connections[session_id], [], now)

@@ -106,10 +106,14 @@ def mode(server: Server, session: Session, msg: Message) -> None:
 
 
 def echo_user_modes(server: Server, session: Session, changes: list[Change]) -> None:
-    """Tell the user about changes to its own modes: `:nick MODE nick +i`."""
+    """Tell the user about changes to its own modes: `:nick MODE nick +i`; the linked
+    servers learn those they share (core.links.SHARED_USER_MODES)."""
     if changes:
         nick = session.name
         server.outbox.send(session, Message("MODE", [nick, *format_changes(changes)], nick))
+        shared = [c for c in changes if c.char in links.SHARED_USER_MODES]
+        if shared:
+            links.user_event(server, session, "MODE", [nick, *format_changes(shared)], False)
 
 
 def format_changes(changes: list[Change]) -> list[str]:

@@ -1,4 +1,5 @@
-"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO, LINKS, HELP.
+"""Queries about the server itself: MOTD, LUSERS, VERSION, TIME, INFO, HELP (LINKS and
+MAP, about the network, are core.commands.network's).
 
 The help texts themselves live in `core.help`, one per verb of the command table.
 """
@@ -20,14 +21,12 @@ from miniircd.protocol.numerics import (
     ERR_NOSUCHSERVER,
     RPL_ENDOFHELP,
     RPL_ENDOFINFO,
-    RPL_ENDOFLINKS,
     RPL_ENDOFMOTD,
     RPL_GLOBALUSERS,
     RPL_HELPSTART,
     RPL_HELPTXT,
     RPL_INFO,
     RPL_ISUPPORT,
-    RPL_LINKS,
     RPL_LOCALUSERS,
     RPL_LUSERCHANNELS,
     RPL_LUSERCLIENT,
@@ -93,19 +92,6 @@ def info(server: Server, session: Session, msg: Message) -> None:
     ):
         out.numeric(session, RPL_INFO, line)
     out.numeric(session, RPL_ENDOFINFO, "End of INFO list")
-
-
-# LINKS [[<remote server>] <server mask>]
-def links(server: Server, session: Session, msg: Message) -> None:
-    params = msg.params
-    if len(params) > 1:
-        _check_server(server, params[0])
-    mask = params[-1] if params and params[-1] else None
-    out = server.outbox
-    # No server links yet: this server is the whole network, its own uplink, 0 hops away.
-    if mask is None or mask_matches(mask, server.name):
-        out.numeric(session, RPL_LINKS, server.name, server.name, f"0 {server_info(server)}")
-    out.numeric(session, RPL_ENDOFLINKS, "*" if mask is None else echo(mask), "End of /LINKS list")
 
 
 # HELP [<subject>]   (HELPOP is the same command)

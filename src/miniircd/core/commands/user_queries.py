@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core import links
 from miniircd.core.channel import Channel
-from miniircd.core.commands import monitor
+from miniircd.core.commands import monitor, network
 from miniircd.core.commands.server_queries import server_info
 from miniircd.core.errors import IrcError, no_such_nick
 from miniircd.core.params import parse_count
@@ -60,13 +60,13 @@ WHO_EVERYONE = ("", "0", "*")
 WHOX_ORDER = "tcuihsnfdlaor"
 
 
-def away_reply(server: Server, asker: Session, target: User) -> None:
+def away_reply(server: Server, asker: User, target: User) -> None:
     """301 to `asker` when `target` is away."""
     if target.away is not None:
         server.outbox.numeric(asker, RPL_AWAY, target.name, target.away)
 
 
-def _multi(session: Session) -> bool:
+def _multi(session: User) -> bool:
     return "multi-prefix" in session.caps
 
 
@@ -195,45 +195,56 @@ def _mask_who(server: Server, asker: Session, mask: str) -> Iterator[User]:
 
 # WHOIS [<target>] <nick>
 def whois(server: Server, session: Session, msg: Message) -> None:
-    # With two parameters the first names a server; there is only this one, so it is ignored.
+    # With two parameters the first names the server to ask: a server, a mask or a user's
+    # nick (its server). Another server's answer comes back through the link (core.s2s).
     nick = _first_nick(msg, 1 if len(msg.params) > 1 else 0)  # TARGMAX WHOIS:1
+    if len(msg.params) > 1 and service_nick(msg.params[0]) is None:
+        remote = network.remote_target(server, msg.params[0])
+        if remote is not None:
+            network.forward(server, session, remote, "WHOIS", [remote.name, nick])
+            return
+    send_whois(server, session, nick)
+
+
+def send_whois(server: Server, asker: User, nick: str) -> None:
+    """The WHOIS numerics about `nick`, to a user here or one on another server."""
     out = server.outbox
     target = server.state.find_user(nick)
     service = service_nick(nick)
     if service is not None:
         info = SERVICE_INFO[fold(service)]
-        out.numeric(session, RPL_WHOISUSER, service, service, SERVICE_HOST, "*", info)
-        out.numeric(session, RPL_WHOISSERVER, service, server.name, "Services")
-        out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        out.numeric(asker, RPL_WHOISUSER, service, service, SERVICE_HOST, "*", info)
+        out.numeric(asker, RPL_WHOISSERVER, service, server.name, "Services")
+        out.numeric(asker, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
         return
     if target is None:
-        out.refuse(session, no_such_nick(nick))
-        out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        out.refuse(asker, no_such_nick(nick))
+        out.numeric(asker, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
         return
     name = target.name
-    out.numeric(session, RPL_WHOISUSER, name, target.user or "*", target.host, "*", target.realname)
+    out.numeric(asker, RPL_WHOISUSER, name, target.user or "*", target.host, "*", target.realname)
     shown = [
-        channel.prefix(target, _multi(session)) + channel.name
+        channel.prefix(target, _multi(asker)) + channel.name
         for channel in target.channels.values()
-        if channel.visible_to(session)
+        if channel.visible_to(asker)
     ]
-    out.numeric_words(session, RPL_WHOISCHANNELS, [name], shown)
+    out.numeric_words(asker, RPL_WHOISCHANNELS, [name], shown)
     home = target.server or server.name
     remote = server.state.find_server(home) if target.server else None
     info = remote.info if remote is not None else server_info(server)
-    out.numeric(session, RPL_WHOISSERVER, name, home, info)
+    out.numeric(asker, RPL_WHOISSERVER, name, home, info)
     if "o" in target.modes:
-        out.numeric(session, RPL_WHOISOPERATOR, name, "is an IRC operator")
+        out.numeric(asker, RPL_WHOISOPERATOR, name, "is an IRC operator")
     if "B" in target.modes:
-        out.numeric(session, RPL_WHOISBOT, name, "is a bot")
+        out.numeric(asker, RPL_WHOISBOT, name, "is a bot")
     if target.account is not None:
-        out.numeric(session, RPL_WHOISACCOUNT, name, target.account, "is logged in as")
-    away_reply(server, session, target)
+        out.numeric(asker, RPL_WHOISACCOUNT, name, target.account, "is logged in as")
+    away_reply(server, asker, target)
     if target.server is None:  # a remote user's idle time is its own server's to know
         idle = str(int(server.now - target.last_active))
         signon = str(int(target.connected_at))
-        out.numeric(session, RPL_WHOISIDLE, name, idle, signon, "seconds idle, signon time")
-    out.numeric(session, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        out.numeric(asker, RPL_WHOISIDLE, name, idle, signon, "seconds idle, signon time")
+    out.numeric(asker, RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
 
 
 # WHOWAS <nick> [<count>]
