@@ -6,7 +6,8 @@ connection with one send. Write readiness is watched only while a buffer stays n
 A client whose unsent data passes the send-queue cap is disconnected ("SendQ exceeded").
 SIGTERM and SIGINT send every client `ERROR :Server shutting down` and end the loop;
 SIGHUP, like an operator's REHASH, rereads the configuration and the TLS certificate
-(`_reload`, through the `reload` callable the command line gives).
+(`_reload`, through the `reload` callable the command line gives), and the dialer takes
+the new `[[links]]` list.
 
 Selector keys carry what the socket is: a `Connection` (a client with a session), a
 `Handshake` (a TLS client not yet past its handshake, unknown to the core), a `WebRequest`
@@ -38,6 +39,7 @@ from miniircd.core.server import Server
 from miniircd.core.session import Session
 from miniircd.net.connection import Connection
 from miniircd.net.framing import Framing, FramingEnded
+from miniircd.net.link_tls import trust_link_peers
 from miniircd.net.links import Dialer, LinkConnection
 from miniircd.net.listeners import Acceptor, Listener
 from miniircd.net.tls import Handshake, TlsError, describe, server_context
@@ -88,7 +90,9 @@ class EventLoop:
         the certificate or key cannot be used, OSError if the address cannot."""
         assert self.config.tls_cert is not None
         if self.acceptor.tls_context is None:
-            self.acceptor.tls_context = server_context(self.config.tls_cert, self.config.tls_key)
+            context = server_context(self.config.tls_cert, self.config.tls_key)
+            trust_link_peers(context, self.config)
+            self.acceptor.tls_context = context
         return self.acceptor.listen(host, port, tls=True, web=web)
 
     def reload_tls(self) -> bool:
@@ -98,7 +102,9 @@ class EventLoop:
         if self.acceptor.tls_context is None or cert is None:
             return False
         try:
-            self.acceptor.tls_context = server_context(cert, key)
+            context = server_context(cert, key)
+            trust_link_peers(context, self.config)
+            self.acceptor.tls_context = context
         except TlsError as exc:
             log.error("TLS reload failed, keeping the old certificate: %s", exc)
             return False
@@ -185,6 +191,7 @@ class EventLoop:
         if not isinstance(new, str):
             logging.getLogger().setLevel(self.config.log_level.upper())
             self.reload_tls()
+            self.dialer.reconfigure()
 
     # -- jobs off the loop -------------------------------------------------------------------
 
