@@ -70,10 +70,10 @@ def server_config(name: str, tls_port: int, link: str) -> str:
     )
 
 
-def start(folder: Path, name: str, host: str, config: str) -> LiveServer:
+def start(folder: Path, name: str, host: str, config: str, *args: str) -> LiveServer:
     path = folder / f"{name}.toml"
     path.write_text(config)
-    server = LiveServer(folder, "--config", str(path), host=host, name=name)
+    server = LiveServer(folder, "--config", str(path), *args, host=host, name=name)
     server.start()
     return server
 
@@ -98,6 +98,17 @@ def read_until_closed(sock: socket.socket) -> str:
     except (ConnectionResetError, ssl.SSLError):
         pass
     return data.decode()
+
+
+def wait_known(client: LineClient, me: str, nick: str) -> None:
+    """Ask WHOIS until `nick` (on the other server) is known to the client's server."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        client.send(f"WHOIS {nick}")
+        if " 311 " in client.expect(rf" (311|401) {me} {nick} "):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{nick} never reached {me}'s server")
 
 
 class Pair:
@@ -145,6 +156,7 @@ def test_two_servers_link_over_tls_and_talk(tmp_path: Path) -> None:
     assert re.search(r"link b\.test: TLS with TLSv1\.[23]", a.log())
     bob = b.client("bob")
     alice = a.client("alice")
+    wait_known(alice, "alice", "bob")
     alice.send("PRIVMSG bob :hello over TLS")
     bob.expect(r"^:alice!~alice@\S+ PRIVMSG bob :hello over TLS$")
     bob.send("PRIVMSG alice :and back")
@@ -163,6 +175,29 @@ def test_two_servers_link_over_tls_and_talk(tmp_path: Path) -> None:
             chunk = tls.recv(4096)
             assert chunk, seen
             seen += chunk
+
+
+def test_the_tls_configurations_of_the_docs(tmp_path: Path) -> None:
+    pair = Pair(tmp_path)
+    (pair.folder_b / "a.test.pem").write_bytes((pair.folder_a / "a.test.pem").read_bytes())
+    config_b = doc_block("tls-b-config").replace("<a.test's certificate SHA-256>", pair.pin_a)
+    b = start(pair.folder_b, "b.test", "127.0.0.3", config_b, "--tls-port", str(pair.tls_b))
+    config_a = (
+        doc_block("tls-a-config")
+        .replace("<b.test's certificate SHA-256>", pair.pin_b)
+        .replace("port = 6697", f"port = {pair.tls_b}")
+    )
+    a = start(pair.folder_a, "a.test", "127.0.0.2", config_a, "--tls-port", str(pair.tls_a))
+    wait_linked(a)
+    wait_linked(b)
+    log = a.log()
+    connected = log.index(f"link b.test: connected to 127.0.0.3:{pair.tls_b}")
+    assert connected < log.index("link b.test: TLS with TLSv1.3") < log.index("linked with b.test")
+    bob = b.client("bob")
+    alice = a.client("alice")
+    wait_known(alice, "alice", "bob")
+    alice.send("PRIVMSG bob :hi")
+    bob.expect(r"^:alice!~alice@\S+ PRIVMSG bob :hi$")
 
 
 def test_a_wrong_pin_is_refused_when_dialing(tmp_path: Path) -> None:
@@ -273,6 +308,7 @@ def test_the_leaf_dials_ngircd_over_tls(tmp_path: Path) -> None:
     hubby = LineClient(hub.port, hub.host)
     hubby.register("hubby")
     leafy = leaf.client("leafy")
+    wait_known(leafy, "leafy", "hubby")
     leafy.send("PRIVMSG hubby :over TLS to ngIRCd")
     hubby.expect(r"^:leafy!~leafy@\S+ PRIVMSG hubby :over TLS to ngIRCd$")
 
@@ -296,6 +332,7 @@ def test_ngircd_dials_the_leaf_over_tls(tmp_path: Path) -> None:
     hubby = LineClient(hub.port, hub.host)
     hubby.register("hubby")
     leafy = leaf.client("leafy")
+    wait_known(hubby, "hubby", "leafy")
     hubby.send("PRIVMSG leafy :dialed over TLS")
     leafy.expect(r"^:hubby!~hubby@\S+ PRIVMSG leafy :dialed over TLS$")
 
