@@ -352,3 +352,32 @@ def test_a_server_over_websocket_is_refused(tmp_path: Path) -> None:
             texts.append(got.text)
     assert texts == [":irc.test ERROR :Refused: not an IRC connection, or one is open"]
     wait_log(server, r"link hub\.test: refused from \S+: Refused: not an IRC connection")
+
+
+def test_only_the_irc_tls_listener_asks_for_a_certificate(tmp_path: Path) -> None:
+    """With a `tls_ca` block, a client showing a certificate the file does not vouch for
+    fails the IRC TLS handshake, while the web TLS listener never asks for one."""
+    pair = Pair(tmp_path)
+    web_tls = free_port("127.0.0.3")
+    link = (
+        '[[links]]\nname = "a.test"\nsend_password = "b-to-a"\naccept_password = "a-to-b"\n'
+        'tls = true\ntls_ca = "peer-a.pem"\n'
+    )
+    config = server_config("b.test", pair.tls_b, link).replace(
+        "[tls]", f"[web]\ntls_port = {web_tls}\n[tls]"
+    )
+    start(pair.folder_b, "b.test", "127.0.0.3", config)
+    self_signed(tmp_path, "stranger.test", "127.0.0.1")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.load_cert_chain(tmp_path / "stranger.test.pem", tmp_path / "stranger.test.key")
+    raw = socket.create_connection(("127.0.0.3", web_tls), timeout=DEADLINE)
+    with context.wrap_socket(raw) as tls:
+        tls.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.3\r\nConnection: close\r\n\r\n")
+        assert read_until_closed(tls).startswith("HTTP/1.1 200 ")
+    raw = socket.create_connection(("127.0.0.3", pair.tls_b), timeout=DEADLINE)
+    with pytest.raises((ssl.SSLError, ConnectionResetError)), context.wrap_socket(raw) as tls:
+        tls.sendall(b"NICK stranger\r\n")
+        tls.settimeout(DEADLINE)
+        tls.recv(4096)  # TLS 1.3: the server's alert comes after the client's Finished

@@ -10,9 +10,9 @@ that one. We show our own `[tls]` certificate, if there is one, for the peer to 
 Dialed: a `PASS`/`SERVER` on our TLS listener becomes a link as on the plain port. A block
 with `tls`, `tls_fingerprint` or `tls_ca` refuses a plain-text link under its name, and the
 peer must have shown a certificate matching the pin. Python's ssl module can only ask a
-client for a certificate it then verifies, so the listener asks only when some block has
-`tls_ca`, trusting those files (`trust_link_peers`); a fingerprint alone is enough when
-dialing.
+client for a certificate it then verifies, so the IRC TLS listeners (never the web ones)
+ask only when some block has `tls_ca`, trusting those files (`trust_link_peers`); a
+fingerprint alone is enough when dialing.
 
 Every refusal names its reason in the log and in the `ERROR` the peer is sent, and is
 decided before the peer is sent our password.

@@ -30,6 +30,7 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -90,9 +91,7 @@ class EventLoop:
         the certificate or key cannot be used, OSError if the address cannot."""
         assert self.config.tls_cert is not None
         if self.acceptor.tls_context is None:
-            context = server_context(self.config.tls_cert, self.config.tls_key)
-            trust_link_peers(context, self.config)
-            self.acceptor.tls_context = context
+            self._load_tls(self.config.tls_cert, self.config.tls_key)
         return self.acceptor.listen(host, port, tls=True, web=web)
 
     def reload_tls(self) -> bool:
@@ -102,14 +101,23 @@ class EventLoop:
         if self.acceptor.tls_context is None or cert is None:
             return False
         try:
-            context = server_context(cert, key)
-            trust_link_peers(context, self.config)
-            self.acceptor.tls_context = context
+            self._load_tls(cert, key)
         except TlsError as exc:
             log.error("TLS reload failed, keeping the old certificate: %s", exc)
             return False
         log.info("TLS certificate reloaded from %s", cert)
         return True
+
+    def _load_tls(self, cert: Path, key: Path | None) -> None:
+        """The listeners' contexts from the files (raises TlsError, changing nothing): one
+        for all, and one for IRC that asks dialing servers for a certificate when some
+        `[[links]]` block has `tls_ca`."""
+        context = server_context(cert, key)
+        irc_context = None
+        if any(block.tls_ca is not None for block in self.config.links):
+            irc_context = server_context(cert, key)
+            trust_link_peers(irc_context, self.config)
+        self.acceptor.tls_context, self.acceptor.irc_tls_context = context, irc_context
 
     def run(self) -> int:
         next_tick = time.monotonic() + TICK_SECONDS
