@@ -132,14 +132,16 @@ class Pair:
         config = server_config("b.test", self.tls_b, link)
         return start(self.folder_b, "b.test", "127.0.0.3", config)
 
-    def start_a(self, check: str) -> LiveServer:
-        """a.test, checking b.test's certificate with `check` (its TOML line)."""
-        link = (
+    def a_link(self, check: str) -> str:
+        """a.test's block for b.test, checking its certificate with `check` (a TOML line)."""
+        return (
             '[[links]]\nname = "b.test"\nhost = "127.0.0.3"\n'
             f"port = {self.tls_b}\nconnect = true\nretry = 1\n"
             f'send_password = "a-to-b"\naccept_password = "b-to-a"\ntls = true\n{check}\n'
         )
-        config = server_config("a.test", self.tls_a, link)
+
+    def start_a(self, check: str) -> LiveServer:
+        config = server_config("a.test", self.tls_a, self.a_link(check))
         return start(self.folder_a, "a.test", "127.0.0.2", config)
 
 
@@ -381,3 +383,23 @@ def test_only_the_irc_tls_listener_asks_for_a_certificate(tmp_path: Path) -> Non
         tls.sendall(b"NICK stranger\r\n")
         tls.settimeout(DEADLINE)
         tls.recv(4096)  # TLS 1.3: the server's alert comes after the client's Finished
+
+
+def test_a_peer_that_stalls_the_handshake_is_dropped_and_retried(tmp_path: Path) -> None:
+    pair = Pair(tmp_path)
+    with socket.create_server(("127.0.0.3", pair.tls_b)) as listener:
+        listener.settimeout(DEADLINE)
+        a = start(
+            pair.folder_a, "a.test", "127.0.0.2",
+            server_config("a.test", pair.tls_a, pair.a_link(pin(pair.pin_b)))
+            .replace("[tls]\n", "[tls]\nhandshake_timeout = 1\n"),
+        )  # fmt: skip
+        first, _ = listener.accept()  # and never answers the ClientHello
+        wait_log(a, r"link b\.test: TLS handshake timed out; retrying in \d+s")
+        first.settimeout(DEADLINE)
+        assert first.recv(1) == b"\x16"  # a TLS handshake record: its ClientHello
+        while first.recv(4096):  # ... and then a.test closed the socket
+            pass
+        second, _ = listener.accept()  # the retry
+        second.close()
+        first.close()
