@@ -20,7 +20,8 @@ DEFAULT_TLS_PORT = 6697
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-MAX_METADATA_VALUE_BYTES = 300  # with a key of 50 bytes, a 761 reply still fits in 512
+MAX_METADATA_VALUE_BYTES = 300
+HEX_DIGITS = "0123456789abcdef"  # with a key of 50 bytes, a 761 reply still fits in 512
 
 
 class ConfigError(Exception):
@@ -53,6 +54,9 @@ class LinkBlock:
     connect: bool = False  # dial it (with back-off retries); False: wait to be connected
     retry: float = 5.0  # seconds before the first retry; doubles up to retry_max
     retry_max: float = 300.0
+    tls: bool = False  # dial with TLS; dialed: only a TLS link under this name is taken
+    tls_fingerprint: str = ""  # the peer certificate's SHA-256, lower-case hex, no colons
+    tls_ca: Path | None = None  # PEM CA file (or the peer's own certificate) to verify it
 
 
 LINK_KEYS = frozenset(f.name for f in dataclasses.fields(LinkBlock))
@@ -240,7 +244,7 @@ def _coerce(name: str, value: Any, base: Path) -> Any:
         except (KeyError, TypeError):
             raise ConfigError("each operator needs name and password_hash") from None
     if name == "links":
-        return _links(value)
+        return _links(value, base)
     if default is None:  # optional strings
         if not isinstance(value, str):
             raise ConfigError(f"{name} must be a string")
@@ -252,7 +256,7 @@ def _coerce(name: str, value: Any, base: Path) -> Any:
     return value
 
 
-def _links(value: Any) -> tuple[LinkBlock, ...]:
+def _links(value: Any, base: Path) -> tuple[LinkBlock, ...]:
     if not isinstance(value, list) or not all(isinstance(block, dict) for block in value):
         raise ConfigError("links must be an array of tables")
     blocks = []
@@ -263,7 +267,8 @@ def _links(value: Any) -> tuple[LinkBlock, ...]:
         if not isinstance(block.get("name"), str) or not block["name"]:
             raise ConfigError("each link needs a name")
         for key, kind in (("host", str), ("send_password", str), ("accept_password", str),
-                          ("port", int), ("connect", bool)):  # fmt: skip
+                          ("port", int), ("connect", bool), ("tls", bool),
+                          ("tls_fingerprint", str), ("tls_ca", str)):  # fmt: skip
             if key in block and (
                 not isinstance(block[key], kind) or (kind is int and isinstance(block[key], bool))
             ):
@@ -273,6 +278,10 @@ def _links(value: Any) -> tuple[LinkBlock, ...]:
                 if not isinstance(block[key], int | float) or isinstance(block[key], bool):
                     raise ConfigError(f"links: {key} must be a number of seconds")
                 block = {**block, key: float(block[key])}
+        if "tls_fingerprint" in block:  # as `openssl x509 -fingerprint -sha256` shows it, too
+            block = {**block, "tls_fingerprint": block["tls_fingerprint"].replace(":", "").lower()}
+        if "tls_ca" in block:
+            block = {**block, "tls_ca": base / block["tls_ca"]}
         blocks.append(LinkBlock(**block))
     return tuple(blocks)
 
@@ -352,6 +361,11 @@ def _validate_links(config: Config) -> None:
             raise ConfigError(f"links: {link.name}'s port {link.port} is out of range")
         if not 0 < link.retry <= link.retry_max:
             raise ConfigError(f"links: {link.name} needs 0 < retry <= retry_max")
+        fingerprint = link.tls_fingerprint
+        if fingerprint and (len(fingerprint) != 64 or fingerprint.strip(HEX_DIGITS)):
+            raise ConfigError(f"links: {link.name}'s tls_fingerprint is not a SHA-256 in hex")
+        if (fingerprint or link.tls_ca is not None) and not link.tls:
+            raise ConfigError(f"links: {link.name} has tls_fingerprint or tls_ca but not tls")
 
 
 def _validate_web(config: Config) -> Config:

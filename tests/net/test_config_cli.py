@@ -143,3 +143,23 @@ def test_links_blocks_are_read_and_checked(tmp_path: Path) -> None:
         assert result.returncode == 2, text
         assert message in result.stderr, (text, result.stderr)
         assert "Traceback" not in result.stderr and "secret" not in result.stderr
+
+
+def test_links_tls_keys_are_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "links.toml"
+    pin = ":".join(["AB"] * 32)  # as `openssl x509 -fingerprint -sha256` prints it
+    path.write_text(LINK + f'tls = true\ntls_fingerprint = "{pin}"\ntls_ca = "peer.pem"\n')
+    (link,) = validate(Config().replace(**from_toml(path))).links
+    assert (link.tls, link.tls_fingerprint, link.tls_ca) == (True, "ab" * 32, tmp_path / "peer.pem")
+    cases = {
+        LINK + 'tls = true\ntls_fingerprint = "abcd"\n': "tls_fingerprint is not a SHA-256 in hex",
+        LINK + f'tls_fingerprint = "{"ab" * 32}"\n': "has tls_fingerprint or tls_ca but not tls",
+        LINK + 'tls_ca = "ca.pem"\n': "has tls_fingerprint or tls_ca but not tls",
+        LINK + 'tls = "yes"\n': "links: tls must be of type bool",
+        LINK + "tls_ca = 1\n": "links: tls_ca must be of type str",
+    }
+    for text, message in cases.items():
+        path.write_text(text)
+        result = run("--config", str(path), "--data-dir", str(tmp_path / "d"))
+        assert result.returncode == 2, text
+        assert message in result.stderr, (text, result.stderr)

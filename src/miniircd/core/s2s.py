@@ -146,3 +146,14 @@ def lost(server: Server, link: Link, reason: str) -> None:
 def tick(server: Server, now: float) -> None:
     s2s_ngircd.tick(server, now)
     resume.tick(server)
+
+
+def reconfigure(server: Server) -> None:
+    """The configuration was reloaded: the link of a block no longer in it is closed, as
+    an operator's SQUIT would (ERROR to the peer, its users split off). A changed block
+    takes effect at its next connection (net/links dials from the new list)."""
+    names = {fold(block.name) for block in server.config.links}
+    for link in list(server.state.links.values()):
+        if fold(link.block.name) not in names and not link.closing:
+            log.info("link %s: removed from the configuration; closing it", link.block.name)
+            s2s_ngircd.close(server, link, "Link removed from the configuration")

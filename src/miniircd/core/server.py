@@ -325,6 +325,7 @@ class Server:
             self.flood.configure(self.config)
             self.login_throttle.configure(self.config)
             self.isupport_lines = list(isupport.chunks(isupport.format_tokens(self.isupport())))
+            s2s.reconfigure(self)
             note = "needs a restart: " + ", ".join(stuck) if stuck else "all settings applied"
             log.info("configuration reloaded from %s; %s", source, note)
 

@@ -9,6 +9,13 @@ starts the count again. An operator's CONNECT dials a block at once (even one wi
 redialed (`requested`). The socket is bound to the `[listen]` host when that is one
 address, so each server of a test network on 127.0.0.x speaks from its own.
 
+A block with `tls = true` is dialed with TLS: once TCP is connected the handshake runs in
+steps (net/link_tls), and the peer's certificate is checked before the core is told of the
+link, so our password goes only to a peer that passed. A server that dials our TLS
+listener is adopted as on the plain port, once its block's checks pass; one over
+WebSocket is refused. A reload (`reconfigure`) stops dialing blocks that are gone and
+dials new or changed ones at the next tick.
+
 Once connected, a link is a `LinkConnection` in the loop's selector: the loop hands it
 readiness (`on_ready`) and, when the core queued lines for it or for a user behind it,
 a flush (`write`). A peer that stops reading is cut when its unsent data passes `sendq`
@@ -22,29 +29,33 @@ import errno
 import logging
 import selectors
 import socket
+import ssl
 import time
 
 from miniircd.config import LinkBlock
 from miniircd.core.link import Link
 from miniircd.core.server import Server
 from miniircd.core.user import RemoteUser, User
+from miniircd.net import link_tls
 from miniircd.net.connection import Connection, Stream
 from miniircd.net.framing import Framing, FramingEnded, LineFraming
-from miniircd.net.tls import describe
+from miniircd.net.tls import TlsError, describe
 
 log = logging.getLogger("miniircd.net")
 
 
 class LinkConnection(Stream):
-    """A socket to a peer server: still connecting (`link` is None) or linked."""
+    """A socket to a peer server: still connecting (`link` is None; `deadline` is set
+    while its TLS handshake runs) or linked."""
 
-    __slots__ = ("block", "framing", "link")
+    __slots__ = ("block", "deadline", "framing", "link")
 
     def __init__(self, sock: socket.socket, block: LinkBlock, framing: Framing) -> None:
         super().__init__(sock)
         self.block = block
         self.link: Link | None = None
         self.framing = framing
+        self.deadline: float | None = None  # time.monotonic() to finish the TLS handshake by
 
 
 class Dialer:
@@ -57,10 +68,14 @@ class Dialer:
         self.next_try: dict[str, float] = {}  # block name -> monotonic time to dial
         self.delay: dict[str, float] = {}  # block name -> the next back-off
         self.held: dict[str, float] = {}  # block name -> not dialed before (after a SQUIT)
+        self.blocks = {block.name: block for block in server.config.links}  # as last seen
 
     def tick(self, now: float) -> None:
         """Dial every block whose turn has come (call about once a second)."""
         mono = time.monotonic()
+        for conn in list(self.conns.values()):
+            if conn.deadline is not None and mono >= conn.deadline:
+                self._failed(conn, "TLS handshake timed out")
         for block in self.server.config.links:
             if not block.connect or block.name in self.conns:
                 continue
@@ -123,8 +138,14 @@ class Dialer:
         socket, framing and unsent bytes become the link's; `rest` are the lines it sent
         after its SERVER line."""
         name = link.block.name
-        if not isinstance(client.framing, LineFraming) or name in self.conns:
-            self.server.link_lost(link, "Refused: not a plain connection, or one is open", now)
+        refused = link_tls.refusal(link.block, client.sock)
+        if refused is None and (not isinstance(client.framing, LineFraming) or name in self.conns):
+            refused = "Refused: not an IRC connection, or one is open"
+        if refused is not None:
+            log.warning("link %s: refused from %s: %s", name, link.host, refused)
+            link.outq.clear()  # our PASS and SERVER: never to a peer we refuse
+            self.server.link_lost(link, refused, now)
+            self._goodbye(client, client.framing, refused)
             client.close()
             return
         conn = LinkConnection(client.sock, link.block, client.framing)
@@ -140,7 +161,10 @@ class Dialer:
         if self.conns.get(conn.block.name) is not conn:
             return
         if conn.link is None:
-            self._connected(conn, now)
+            if conn.deadline is None:
+                self._connected(conn, now)
+            else:
+                self._handshake(conn, now)
             return
         flush, read = conn.sides(mask)
         if flush:
@@ -161,6 +185,65 @@ class Dialer:
             self._close(conn)
             return
         log.info("link %s: connected to %s:%d", conn.block.name, conn.block.host, conn.block.port)
+        if conn.block.tls:
+            self._start_tls(conn, now)
+        else:
+            self._link_up(conn, now)
+
+    def _start_tls(self, conn: LinkConnection, now: float) -> None:
+        block = conn.block
+        try:
+            context = link_tls.dial_context(block, self.server.config)
+        except TlsError as exc:
+            self._failed(conn, str(exc))
+            return
+        self.selector.unregister(conn.sock)
+        try:
+            conn.sock = link_tls.wrap(context, conn.sock, block)
+        except OSError as exc:
+            conn.sock.close()
+            del self.conns[block.name]
+            log.info("link %s: TLS setup failed: %s", block.name, describe(exc))
+            return
+        conn.tls = True
+        conn.deadline = time.monotonic() + self.server.config.tls_handshake_timeout
+        self.selector.register(conn.sock, selectors.EVENT_WRITE, conn)
+        self._handshake(conn, now)
+
+    def _handshake(self, conn: LinkConnection, now: float) -> None:
+        sock = conn.sock
+        assert isinstance(sock, ssl.SSLSocket)
+        try:
+            events = link_tls.step(sock)
+        except OSError as exc:
+            self._failed(conn, f"TLS handshake failed: {describe(exc)}")
+            return
+        if events:
+            self.selector.modify(sock, events, conn)
+            return
+        conn.deadline = None
+        refused = link_tls.refusal(conn.block, sock)
+        if refused is not None:
+            self._goodbye(conn, conn.framing, refused)
+            self._failed(conn, f"refused: {refused}", logging.WARNING)
+            return
+        log.info("link %s: TLS with %s", conn.block.name, sock.version())
+        self._link_up(conn, now)
+
+    def _failed(self, conn: LinkConnection, reason: str, level: int = logging.INFO) -> None:
+        """A dial that did not reach the link stage: log why and wait for the next try."""
+        wait = max(0.0, self.next_try.get(conn.block.name, 0.0) - time.monotonic())
+        log.log(level, "link %s: %s; retrying in %.0fs", conn.block.name, reason, wait)
+        self._close(conn)
+
+    def _goodbye(self, conn: Stream, framing: Framing, reason: str) -> None:
+        """Tell a peer we refuse why, best effort, without waiting."""
+        framing.encode([f":{self.server.name} ERROR :{reason}\r\n".encode()], conn.outbuf)
+        framing.goodbye(conn.outbuf)
+        with contextlib.suppress(OSError):
+            conn.flush()
+
+    def _link_up(self, conn: LinkConnection, now: float) -> None:
         conn.link = self.server.link_open(conn.block, conn.block.host, True, now)
         self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
         self.write(conn.link, now)
@@ -241,6 +324,24 @@ class Dialer:
             del self.conns[conn.block.name]
         self.selector.unregister(conn.sock)
         conn.close()
+
+    def reconfigure(self) -> None:
+        """The configuration was reloaded: a socket still dialing a block that is gone is
+        closed (the core closes the links of such blocks), and a new or changed block is
+        dialed at its next tick, with its own back-off."""
+        blocks = {block.name: block for block in self.server.config.links}
+        for name, conn in list(self.conns.items()):
+            if conn.link is None and name not in blocks:
+                log.info("link %s: no longer configured; not dialing it", name)
+                self._close(conn)
+        for name, block in blocks.items():
+            if self.blocks.get(name) != block:
+                self.next_try.pop(name, None)
+                self.delay.pop(name, None)
+        for name in set(self.next_try) - set(blocks):
+            del self.next_try[name]
+            self.delay.pop(name, None)
+        self.blocks = blocks
 
     def close_all(self, reason: str, now: float) -> None:
         """Shutdown: every link is told and closed."""

@@ -110,6 +110,9 @@ class Acceptor:
         self.handshakes: set[Handshake] = set()
         self.counter = ConnectionCounter()
         self.tls_context: ssl.SSLContext | None = None  # for new TLS clients
+        # For the IRC TLS listeners instead, when it asks dialing servers for a certificate
+        # (net/link_tls); web browsers are never asked.
+        self.irc_tls_context: ssl.SSLContext | None = None
         self.web = WebGate(selector, connected, self._move_count, self.release)
 
     def listen(self, host: str, port: int, tls: bool, web: bool = False) -> tuple[str, int]:
@@ -166,10 +169,11 @@ class Acceptor:
     # -- TLS handshakes --------------------------------------------------------------------
 
     def _start_handshake(self, sock: socket.socket, ip: str, web: bool, timeout: float) -> None:
-        assert self.tls_context is not None
+        context = self.tls_context if web else self.irc_tls_context or self.tls_context
+        assert context is not None
         deadline = time.monotonic() + timeout
         try:
-            handshake = Handshake.start(self.tls_context, sock, ip, web, deadline)
+            handshake = Handshake.start(context, sock, ip, web, deadline)
         except OSError as exc:
             log.debug("TLS setup for %s failed: %s", ip, describe(exc))
             sock.close()

@@ -6,7 +6,8 @@ connection with one send. Write readiness is watched only while a buffer stays n
 A client whose unsent data passes the send-queue cap is disconnected ("SendQ exceeded").
 SIGTERM and SIGINT send every client `ERROR :Server shutting down` and end the loop;
 SIGHUP, like an operator's REHASH, rereads the configuration and the TLS certificate
-(`_reload`, through the `reload` callable the command line gives).
+(`_reload`, through the `reload` callable the command line gives), and the dialer takes
+the new `[[links]]` list.
 
 Selector keys carry what the socket is: a `Connection` (a client with a session), a
 `Handshake` (a TLS client not yet past its handshake, unknown to the core), a `WebRequest`
@@ -29,6 +30,7 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -38,6 +40,7 @@ from miniircd.core.server import Server
 from miniircd.core.session import Session
 from miniircd.net.connection import Connection
 from miniircd.net.framing import Framing, FramingEnded
+from miniircd.net.link_tls import trust_link_peers
 from miniircd.net.links import Dialer, LinkConnection
 from miniircd.net.listeners import Acceptor, Listener
 from miniircd.net.tls import Handshake, TlsError, describe, server_context
@@ -88,7 +91,7 @@ class EventLoop:
         the certificate or key cannot be used, OSError if the address cannot."""
         assert self.config.tls_cert is not None
         if self.acceptor.tls_context is None:
-            self.acceptor.tls_context = server_context(self.config.tls_cert, self.config.tls_key)
+            self._load_tls(self.config.tls_cert, self.config.tls_key)
         return self.acceptor.listen(host, port, tls=True, web=web)
 
     def reload_tls(self) -> bool:
@@ -98,12 +101,23 @@ class EventLoop:
         if self.acceptor.tls_context is None or cert is None:
             return False
         try:
-            self.acceptor.tls_context = server_context(cert, key)
+            self._load_tls(cert, key)
         except TlsError as exc:
             log.error("TLS reload failed, keeping the old certificate: %s", exc)
             return False
         log.info("TLS certificate reloaded from %s", cert)
         return True
+
+    def _load_tls(self, cert: Path, key: Path | None) -> None:
+        """The listeners' contexts from the files (raises TlsError, changing nothing): one
+        for all, and one for IRC that asks dialing servers for a certificate when some
+        `[[links]]` block has `tls_ca`."""
+        context = server_context(cert, key)
+        irc_context = None
+        if any(block.tls_ca is not None for block in self.config.links):
+            irc_context = server_context(cert, key)
+            trust_link_peers(irc_context, self.config)
+        self.acceptor.tls_context, self.acceptor.irc_tls_context = context, irc_context
 
     def run(self) -> int:
         next_tick = time.monotonic() + TICK_SECONDS
@@ -187,6 +201,7 @@ class EventLoop:
         if not isinstance(new, str):
             logging.getLogger().setLevel(self.config.log_level.upper())
             self.reload_tls()
+            self.dialer.reconfigure()
 
     # -- jobs off the loop -------------------------------------------------------------------
 
