@@ -21,6 +21,7 @@ Two lines of our dialect, on tags links only:
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,8 @@ from miniircd.protocol.message import Message
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
+
+log = logging.getLogger("miniircd.link")
 
 
 def start(server: Server, link: Link) -> None:
@@ -55,9 +58,10 @@ def session(server: Server, link: Link, msg: Message) -> None:
     memory.in_session, memory.in_count, memory.acked = msg.params[0], 0, 0
     taken = int(msg.params[2])
     if msg.params[1] == memory.unsent_session:
-        for number, line in memory.unsent:
-            if number > taken:
-                links.send(server, link, ResentLine(line))
+        resent = [line for number, line in memory.unsent if number > taken]
+        for line in resent:
+            links.send(server, link, ResentLine(line))
+        log.info("link %s: %d message lines sent again", link.block.name, len(resent))
     memory.unsent = deque()
     memory.unsent_session = None
 
