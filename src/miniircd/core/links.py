@@ -71,6 +71,12 @@ def origin_of(server: Server, user: User) -> Link | None:
     return server.state.links.get(user.via) if isinstance(user, RemoteUser) else None
 
 
+def beyond(user: User, link: Link) -> bool:
+    """`user` is not behind `link`: what comes from there is ours to pass on to it, and
+    the peer there has no word of it but ours."""
+    return not isinstance(user, RemoteUser) or user.via != link.id
+
+
 def user_event(server: Server, user: User, verb: str, params: list[str], text: bool) -> None:
     """A user's own event (`:nick VERB params`) to the network."""
     if user.nick is None or not user.registered or not server.state.links:

@@ -59,10 +59,6 @@ def _locals(members: Iterable[User]) -> list[User]:
     return [m for m in members if isinstance(m, Session)]
 
 
-def _beyond(user: User, link: Link) -> bool:
-    """`user` is not behind `link`: a message from there is ours to pass on to it."""
-    return not isinstance(user, RemoteUser) or user.via != link.id
-
 
 def _stamp(link: Link, msg: Message) -> tuple[int, str] | None:
     """The time and msgid a tags link gave a message, to show and store it with the same."""
@@ -103,13 +99,13 @@ def privmsg(server: Server, link: Link, msg: Message) -> None:
     if channel is not None:
         members = [
             m for m, r in channel.members.items()
-            if _beyond(m, link) and (not ranks or "o" in r or ("v" in ranks and "v" in r))
+            if links.beyond(m, link) and (not ranks or "o" in r or ("v" in ranks and "v" in r))
             and (msg.verb != "TAGMSG" or "message-tags" in m.caps)
         ]  # fmt: skip
         server.outbox.send_many(members, line, sender)
         return
     user = server.state.find_user(target.split("@", 1)[0])
-    if user is not None and _beyond(user, link):
+    if user is not None and links.beyond(user, link):
         if msg.verb != "TAGMSG" or "message-tags" in user.caps:
             server.outbox.send(user, line, sender)
     elif msg.verb == "PRIVMSG" and user is None:

@@ -149,10 +149,6 @@ def _up(server: Server, link: Link) -> None:
     burst(server, link)
 
 
-def _beyond(user: User, link: Link) -> bool:
-    """`user` is not behind `link` (the peer has no word of it yet)."""
-    return not isinstance(user, RemoteUser) or user.via != link.id
-
 
 def burst(server: Server, link: Link) -> None:
     """The network as we see it, but what is behind `link`, for a peer that has just
@@ -162,14 +158,14 @@ def burst(server: Server, link: Link) -> None:
     for remote in sorted(others, key=lambda r: r.hops):
         links.send(server, link, links.server_intro(server, remote))
     for user in list(state.users.values()):
-        if not user.registered or not _beyond(user, link):
+        if not user.registered or not links.beyond(user, link):
             continue
         links.send(server, link, links.nick_line(server, user, link))
         account = links.account_line(server, user)
         if account is not None and "M" in link.flags:
             links.send(server, link, account)
     for channel in list(state.channels.values()):
-        members = [m for m in channel.members if _beyond(m, link)]
+        members = [m for m in channel.members if links.beyond(m, link)]
         if not members:
             continue
         if "C" in link.flags:
