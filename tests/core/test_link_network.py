@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness import CoreClient
 from network import CoreNetwork
 
 A, B, C = "a.test", "b.test", "c.test"
@@ -20,6 +21,20 @@ def net() -> CoreNetwork:
     return network
 
 
+def in_room(net: CoreNetwork, *caps: str) -> tuple[CoreClient, CoreClient]:
+    """alice on a.test and carol on c.test, in #room (alice its operator), lines taken."""
+    alice = net.register(A, "alice")
+    carol = net.register(C, "carol")
+    for client in (alice, carol):
+        if caps:
+            client.send(f"CAP REQ :{' '.join(caps)}")
+        client.send("JOIN #room")
+        net.settle()
+    alice.take()
+    carol.take()
+    return alice, carol
+
+
 def test_the_chain_is_one_network(net: CoreNetwork) -> None:
     for name in (A, B, C):
         others = {s.name for s in net[name].server.state.servers.values()}
@@ -29,14 +44,7 @@ def test_the_chain_is_one_network(net: CoreNetwork) -> None:
 
 
 def test_users_on_either_end_talk_in_a_room_and_in_private(net: CoreNetwork) -> None:
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    alice.send("JOIN #room")
-    net.settle()
-    carol.send("JOIN #room")
-    net.settle()
-    assert alice.take() == [":carol!~carol@127.0.0.1 JOIN #room"]
-    carol.take()
+    alice, carol = in_room(net)
     assert carol.send("NAMES #room") == [
         ":c.test 353 carol = #room :@alice carol",
         ":c.test 366 carol #room :End of /NAMES list",
@@ -57,14 +65,7 @@ def test_users_on_either_end_talk_in_a_room_and_in_private(net: CoreNetwork) -> 
 
 
 def test_one_message_has_one_id_and_time_on_every_server(net: CoreNetwork) -> None:
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    for client in (alice, carol):
-        client.send("CAP REQ :message-tags server-time")
-        client.send("JOIN #room")
-        net.settle()
-    alice.take()
-    carol.take()
+    alice, carol = in_room(net, "message-tags", "server-time")
     net[A].clock.now += 0.25  # a's clock differs from c's: c shows and keeps a's time
     alice.send("PRIVMSG #room :one message")
     net.settle()
@@ -80,12 +81,7 @@ def test_one_message_has_one_id_and_time_on_every_server(net: CoreNetwork) -> No
 
 
 def test_a_netsplit_and_a_relink(net: CoreNetwork) -> None:
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    for client in (alice, carol):
-        client.send("JOIN #room")
-        net.settle()
-    alice.take()
+    alice, carol = in_room(net)
     net.cut(C, B)
     assert alice.take() == [":carol!~carol@127.0.0.1 QUIT :b.test c.test"]
     assert net[A].server.state.find_server(C) is None
@@ -147,12 +143,7 @@ def test_concurrent_renames_into_one_nick_keep_the_older(net: CoreNetwork) -> No
 
 
 def test_room_operations_cross_the_chain(net: CoreNetwork) -> None:
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    alice.send("JOIN #room")
-    net.settle()
-    carol.send("JOIN #room")
-    net.settle()
+    alice, carol = in_room(net)
     alice.send("TOPIC #room :the plan", "MODE #room +v carol")
     net.settle()
     assert carol.take()[-2:] == [
@@ -206,13 +197,7 @@ def cut_held(net: CoreNetwork, one: str, other: str) -> None:
 
 
 def test_messages_lost_in_a_cut_are_sent_again_after_the_relink(net: CoreNetwork) -> None:
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    for client in (alice, carol):
-        client.send("JOIN #room")
-        net.settle()
-    alice.take()
-    carol.take()
+    alice, carol = in_room(net)
     hold(net, C, B)
     alice.send("PRIVMSG #room :one", "PRIVMSG carol :two")
     net.settle()  # they reach b, and wait on b's connection to c
