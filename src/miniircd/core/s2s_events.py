@@ -198,7 +198,7 @@ def nick_change(server: Server, link: Link, msg: Message) -> None:
     holder = server.state.find_nick(new)
     settled = holder is not None and holder is not user
     if holder is not None and settled:
-        if not (link.tagged and since != holder.nick_since):  # no way to choose: both go
+        if not s2s_ngircd.settles_by_time(server, link, holder, since):
             s2s_ngircd.kill_collided(server, new, holder)
             s2s_ngircd.kill_collided(server, user.nick, user)
             return

@@ -149,7 +149,6 @@ def _up(server: Server, link: Link) -> None:
     burst(server, link)
 
 
-
 def burst(server: Server, link: Link) -> None:
     """The network as we see it, but what is behind `link`, for a peer that has just
     linked: servers (each after the one it is behind), users, channels."""
@@ -235,10 +234,11 @@ def nick_time(link: Link, msg: Message, now: float) -> float:
 
 
 def collide(server: Server, link: Link, nick_: str, holder: User, since: float) -> bool:
-    """A user from `link` takes `nick_` (taken at `since`), which `holder` has. On a tags
-    link the older nick stays: True if that is the newcomer's, and the holder is gone.
-    Otherwise, or at equal times, both go: a KILL to every peer, and False."""
-    if link.tagged and since != holder.nick_since:
+    """A user from `link` takes `nick_` (taken at `since`), which `holder` has. When both
+    nicks are dated (tags links), the older nick stays: True if that is the newcomer's,
+    and the holder is gone. Otherwise, or at equal times, both go: a KILL to every peer,
+    and False."""
+    if settles_by_time(server, link, holder, since):
         if since > holder.nick_since:
             return False  # the newcomer's own server drops it when it hears of the holder
         # The holder's server drops it likewise: only a local holder's QUIT is ours to tell.
@@ -246,6 +246,14 @@ def collide(server: Server, link: Link, nick_: str, holder: User, since: float) 
         return True
     kill_collided(server, nick_, holder)
     return False
+
+
+def settles_by_time(server: Server, link: Link, holder: User, since: float) -> bool:
+    """Both nicks of a collision are dated, and not alike: the newcomer's by a tags link,
+    the holder's by being ours or from one too (an ngIRCd peer's users are dated when we
+    heard of them, which settles nothing)."""
+    origin = links.origin_of(server, holder)
+    return link.tagged and since != holder.nick_since and (origin is None or origin.tagged)
 
 
 def kill_collided(server: Server, nick_: str, user: User) -> None:
