@@ -120,7 +120,7 @@ class EventLoop:
         self.acceptor.tls_context, self.acceptor.irc_tls_context = context, irc_context
 
     def run(self) -> int:
-        next_tick = time.monotonic() + TICK_SECONDS
+        next_tick = time.monotonic()  # the first turn ticks: links are dialed at startup
         held_due: float | None = None  # seconds until flood control releases a line
         while not self.stopping:
             timeout = max(0.0, next_tick - time.monotonic())
