@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 # The user modes a peer is told about (the others are this server's business).
 SHARED_USER_MODES = "iw"
 OUR_TOKEN = 1  # a server numbers itself 1 in the tokens it gives its peers
+LIST_BURST_ORDER = "ebI"  # ngIRCd's order for the lists after a burst
 
 
 def server_line(
@@ -164,3 +165,24 @@ def chanops_event(
 ) -> None:
     """A PART, KICK or TOPIC (the last parameter is text) from `sender`."""
     user_event(server, sender, verb, params, text)
+
+
+def to_user(
+    server: Server, sender: str, target: User, verb: str, params: list[str], text: bool = False
+) -> None:
+    """`:sender VERB params` on the one link that leads to `target` (a user behind a link:
+    an INVITE, a reply from this server to a user there); `text` as in `server_line`."""
+    link = origin_of(server, target)
+    if link is not None and link.up:
+        send(server, link, server_line(sender, verb, params, text))
+
+
+def channel_lists(server: Server, link: Link, channel: Channel) -> None:
+    """A channel's ban exceptions, bans and invite exceptions after its NJOIN in a burst,
+    one `MODE <channel> +<list> <mask>` each, as ngIRCd sends them to a peer with the L
+    flag (and takes them from one)."""
+    if "L" not in link.flags:
+        return
+    for char in LIST_BURST_ORDER:
+        for mask in channel.list_of(char):
+            send(server, link, server_line(server.name, "MODE", [channel.name, "+" + char, mask]))

@@ -3,7 +3,8 @@ points `Server` offers the network layer for links (open, receive, lost, tick).
 
 One dialect, ngIRCd's (RFC 2813 with IRC+), which miniircd servers speak with each other
 too, with message tags across the link (the T flag, core.link): core.s2s_ngircd
-(handshake, bursts, keepalive, splits, collisions) and core.s2s_events (live events).
+(handshake, bursts, keepalive, splits, collisions), core.s2s_events (live events) and
+core.s2s_channels (MODE, INVITE).
 A line the table does not know is ignored; a line before the handshake is done that is
 not part of it is refused; a bug in a handler is logged and the link goes on, as a
 client's does (core.dispatch).
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import LinkBlock
-from miniircd.core import actions, links, s2s_events, s2s_ngircd
+from miniircd.core import actions, links, s2s_channels, s2s_events, s2s_ngircd
 from miniircd.core.errors import IrcError
 from miniircd.core.link import Link
 from miniircd.core.session import Session
@@ -65,7 +66,8 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "KICK": (s2s_events.kick, 2, False),
     "TOPIC": (s2s_events.topic, 2, False),
     "AWAY": (s2s_events.away, 0, False),
-    "MODE": (s2s_events.mode, 2, False),
+    "MODE": (s2s_channels.mode, 2, False),
+    "INVITE": (s2s_channels.invite, 2, False),
 }
 
 

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("miniircd.link")
 
 VERSION = "0210-IRC+"
-OUR_FLAGS = "CHMT"  # CHANINFO, the enhanced handshake, METADATA; T: tags (miniircd peers)
+# CHANINFO, the enhanced handshake, ban/invite lists after the burst (MODE lines),
+# METADATA; T: tags (miniircd peers)
+OUR_FLAGS = "CHLMT"
 OUR_IMPLEMENTATION = "miniircd|"  # the start of our version in PASS
 # Case mappings whose folding ours (rfc1459) covers: two nicks they tell apart and we do
 # not are handled as a collision.
@@ -180,6 +182,7 @@ def burst(server: Server, link: Link) -> None:
         links.send(
             server, link, links.server_line(server.name, "NJOIN", [channel.name, names], True)
         )
+        links.channel_lists(server, link, channel)
     link.burst_sent = True
 
 

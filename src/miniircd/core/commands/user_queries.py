@@ -250,7 +250,7 @@ def whowas(server: Server, session: Session, msg: Message) -> None:
         user = entry.user or "*"
         out.numeric(session, RPL_WHOWASUSER, entry.nick, user, entry.host, "*", entry.realname)
         when = datetime.fromtimestamp(entry.time, UTC).ctime()
-        out.numeric(session, RPL_WHOISSERVER, entry.nick, server.name, when)
+        out.numeric(session, RPL_WHOISSERVER, entry.nick, entry.server or server.name, when)
     if not entries:
         out.numeric(session, ERR_WASNOSUCHNICK, nick, "There was no such nickname")
     out.numeric(session, RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
