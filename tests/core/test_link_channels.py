@@ -210,3 +210,17 @@ def test_queries_see_remote_users(net: CoreNetwork) -> None:
     whowas = alice.send("WHOWAS dave")
     assert whowas[0] == ":a.test 314 alice dave ~dave 127.0.0.1 * :Dave"
     assert whowas[1].startswith(":a.test 312 alice dave c.test :")
+
+
+def test_the_away_text_crosses_and_comes_with_the_burst(net: CoreNetwork) -> None:
+    alice = net.register(A, "alice")
+    carol = net.register(C, "carol")
+    carol.send("AWAY :gone fishing")
+    net.settle()
+    assert ":a.test 301 alice carol :gone fishing" in alice.send("WHOIS carol")
+    net.cut(B, C)
+    net.link(C, B)
+    assert ":a.test 301 alice carol :gone fishing" in alice.send("WHOIS carol")
+    carol.send("AWAY")
+    net.settle()
+    assert alice.send("USERHOST carol") == [":a.test 302 alice :carol=+~carol@127.0.0.1"]

@@ -210,8 +210,8 @@ def test_our_users_events_reach_the_peer(core: CoreHarness) -> None:
         ":dave JOIN #room",
         ":dave PART #room :bye",
         ":dave NICK david",
-        ":david AWAY :lunch",
-        ":david AWAY",
+        ":david MODE david +a",  # ngIRCd's away, which carries no text
+        ":david MODE david -a",
         ":alice TOPIC #room :ours",
         ":alice MODE #room +v bob",
         ":alice KICK #room carol :go",

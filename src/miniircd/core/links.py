@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 # The user modes a peer is told about (the others are this server's business).
 SHARED_USER_MODES = "iw"
+# ngIRCd tells its peers of an away user by user mode `a` (`MODE <nick> :+a`: in its NICK
+# burst, and for AWAY), without the away text: shown here as this text.
+AWAY_MODE = "a"
+AWAY_UNSAID = "Away"
 OUR_TOKEN = 1  # a server numbers itself 1 in the tokens it gives its peers
 LIST_BURST_ORDER = "ebI"  # ngIRCd's order for the lists after a burst
 
@@ -106,8 +110,12 @@ def token_of(server: Server, name: str | None) -> int:
 
 
 def nick_line(server: Server, user: User, link: Link) -> ServerLine:
-    """The NICK line that introduces a user (of this server or another) to a peer."""
-    modes = "+" + "".join(sorted(m for m in user.modes if m in SHARED_USER_MODES))
+    """The NICK line that introduces a user (of this server or another) to a peer; an
+    away user has ngIRCd's user mode `a` (a tags link then learns the text: `away_line`)."""
+    shared = [m for m in user.modes if m in SHARED_USER_MODES]
+    if user.away is not None:
+        shared.append(AWAY_MODE)
+    modes = "+" + "".join(sorted(shared))
     hops, token = str(user.hops + 1), str(token_of(server, user.server))
     params = [user.name, hops, user.user or user.name, user.host, token, modes, user.realname]
     tags = nick_time(user) if link.tagged else None
@@ -127,6 +135,24 @@ def account_line(server: Server, user: User) -> ServerLine | None:
     return server_line(server.name, "METADATA", [user.name, "accountname", user.account], True)
 
 
+def away_line(user: User, link: Link) -> ServerLine:
+    """A user's away state as the peer takes it: `AWAY [:<text>]` to another miniircd (a
+    tags link), ngIRCd's `MODE <nick> :+a` (or `-a`) to others, which carry no text."""
+    if link.tagged:
+        return server_line(user.name, "AWAY", [user.away] if user.away else [], True)
+    return server_line(user.name, "MODE", [user.name, "-+"[user.away is not None] + AWAY_MODE])
+
+
+def away_changed(server: Server, user: User) -> None:
+    """A user went away or came back: every peer but the one it is behind learns of it."""
+    if user.nick is None or not user.registered:
+        return
+    origin = origin_of(server, user)
+    for link in server.state.links.values():
+        if link.up and link is not origin:
+            send(server, link, away_line(user, link))
+
+
 def introduce(server: Server, user: User) -> None:
     """A user completed registration here, or was introduced by a peer: every other peer
     learns of it."""
@@ -137,6 +163,8 @@ def introduce(server: Server, user: User) -> None:
     for link in server.state.links.values():
         if link.up and link is not origin:
             send(server, link, nick_line(server, user, link))
+            if user.away is not None and link.tagged:
+                send(server, link, away_line(user, link))
             if account is not None and "M" in link.flags:
                 send(server, link, account)
 

@@ -132,11 +132,21 @@ def _route_numeric(server: Server, link: Link, msg: Message) -> None:
     one behind another link is sent it on that link."""
     target = server.state.find_user(msg.params[0])
     if isinstance(target, Session):
-        server.outbox.send(target, Message(msg.verb, msg.params, msg.source))
+        server.outbox.send(target, Message(msg.verb, msg.params, _numeric_source(server, msg)))
     elif isinstance(target, RemoteUser) and target.via != link.id and msg.source is not None:
         via = server.state.links.get(target.via)
         if via is not None and via.up:
             links.send(server, via, links.server_line(msg.source, msg.verb, msg.params, True))
+
+
+def _numeric_source(server: Server, msg: Message) -> str | None:
+    """A numeric comes from a server: ngIRCd prefixes some (its 341 for an INVITE) with
+    the user they are about, shown here as that user's server."""
+    source = msg.source
+    if source is None or server.state.find_server(source) is not None:
+        return source
+    user = server.state.find_user(source)
+    return user.server if isinstance(user, RemoteUser) and user.server else source
 
 
 def lost(server: Server, link: Link, reason: str) -> None:

@@ -1,6 +1,7 @@
 """Channel business across links: a peer's MODE (a channel's flags, key, limit, ban,
 exception and invite-exception lists, op and voice; a remote user's own shared user
-modes) and INVITE, in either direction and relayed between links.
+modes, and ngIRCd's away mode `+a`) and INVITE, in either direction and relayed between
+links.
 
 A linked server checked its user's right to change a mode or to invite before it told
 us: a change from the network is applied as it comes (core.commands.modes
@@ -89,6 +90,8 @@ def _user_modes(server: Server, user: RemoteUser, modestring: str) -> None:
             sign = char
         elif char in links.SHARED_USER_MODES:
             server.state.set_user_mode(user, char, sign == "+")
+        elif char == links.AWAY_MODE and (sign == "+") != (user.away is not None):
+            s2s_events.set_away(server, user, links.AWAY_UNSAID if sign == "+" else None)
 
 
 # INVITE <nick> <channel>

@@ -307,12 +307,17 @@ def away(server: Server, link: Link, msg: Message) -> None:
     user = _sender(server, link, msg)
     if user is None:
         return
-    user.away = msg.params[0] if msg.params and msg.params[0] else None
+    set_away(server, user, msg.params[0] if msg.params and msg.params[0] else None)
+    links.away_changed(server, user)
+
+
+def set_away(server: Server, user: RemoteUser, text: str | None) -> None:
+    """A remote user's away state; local users with away-notify who see it are told."""
+    user.away = text
     near = server.state.peers(user)
     watchers = monitor.audience(server, user, "away-notify", near)
     params = [user.away] if user.away is not None else []
     server.outbox.send_many(watchers, Message("AWAY", params, user.prefix), user)
-    links.forward(server, link, msg)
 
 
 # CHANINFO <channel> +<modes> [<key> <limit>] [:<topic>]

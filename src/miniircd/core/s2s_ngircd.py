@@ -165,6 +165,8 @@ def burst(server: Server, link: Link) -> None:
         if not user.registered or not _beyond(user, link):
             continue
         links.send(server, link, links.nick_line(server, user, link))
+        if user.away is not None and link.tagged:
+            links.send(server, link, links.away_line(user, link))
         account = links.account_line(server, user)
         if account is not None and "M" in link.flags:
             links.send(server, link, account)
@@ -228,6 +230,8 @@ def nick(server: Server, link: Link, msg: Message) -> None:
     for char in modes.lstrip("+"):
         if char in links.SHARED_USER_MODES:
             state.set_user_mode(remote, char, True)
+    if links.AWAY_MODE in modes:
+        remote.away = links.AWAY_UNSAID
     state.register(remote)
     monitor.signed_on(server, remote)
     links.introduce(server, remote)

@@ -295,4 +295,4 @@ def away(server: Server, session: Session, msg: Message) -> None:
     watchers = monitor.audience(server, session, "away-notify", server.state.peers(session))
     params = [session.away] if session.away is not None else []
     server.outbox.send_many(watchers, Message("AWAY", params, session.prefix), session)
-    links.user_event(server, session, "AWAY", params, text=True)
+    links.away_changed(server, session)
