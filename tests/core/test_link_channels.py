@@ -92,6 +92,8 @@ def test_an_invitation_to_someone_away_and_invite_notify(net: CoreNetwork) -> No
 
 def test_every_channel_mode_and_list_crosses_both_ways(net: CoreNetwork) -> None:
     alice, carol = in_room(net)
+    for name in (B, C):  # a.test opened it and told its modes
+        assert net[name].server.state.channels["#room"].modes == {"n", "t"}
     alice.send("MODE #room +bkl-t bad!*@* sekrit 9", "MODE #room +eImsC good!*@* friend!*@*")
     net.settle()
     assert carol.take() == [

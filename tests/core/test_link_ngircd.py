@@ -164,7 +164,7 @@ def test_channel_and_private_messages_both_ways(core: CoreHarness) -> None:
 def test_a_channel_message_goes_only_where_members_are(core: CoreHarness) -> None:
     alice, peer = linked(core)
     alice.send("JOIN #alone")
-    assert peer.take() == [":alice JOIN #alone\x07o"]
+    assert peer.take() == [":alice JOIN #alone\x07o", ":irc.test MODE #alone +nt"]
     assert alice.send("PRIVMSG #alone :just me") == []
     assert peer.take() == []
 

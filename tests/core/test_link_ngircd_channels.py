@@ -174,3 +174,24 @@ def test_away_users_in_the_bursts(core: CoreHarness) -> None:
     assert alice.send("USERHOST bob") == [":irc.test 302 alice :bob=-~b@10.0.0.2"]
     peer.send(":bob MODE bob :-a")
     assert alice.send("USERHOST bob") == [":irc.test 302 alice :bob=+~b@10.0.0.2"]
+
+
+def test_a_channel_the_network_opens_has_the_modes_it_is_told(core: CoreHarness) -> None:
+    """ngIRCd opens a channel with no modes and tells none: neither do we. Ours, opened
+    by our user, the network learns the modes of from us."""
+    alice, peer = linked(core)
+    peer.send(":bob JOIN #theirs\x07o")
+    assert alice.send("MODE #theirs")[0] == ":irc.test 324 alice #theirs :+"
+    peer.send(":bob MODE #theirs +t")
+    assert alice.send("MODE #theirs")[0] == ":irc.test 324 alice #theirs :+t"
+    alice.send("REGISTER alice * secretpass")
+    core.finish_jobs()
+    alice.send("JOIN #reg", "MODE #reg +kb sekrit bad!*@*", "PART #reg")
+    assert core.server.state.find_channel("#reg") is not None  # registered: kept empty
+    peer.take()
+    alice.send("JOIN #reg sekrit")
+    assert peer.take() == [
+        ":alice JOIN #reg\x07o",
+        ":irc.test MODE #reg +ntk sekrit",
+        ":irc.test MODE #reg +b bad!*@*",
+    ]

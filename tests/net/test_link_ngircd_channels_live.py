@@ -59,6 +59,8 @@ def test_bans_and_modes_cross_the_link_and_come_with_the_burst(tmp_path: Path) -
     hubby.send("JOIN #room")
     leafy.expect(r"^:hubby!\S+ JOIN #room$")
     hubby.expect(r" 366 hubby #room ")
+    hubby.send("MODE #room")  # the leaf told the hub the modes of the channel it opened
+    hubby.expect(r" 324 hubby #room \+nt")
     hubby.send("AWAY :back soon", "MODE hubby +i", "PRIVMSG leafy :sync")
     leafy.expect(r"^:hubby!\S+ PRIVMSG leafy :sync$")  # the link keeps the order
     leafy.send("WHO #room")  # ngIRCd carries AWAY as MODE +a, without its text

@@ -205,6 +205,20 @@ def to_user(
         send(server, link, server_line(sender, verb, params, text))
 
 
+def channel_opened(server: Server, channel: Channel) -> None:
+    """Our user is the first member of a channel (new, or registered here and empty): the
+    network opens it with no modes, as ngIRCd does for a channel it did not create, so
+    every peer is told its modes, key, limit and lists as MODE lines from this server."""
+    flags = sorted(m for m in channel.modes if m not in "kl")
+    params = [v for v in (channel.key, str(channel.limit) if channel.limit else None) if v]
+    modes = "".join(flags) + ("k" if channel.key else "") + ("l" if channel.limit else "")
+    if modes:
+        broadcast(server, server_line(server.name, "MODE", [channel.name, "+" + modes, *params]))
+    for char in LIST_BURST_ORDER:
+        for mask in channel.list_of(char):
+            broadcast(server, server_line(server.name, "MODE", [channel.name, "+" + char, mask]))
+
+
 def channel_lists(server: Server, link: Link, channel: Channel) -> None:
     """A channel's ban exceptions, bans and invite exceptions after its NJOIN in a burst,
     one `MODE <channel> +<list> <mask>` each, as ngIRCd sends them to a peer with the L

@@ -178,6 +178,8 @@ def _join_one(server: Server, user: RemoteUser, name: str, ranks: set[str]) -> N
     channel = server.state.find_channel(name)
     if channel is None:
         channel = server.state.open_channel(name, server.now, None)
+        # its server gave it its modes (ngIRCd none by default): MODE lines tell them
+        channel.modes.clear()
     elif user in channel.members:
         return
     server.state.join(user, channel, ranks)

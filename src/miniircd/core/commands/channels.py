@@ -118,6 +118,8 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
     channel.invited.discard(fold(session.name))
     server.state.join(session, channel, ranks)
     links.joined(server, session, channel, ranks)
+    if len(channel.members) == 1:
+        links.channel_opened(server, channel)
     announce_join(server, session, channel)
     readmarker.on_join(server, session, channel)
     if channel.topic:
