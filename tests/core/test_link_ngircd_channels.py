@@ -86,6 +86,9 @@ def test_a_remote_user_invites_ours(core: CoreHarness) -> None:
     assert dave.send("INVITE")[0] == ":irc.test 336 dave :#room"
     assert dave.send("JOIN #room")[0] == ":dave!~dave@127.0.0.1 JOIN #room"
     assert peer.take() == [":dave JOIN #room"]
+    assert peer.send(":bob INVITE dave #room") == [
+        ":irc.test 443 bob dave #room :is already on channel"
+    ]
     # an INVITE from a user the link does not lead to is dropped
     assert peer.send(":alice INVITE dave #room") == []
 

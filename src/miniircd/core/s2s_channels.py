@@ -28,7 +28,7 @@ from miniircd.core.session import Session
 from miniircd.core.user import RemoteUser
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message
-from miniircd.protocol.numerics import RPL_AWAY, RPL_INVITING
+from miniircd.protocol.numerics import ERR_USERONCHANNEL, RPL_AWAY, RPL_INVITING
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -102,7 +102,12 @@ def invite(server: Server, link: Link, msg: Message) -> None:
         return
     channel = server.state.find_channel(msg.params[1])
     name = channel.name if channel is not None else msg.params[1]
-    if channel is not None and target not in channel.members:
+    if channel is not None and target in channel.members:
+        text = "is already on channel"
+        refusal = [inviter.name, target.name, channel.name, text]
+        links.send(server, link, links.server_line(server.name, ERR_USERONCHANNEL, refusal, True))
+        return
+    if channel is not None:
         channel.invited.add(fold(target.name))
     line = Message("INVITE", [target.name, name], inviter.prefix)
     if channel is not None:  # invite-notify, as for an invitation from a local member
