@@ -140,7 +140,8 @@ def away_line(user: User, link: Link) -> ServerLine:
     tags link), ngIRCd's `MODE <nick> :+a` (or `-a`) to others, which carry no text."""
     if link.tagged:
         return server_line(user.name, "AWAY", [user.away] if user.away else [], True)
-    return server_line(user.name, "MODE", [user.name, "-+"[user.away is not None] + AWAY_MODE])
+    sign = "+" if user.away is not None else "-"
+    return server_line(user.name, "MODE", [user.name, sign + AWAY_MODE])
 
 
 def away_changed(server: Server, user: User) -> None:
