@@ -60,6 +60,8 @@ def test_our_users_modes_go_to_the_hub(core: CoreHarness) -> None:
         ":alice MODE #room -b bad!*@*",
         ":alice MODE #room +v bob",
     ]
+    alice.send("MODE alice +iB", "MODE alice -i")  # the bot mode is this server's own
+    assert peer.take() == [":alice MODE alice +i", ":alice MODE alice -i"]
 
 
 def test_a_remote_join_is_never_refused(core: CoreHarness) -> None:

@@ -372,3 +372,6 @@ def _user_mode(server: Server, session: Session, nick: str, modestring: str | No
     if unknown:
         server.outbox.numeric(session, ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
     echo_user_modes(server, session, applied)
+    shared = [change for change in applied if change.char in links.SHARED_USER_MODES]
+    if shared:  # the network learns of +i and +w (WHO, LUSERS there)
+        links.user_event(server, session, "MODE", [session.name, *format_changes(shared)], False)
