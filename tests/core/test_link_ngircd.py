@@ -53,7 +53,7 @@ def test_handshake_and_our_burst(core: CoreHarness) -> None:
     alice.send("JOIN #room", "TOPIC #room :our topic", "MODE #room +k sekrit")
     peer = core.link()
     assert peer.take() == [
-        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHMT",
+        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHLMT",
         ":irc.test SERVER irc.test 1 :miniircd IRC server",
     ]
     assert peer.send(HUB_PASS, HUB_SERVER) == [
@@ -164,7 +164,7 @@ def test_channel_and_private_messages_both_ways(core: CoreHarness) -> None:
 def test_a_channel_message_goes_only_where_members_are(core: CoreHarness) -> None:
     alice, peer = linked(core)
     alice.send("JOIN #alone")
-    assert peer.take() == [":alice JOIN #alone\x07o"]
+    assert peer.take() == [":alice JOIN #alone\x07o", ":irc.test MODE #alone +nt"]
     assert alice.send("PRIVMSG #alone :just me") == []
     assert peer.take() == []
 
@@ -189,11 +189,11 @@ def test_their_users_join_part_nick_quit(core: CoreHarness) -> None:
 
 def test_their_topic_mode_and_kick(core: CoreHarness) -> None:
     alice, peer = linked(core)
-    peer.send(":bob TOPIC #room :new topic", ":bob MODE #room +v-o alice carol")
+    peer.send(":bob TOPIC #room :new topic", ":bob MODE #room +v-v alice carol")
     peer.send(":bob KICK #room alice :out")
     assert alice.take() == [
         f":{BOB} TOPIC #room :new topic",
-        f":{BOB} MODE #room +v-o alice carol",
+        f":{BOB} MODE #room +v-v alice carol",
         f":{BOB} KICK #room alice :out",
     ]
     assert "alice" not in [m.name for m in core.server.state.channels["#room"].members]
@@ -210,8 +210,8 @@ def test_our_users_events_reach_the_peer(core: CoreHarness) -> None:
         ":dave JOIN #room",
         ":dave PART #room :bye",
         ":dave NICK david",
-        ":david AWAY :lunch",
-        ":david AWAY",
+        ":david MODE david +a",  # ngIRCd's away, which carries no text
+        ":david MODE david -a",
         ":alice TOPIC #room :ours",
         ":alice MODE #room +v bob",
         ":alice KICK #room carol :go",
@@ -385,7 +385,7 @@ def test_a_server_that_dials_us_on_the_client_port() -> None:
     assert hub.send("SERVER hub.test 1 :test hub") == []
     peer = core.adopt(hub)
     assert peer.take() == [
-        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHMT",
+        ":irc.test PASS leaf-to-hub 0210-IRC+ miniircd|0.1.0:CHLMT",
         ":irc.test SERVER irc.test 1 :miniircd IRC server",
         ":irc.test 005 hub.test NICKLEN=30 CASEMAPPING=rfc1459 PREFIX=(ov)@+ CHANTYPES=#"
         " :are supported on this server",

@@ -36,6 +36,8 @@ def test_users_on_the_hub_and_the_leaf_talk(tmp_path: Path) -> None:
     there.expect(r" 353 hubby = #room :.*@leafy")
     here.send("PRIVMSG #room :hello from the leaf")
     there.expect(r"^:leafy!~leafy@127\.0\.0\.1 PRIVMSG #room :hello from the leaf$")
+    here.send("MODE #room +o hubby")  # the hub knows #room is +t (the leaf told it)
+    there.expect(r"^:leafy!\S+ MODE #room \+o hubby$")
     there.send("PRIVMSG leafy :hello from the hub", "TOPIC #room :a topic")
     here.expect(r"^:hubby!~hubby@127\.0\.0\.1 PRIVMSG leafy :hello from the hub$")
     here.expect(r"^:hubby!~hubby@127\.0\.0\.1 TOPIC #room :a topic$")

@@ -27,7 +27,12 @@ if TYPE_CHECKING:
 
 # The user modes a peer is told about (the others are this server's business).
 SHARED_USER_MODES = "iow"  # o: a peer lets our operators SQUIT across it
+# ngIRCd tells its peers of an away user by user mode `a` (`MODE <nick> :+a`: in its NICK
+# burst, and for AWAY), without the away text: shown here as this text.
+AWAY_MODE = "a"
+AWAY_UNSAID = "Away"
 OUR_TOKEN = 1  # a server numbers itself 1 in the tokens it gives its peers
+LIST_BURST_ORDER = "ebI"  # ngIRCd's order for the lists after a burst
 
 
 def server_line(
@@ -111,8 +116,12 @@ def token_of(server: Server, name: str | None) -> int:
 
 
 def nick_line(server: Server, user: User, link: Link) -> ServerLine:
-    """The NICK line that introduces a user (of this server or another) to a peer."""
-    modes = "+" + "".join(sorted(m for m in user.modes if m in SHARED_USER_MODES))
+    """The NICK line that introduces a user (of this server or another) to a peer; an
+    away user has ngIRCd's user mode `a` (a tags link then learns the text: `away_line`)."""
+    shared = [m for m in user.modes if m in SHARED_USER_MODES]
+    if user.away is not None:
+        shared.append(AWAY_MODE)
+    modes = "+" + "".join(sorted(shared))
     hops, token = str(user.hops + 1), str(token_of(server, user.server))
     params = [user.name, hops, user.user or user.name, user.host, token, modes, user.realname]
     tags = nick_time(user) if link.tagged else None
@@ -132,6 +141,25 @@ def account_line(server: Server, user: User) -> ServerLine | None:
     return server_line(server.name, "METADATA", [user.name, "accountname", user.account], True)
 
 
+def away_line(user: User, link: Link) -> ServerLine:
+    """A user's away state as the peer takes it: `AWAY [:<text>]` to another miniircd (a
+    tags link), ngIRCd's `MODE <nick> :+a` (or `-a`) to others, which carry no text."""
+    if link.tagged:
+        return server_line(user.name, "AWAY", [user.away] if user.away else [], True)
+    sign = "+" if user.away is not None else "-"
+    return server_line(user.name, "MODE", [user.name, sign + AWAY_MODE])
+
+
+def away_changed(server: Server, user: User) -> None:
+    """A user went away or came back: every peer but the one it is behind learns of it."""
+    if user.nick is None or not user.registered:
+        return
+    origin = origin_of(server, user)
+    for link in server.state.links.values():
+        if link.up and link is not origin:
+            send(server, link, away_line(user, link))
+
+
 def introduce(server: Server, user: User) -> None:
     """A user completed registration here, or was introduced by a peer: every other peer
     learns of it."""
@@ -142,6 +170,8 @@ def introduce(server: Server, user: User) -> None:
     for link in server.state.links.values():
         if link.up and link is not origin:
             send(server, link, nick_line(server, user, link))
+            if user.away is not None and link.tagged:
+                send(server, link, away_line(user, link))
             if account is not None and "M" in link.flags:
                 send(server, link, account)
 
@@ -170,3 +200,38 @@ def chanops_event(
 ) -> None:
     """A PART, KICK or TOPIC (the last parameter is text) from `sender`."""
     user_event(server, sender, verb, params, text)
+
+
+def to_user(
+    server: Server, sender: str, target: User, verb: str, params: list[str], text: bool = False
+) -> None:
+    """`:sender VERB params` on the one link that leads to `target` (a user behind a link:
+    an INVITE, a reply from this server to a user there); `text` as in `server_line`."""
+    link = origin_of(server, target)
+    if link is not None and link.up:
+        send(server, link, server_line(sender, verb, params, text))
+
+
+def channel_opened(server: Server, channel: Channel) -> None:
+    """Our user is the first member of a channel (new, or registered here and empty): the
+    network opens it with no modes, as ngIRCd does for a channel it did not create, so
+    every peer is told its modes, key, limit and lists as MODE lines from this server."""
+    flags = sorted(m for m in channel.modes if m not in "kl")
+    params = [v for v in (channel.key, str(channel.limit) if channel.limit else None) if v]
+    modes = "".join(flags) + ("k" if channel.key else "") + ("l" if channel.limit else "")
+    if modes:
+        broadcast(server, server_line(server.name, "MODE", [channel.name, "+" + modes, *params]))
+    for char in LIST_BURST_ORDER:
+        for mask in channel.list_of(char):
+            broadcast(server, server_line(server.name, "MODE", [channel.name, "+" + char, mask]))
+
+
+def channel_lists(server: Server, link: Link, channel: Channel) -> None:
+    """A channel's ban exceptions, bans and invite exceptions after its NJOIN in a burst,
+    one `MODE <channel> +<list> <mask>` each, as ngIRCd sends them to a peer with the L
+    flag (and takes them from one)."""
+    if "L" not in link.flags:
+        return
+    for char in LIST_BURST_ORDER:
+        for mask in channel.list_of(char):
+            send(server, link, server_line(server.name, "MODE", [channel.name, "+" + char, mask]))

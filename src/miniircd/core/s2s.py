@@ -3,7 +3,8 @@ points `Server` offers the network layer for links (open, receive, lost, tick).
 
 One dialect, ngIRCd's (RFC 2813 with IRC+), which miniircd servers speak with each other
 too, with message tags across the link (the T flag, core.link): core.s2s_ngircd
-(handshake, bursts, keepalive, splits, collisions) and core.s2s_events (live events).
+(handshake, bursts, keepalive, splits, collisions), core.s2s_events (live events) and
+core.s2s_channels (MODE, INVITE).
 A line the table does not know is ignored; a line before the handshake is done that is
 not part of it is refused; a bug in a handler is logged and the link goes on, as a
 client's does (core.dispatch).
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import LinkBlock
-from miniircd.core import actions, resume, s2s_events, s2s_ngircd, s2s_queries
+from miniircd.core import actions, resume, s2s_channels, s2s_events, s2s_ngircd, s2s_queries
 from miniircd.core.errors import IrcError
 from miniircd.core.link import TAGGED_VERBS, Link
 from miniircd.core.session import Session
@@ -65,7 +66,8 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "KICK": (s2s_events.kick, 2, False),
     "TOPIC": (s2s_events.topic, 2, False),
     "AWAY": (s2s_events.away, 0, False),
-    "MODE": (s2s_events.mode, 2, False),
+    "MODE": (s2s_channels.mode, 2, False),
+    "INVITE": (s2s_channels.invite, 2, False),
     "SESSION": (resume.session, 3, False),
     "ACK": (resume.ack, 1, False),
     "WHOIS": (s2s_queries.whois, 2, False),
@@ -135,8 +137,20 @@ def _route_numeric(server: Server, link: Link, msg: Message) -> None:
     """A numeric from the network for a user (the reply to its command): ours get it, one
     behind another link is sent it on that link (core.link passes numerics on)."""
     target = server.state.find_user(msg.params[0])
-    if target is not None and not (isinstance(target, RemoteUser) and target.via == link.id):
-        server.outbox.send(target, Message(msg.verb, msg.params, msg.source))
+    if target is None or (isinstance(target, RemoteUser) and target.via == link.id):
+        return
+    source = _numeric_source(server, msg) if isinstance(target, Session) else msg.source
+    server.outbox.send(target, Message(msg.verb, msg.params, source))
+
+
+def _numeric_source(server: Server, msg: Message) -> str | None:
+    """A numeric comes from a server: ngIRCd prefixes some (its 341 for an INVITE) with
+    the user they are about, shown here as that user's server."""
+    source = msg.source
+    if source is None or server.state.find_server(source) is not None:
+        return source
+    user = server.state.find_user(source)
+    return user.server if isinstance(user, RemoteUser) and user.server else source
 
 
 def lost(server: Server, link: Link, reason: str) -> None:

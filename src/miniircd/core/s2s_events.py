@@ -1,6 +1,6 @@
 """Live events from a linked ngIRCd-dialect server: what its users do (PRIVMSG, NOTICE,
-JOIN, PART, QUIT, NICK, KICK, TOPIC, AWAY, MODE, KILL) and its channel burst (CHANINFO,
-NJOIN), told to the local users who should see it.
+JOIN, PART, QUIT, NICK, KICK, TOPIC, AWAY, KILL) and its channel burst (CHANINFO, NJOIN),
+told to the local users who should see it (MODE and INVITE: core.s2s_channels).
 
 A peer's line names a user by nick only (`:alice PRIVMSG #room :hi`); local clients get the
 full `nick!user@host` of the `RemoteUser`. A line from a user not behind this link, or for
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from miniircd.core import actions, events, links, s2s_ngircd
 from miniircd.core.channel import PREFIXES, Channel
 from miniircd.core.commands import channels, messages, monitor
+from miniircd.core.errors import IrcError
 from miniircd.core.history import client_tags, live_tags, record
 from miniircd.core.link import Link
 from miniircd.core.session import Session
@@ -29,7 +30,7 @@ from miniircd.protocol.numerics import ERR_NOSUCHNICK
 if TYPE_CHECKING:
     from miniircd.core.server import Server
 
-CHANNEL_MODES = frozenset("imnst")  # the flag modes a CHANINFO may carry that we keep
+CHANNEL_MODES = frozenset("Cimnst")  # the flag modes a CHANINFO may carry that we keep
 RANK_OF = {char: mode for mode, char in PREFIXES}
 
 
@@ -73,7 +74,10 @@ def _stamp(link: Link, msg: Message) -> tuple[int, str] | None:
 # PRIVMSG|NOTICE <target> :<text>   |   TAGMSG <target>   (tags links only)
 def privmsg(server: Server, link: Link, msg: Message) -> None:
     sender = _sender(server, link, msg)
-    if sender is None or (msg.verb == "TAGMSG") != (len(msg.params) == 1):
+    if (msg.verb == "TAGMSG") != (len(msg.params) == 1):
+        return
+    if sender is None:
+        _server_notice(server, link, msg)
         return
     shown = msg.params[0]
     text = msg.params[1] if msg.verb != "TAGMSG" else ""
@@ -83,7 +87,10 @@ def privmsg(server: Server, link: Link, msg: Message) -> None:
     channel = server.state.find_channel(target)
     tags = client_tags(msg.tags) if link.tagged else {}
     stamp = _stamp(link, msg)
-    if channel is not None and not ranks and not messages.is_ctcp(text) and (
+    if channel is None:
+        _private(server, link, sender, msg.verb, target, text, tags, stamp)
+        return
+    if not ranks and not messages.is_ctcp(text) and (
         msg.verb != "TAGMSG" or events.persisted(tags)
     ):
         if stamp is not None and server.store.message_by_msgid(stamp[1]) is not None:
@@ -96,21 +103,71 @@ def privmsg(server: Server, link: Link, msg: Message) -> None:
         tags = live_tags(server, tags, stamp)
     params = [shown] if msg.verb == "TAGMSG" else [shown, text]
     line = Message(msg.verb, params, sender.prefix, tags)
-    if channel is not None:
-        members = [
-            m for m, r in channel.members.items()
-            if links.beyond(m, link) and (not ranks or "o" in r or ("v" in ranks and "v" in r))
-            and (msg.verb != "TAGMSG" or "message-tags" in m.caps)
-        ]  # fmt: skip
-        server.outbox.send_many(members, line, sender)
+    members = [
+        m for m, r in channel.members.items()
+        if links.beyond(m, link) and (not ranks or "o" in r or ("v" in ranks and "v" in r))
+        and (msg.verb != "TAGMSG" or "message-tags" in m.caps)
+    ]  # fmt: skip
+    server.outbox.send_many(members, line, sender)
+
+
+def _private(
+    server: Server,
+    link: Link,
+    sender: RemoteUser,
+    verb: str,
+    target: str,
+    text: str,
+    tags: dict[str, str],
+    stamp: tuple[int, str] | None,
+) -> None:
+    """A private message from a remote user: to a local user (kept in their conversation
+    as a local sender's is, core.commands.messages), to an account here whose owner is
+    offline (its inbox), or on toward a user behind another link (its server keeps it)."""
+    try:
+        recipient, recipients, account = messages.find_recipients(server, target.split("@")[0])
+    except IrcError:
+        if verb == "PRIVMSG":
+            params = [sender.name, target, "No such nick/channel"]
+            links.to_user(server, server.name, sender, ERR_NOSUCHNICK, params, True)
         return
-    user = server.state.find_user(target.split("@", 1)[0])
-    if user is not None and links.beyond(user, link):
-        if msg.verb != "TAGMSG" or "message-tags" in user.caps:
-            server.outbox.send(user, line, sender)
-    elif msg.verb == "PRIVMSG" and user is None:
-        params = [sender.name, target, "No such nick/channel"]
-        links.send(server, link, links.server_line(server.name, ERR_NOSUCHNICK, params, True))
+    if recipient is not None and not links.beyond(recipient, link):
+        return
+    params = [target] if verb == "TAGMSG" else [target, text]
+    if isinstance(recipient, RemoteUser):
+        if verb != "TAGMSG" or "message-tags" in recipient.caps:
+            line = Message(verb, params, sender.prefix, live_tags(server, tags, stamp))
+            server.outbox.send(recipient, line, sender)
+        return
+    recipients = [r for r in recipients if isinstance(r, Session)]
+    offline = not recipients
+    if offline and verb == "PRIVMSG" and account and messages.inbox_full(server, account):
+        note = f"{account}'s inbox is full; try later"
+        links.to_user(server, server.name, sender, "NOTICE", [sender.name, note], True)
+        return
+    shown = recipient.name if recipient is not None else account or target
+    params[0] = shown
+    kept = messages.keep_private(
+        server, sender, verb, shown, recipients, account, text, tags, stamp
+    )
+    line = Message(verb, params, sender.prefix, kept or live_tags(server, tags, stamp))
+    audience = [r for r in recipients if verb != "TAGMSG" or "message-tags" in r.caps]
+    server.outbox.send_many(audience, line, sender)
+    if offline and verb == "PRIVMSG":
+        note = f"{account} is offline; your message will be delivered when they log in"
+        links.to_user(server, server.name, sender, "NOTICE", [sender.name, note], True)
+
+
+def _server_notice(server: Server, link: Link, msg: Message) -> None:
+    """A NOTICE from a server behind the link to a user (an answer to the user's
+    message): to ours, or on toward the user's link."""
+    if msg.verb != "NOTICE" or msg.source is None or server.state.find_server(msg.source) is None:
+        return
+    user = server.state.find_user(msg.params[0])
+    if isinstance(user, Session):
+        server.outbox.send(user, Message("NOTICE", [user.name, msg.params[1]], msg.source))
+    elif user is not None and links.beyond(user, link):
+        links.to_user(server, msg.source, user, "NOTICE", [user.name, msg.params[1]], True)
 
 
 def _join_one(server: Server, user: RemoteUser, name: str, ranks: set[str]) -> None:
@@ -119,6 +176,8 @@ def _join_one(server: Server, user: RemoteUser, name: str, ranks: set[str]) -> N
     channel = server.state.find_channel(name)
     if channel is None:
         channel = server.state.open_channel(name, server.now, None)
+        # its server gave it its modes (ngIRCd none by default): MODE lines tell them
+        channel.modes.clear()
     elif user in channel.members:
         return
     server.state.join(user, channel, ranks)
@@ -248,67 +307,17 @@ def away(server: Server, link: Link, msg: Message) -> None:
     user = _sender(server, link, msg)
     if user is None:
         return
-    user.away = msg.params[0] if msg.params and msg.params[0] else None
+    set_away(server, user, msg.params[0] if msg.params and msg.params[0] else None)
+    links.away_changed(server, user)
+
+
+def set_away(server: Server, user: RemoteUser, text: str | None) -> None:
+    """A remote user's away state; local users with away-notify who see it are told."""
+    user.away = text
     near = server.state.peers(user)
     watchers = monitor.audience(server, user, "away-notify", near)
     params = [user.away] if user.away is not None else []
     server.outbox.send_many(watchers, Message("AWAY", params, user.prefix), user)
-    links.forward(server, link, msg)
-
-
-# MODE <channel> <modes> [<args>...]   |   MODE <nick> <modes>
-def mode(server: Server, link: Link, msg: Message) -> None:
-    """Channel op and voice, and a remote user's own shared modes; other modes are not
-    carried across links yet (docs/linking.md)."""
-    source = _source_prefix(server, link, msg)
-    channel = server.state.find_channel(msg.params[0])
-    if source is None:
-        return
-    if channel is None:
-        user = _sender(server, link, msg)
-        if user is not None and fold(msg.params[0]) == fold(user.name):
-            _user_modes(server, user, msg.params[1])
-            links.forward(server, link, msg, text=False)
-        return
-    links.forward(server, link, msg, text=False)
-    sign, args, applied, applied_args = "+", list(msg.params[2:]), "", []
-    for char in msg.params[1]:
-        if char in "+-":
-            sign = char
-            applied += char
-            continue
-        if char in ("o", "v") and args:
-            target = server.state.find_user(args.pop(0))
-            if target is not None and target in channel.members:
-                ranks = channel.members[target]
-                (ranks.add if sign == "+" else ranks.discard)(char)
-                applied += char
-                applied_args.append(target.name)
-        elif char in "beIklL" and args and (sign == "+" or char in "beIk"):
-            args.pop(0)
-    applied = _tidy(applied)
-    if applied:
-        line = Message("MODE", [channel.name, applied, *applied_args], source)
-        server.outbox.send_many(_locals(channel.members), line)
-
-
-def _tidy(modes: str) -> str:
-    """A mode string without signs that carry no mode (`+-o` -> `-o`)."""
-    out = ""
-    for char in modes:
-        if char in "+-" and out and out[-1] in "+-":
-            out = out[:-1]
-        out += char
-    return out.rstrip("+-")
-
-
-def _user_modes(server: Server, user: RemoteUser, modes: str) -> None:
-    sign = "+"
-    for char in modes:
-        if char in "+-":
-            sign = char
-        elif char in links.SHARED_USER_MODES:
-            server.state.set_user_mode(user, char, sign == "+")
 
 
 # CHANINFO <channel> +<modes> [<key> <limit>] [:<topic>]

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("miniircd.link")
 
 VERSION = "0210-IRC+"
-OUR_FLAGS = "CHMT"  # CHANINFO, the enhanced handshake, METADATA; T: tags (miniircd peers)
+# CHANINFO, the enhanced handshake, ban/invite lists after the burst (MODE lines),
+# METADATA; T: tags (miniircd peers)
+OUR_FLAGS = "CHLMT"
 OUR_IMPLEMENTATION = "miniircd|"  # the start of our version in PASS
 # Case mappings whose folding ours (rfc1459) covers: two nicks they tell apart and we do
 # not are handled as a collision.
@@ -160,6 +162,8 @@ def burst(server: Server, link: Link) -> None:
         if not user.registered or not links.beyond(user, link):
             continue
         links.send(server, link, links.nick_line(server, user, link))
+        if user.away is not None and link.tagged:
+            links.send(server, link, links.away_line(user, link))
         account = links.account_line(server, user)
         if account is not None and "M" in link.flags:
             links.send(server, link, account)
@@ -177,6 +181,7 @@ def burst(server: Server, link: Link) -> None:
         links.send(
             server, link, links.server_line(server.name, "NJOIN", [channel.name, names], True)
         )
+        links.channel_lists(server, link, channel)
     link.burst_sent = True
 
 
@@ -222,6 +227,8 @@ def nick(server: Server, link: Link, msg: Message) -> None:
     for char in modes.lstrip("+"):
         if char in links.SHARED_USER_MODES:
             state.set_user_mode(remote, char, True)
+    if links.AWAY_MODE in modes:
+        remote.away = links.AWAY_UNSAID
     state.register(remote)
     monitor.signed_on(server, remote)
     links.introduce(server, remote)

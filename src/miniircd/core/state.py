@@ -49,13 +49,14 @@ from miniircd.protocol.casemap import fold
 
 
 class WhowasEntry:
-    __slots__ = ("host", "nick", "realname", "time", "user")
+    __slots__ = ("host", "nick", "realname", "server", "time", "user")
 
     def __init__(self, user: User, now: float) -> None:
         self.nick = user.name
         self.user = user.user or ""
         self.host = user.host
         self.realname = user.realname
+        self.server = user.server  # None: this server
         self.time = now
 
 

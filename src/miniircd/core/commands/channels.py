@@ -21,7 +21,7 @@ from miniircd.core.errors import (
 )
 from miniircd.core.history import replay
 from miniircd.core.session import Session
-from miniircd.core.user import User
+from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.casemap import fold, is_channel_name, is_valid_channel
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -118,6 +118,8 @@ def _join(server: Server, session: Session, name: str, key: str) -> None:
     channel.invited.discard(fold(session.name))
     server.state.join(session, channel, ranks)
     links.joined(server, session, channel, ranks)
+    if len(channel.members) == 1:
+        links.channel_opened(server, channel)
     announce_join(server, session, channel)
     readmarker.on_join(server, session, channel)
     if channel.topic:
@@ -311,9 +313,12 @@ def invite(server: Server, session: Session, msg: Message) -> None:
     if target in channel.members:
         raise IrcError(ERR_USERONCHANNEL, target.name, channel.name, "is already on channel")
     channel.invited.add(fold(target.name))
-    server.outbox.numeric(session, RPL_INVITING, target.name, channel.name)
     invite_msg = Message("INVITE", [target.name, channel.name], session.prefix)
-    server.outbox.send(target, invite_msg, session)
+    if isinstance(target, RemoteUser):  # its server delivers it and answers (341)
+        links.to_user(server, session.name, target, "INVITE", invite_msg.params)
+    else:
+        server.outbox.numeric(session, RPL_INVITING, target.name, channel.name)
+        server.outbox.send(target, invite_msg, session)
     # invite-notify: the channel's other members with the cap hear of it too
     others = [m for m in channel.members if m is not session and "invite-notify" in m.caps]
     server.outbox.send_many(others, invite_msg, session)

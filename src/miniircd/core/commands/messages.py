@@ -103,36 +103,15 @@ def _deliver(
             service(server, session, text)
         return
     require_account(server, session, verb, target)
-    recipient = server.state.find_user(target)
-    if recipient is not None:
-        recipients = [recipient]
-        account = recipient.account
-    else:
-        # Not a nick in use: maybe an account, online under other nicks or offline.
-        found = server.store.get_account(target)
-        if found is None:
-            raise no_such_nick(target)
-        account = found.name
-        recipients = server.state.logged_in(account)
+    recipient, recipients, account = find_recipients(server, target)
     offline = not recipients
-    if (
-        offline
-        and verb == "PRIVMSG"
-        and account is not None
-        and server.store.unread_count(account) >= server.config.inbox_max
-    ):
+    if offline and verb == "PRIVMSG" and account is not None and inbox_full(server, account):
         raise Fail("PRIVMSG", "INBOX_FULL", account, f"{account}'s inbox is full; try later")
     shown = recipient.name if recipient is not None else account or target
     audience = _audience(session, verb, recipients)
-    stored = session.account is not None or account is not None
-    if verb == "TAGMSG" and not (stored and events.persisted(tags)):
-        line_tags = live_tags(server, tags)
-    elif stored:
-        other = fold(account) if account else party(recipients[0])
-        conversation = private_conversation(party(session), other)
-        line_tags = record(
-            server, session, verb, shown, conversation, text, tags, account, unread=offline
-        )
+    kept = keep_private(server, session, verb, shown, recipients, account, text, tags)
+    if kept is not None:
+        line_tags = kept
     elif any(member.tag_caps for member in audience):
         line_tags = live_tags(server, tags)
     else:
@@ -145,6 +124,51 @@ def _deliver(
         server.outbox.from_server(session, "NOTICE", session.name, note)
     elif verb == "PRIVMSG" and recipient is not None:
         away_reply(server, session, recipient)
+
+
+def find_recipients(server: Server, target: str) -> tuple[User | None, list[User], str | None]:
+    """Who a private message to `target` reaches: the user with that nick, else the users
+    logged in to the account of that name (none: it is offline, the message waits in its
+    inbox); and the account it is kept for. 401 if `target` names neither."""
+    recipient = server.state.find_user(target)
+    if recipient is not None:
+        return recipient, [recipient], recipient.account
+    found = server.store.get_account(target)
+    if found is None:
+        raise no_such_nick(target)
+    return None, server.state.logged_in(found.name), found.name
+
+
+def inbox_full(server: Server, account: str) -> bool:
+    return server.store.unread_count(account) >= server.config.inbox_max
+
+
+def keep_private(
+    server: Server,
+    sender: User,
+    verb: str,
+    shown: str,
+    recipients: list[User],
+    account: str | None,
+    text: str,
+    tags: dict[str, str],
+    stamp: tuple[int, str] | None = None,
+) -> dict[str, str] | None:
+    """Record a private message in its conversation when a party has an account (unread
+    in `account`'s inbox if no one is logged in to it) and return its tags; a TAGMSG not
+    kept gets live tags; None for a message between guests (not kept). `stamp`: as in
+    core.history `record`."""
+    stored = sender.account is not None or account is not None
+    if verb == "TAGMSG" and not (stored and events.persisted(tags)):
+        return live_tags(server, tags, stamp)
+    if not stored:
+        return None
+    other = fold(account) if account else party(recipients[0])
+    conversation = private_conversation(party(sender), other)
+    return record(
+        server, sender, verb, shown, conversation, text, tags, account,
+        unread=not recipients, stamp=stamp,
+    )  # fmt: skip
 
 
 def _to_channel(

@@ -239,8 +239,33 @@ def _apply(server: Server, session: Session, channel: Channel, request: Change) 
         return _apply_limit(channel, on, param)
     assert param is not None
     if char in LIST_MODES:
-        return _apply_list(server, session, channel, request)
+        return _apply_list(server, session.prefix, channel, request, bounded=True)
     return _apply_prefix(server, channel, sign, char, param)
+
+
+def apply_from_network(
+    server: Server, channel: Channel, setter: str, request: Change
+) -> Change | None:
+    """Apply one change a linked server made (its server checked the user's right to):
+    no privilege check and no MAXLIST; a malformed or unknown one changes nothing. The
+    change as it is to be shown, None if it changed nothing."""
+    sign, char, param = request
+    on = sign == "+"
+    if char not in CHANNEL_MODES or (param is None and _needs_param(sign, char)):
+        return None
+    try:
+        if char in FLAG_MODES:
+            return request if toggle(channel.modes, char, on) else None
+        if char in KEY_MODES:
+            return _apply_key(channel, on, param)
+        if char in LIMIT_MODES:
+            return _apply_limit(channel, on, param)
+        assert param is not None
+        if char in LIST_MODES:
+            return _apply_list(server, setter, channel, request, bounded=False)
+        return _apply_prefix(server, channel, sign, char, param)
+    except IrcError:
+        return None
 
 
 def _apply_key(channel: Channel, on: bool, key: str | None) -> Change | None:
@@ -277,7 +302,7 @@ def _apply_limit(channel: Channel, on: bool, param: str | None) -> Change | None
 
 
 def _apply_list(
-    server: Server, session: Session, channel: Channel, request: Change
+    server: Server, setter: str, channel: Channel, request: Change, bounded: bool
 ) -> Change | None:
     sign, char, param = request
     assert param is not None
@@ -296,10 +321,10 @@ def _apply_list(
         return Change("-", char, existing)
     if existing is not None:
         return None
-    if channel.list_size() >= server.config.maxlist:
+    if bounded and channel.list_size() >= server.config.maxlist:
         text = f"Channel {MODE_NAMES[char]} list is full"
         raise IrcError(ERR_BANLISTFULL, channel.name, mask, text)
-    entries[mask] = (session.prefix, int(server.now))
+    entries[mask] = (setter, int(server.now))
     return Change("+", char, mask)
 
 

@@ -261,7 +261,7 @@ def whowas(server: Server, session: Session, msg: Message) -> None:
         user = entry.user or "*"
         out.numeric(session, RPL_WHOWASUSER, entry.nick, user, entry.host, "*", entry.realname)
         when = datetime.fromtimestamp(entry.time, UTC).ctime()
-        out.numeric(session, RPL_WHOISSERVER, entry.nick, server.name, when)
+        out.numeric(session, RPL_WHOISSERVER, entry.nick, entry.server or server.name, when)
     if not entries:
         out.numeric(session, ERR_WASNOSUCHNICK, nick, "There was no such nickname")
     out.numeric(session, RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
@@ -306,4 +306,4 @@ def away(server: Server, session: Session, msg: Message) -> None:
     watchers = monitor.audience(server, session, "away-notify", server.state.peers(session))
     params = [session.away] if session.away is not None else []
     server.outbox.send_many(watchers, Message("AWAY", params, session.prefix), session)
-    links.user_event(server, session, "AWAY", params, text=True)
+    links.away_changed(server, session)
