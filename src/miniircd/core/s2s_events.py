@@ -87,14 +87,14 @@ def privmsg(server: Server, link: Link, msg: Message) -> None:
     channel = server.state.find_channel(target)
     tags = client_tags(msg.tags) if link.tagged else {}
     stamp = _stamp(link, msg)
+    if stamp is not None and server.store.message_by_msgid(stamp[1]) is not None:
+        return  # shown and kept here already: a line sent twice is shown once
     if channel is None:
         _private(server, link, sender, msg.verb, target, text, tags, stamp)
         return
     if not ranks and not messages.is_ctcp(text) and (
         msg.verb != "TAGMSG" or events.persisted(tags)
     ):
-        if stamp is not None and server.store.message_by_msgid(stamp[1]) is not None:
-            return  # shown and kept here already: a line sent twice is shown once
         # kept in the channel's history, as a local member's message is
         tags = record(
             server, sender, msg.verb, channel.name, fold(channel.name), text, tags, stamp=stamp
