@@ -1,0 +1,136 @@
+"""A test network of real miniircd servers, each on its own 127.0.0.x, linked by the
+`[[links]]` blocks of docs/linking.md, with a relay (tests/relay.py) on every dialed link
+so that a test can split the network where it likes.
+
+`LinkNet.start` writes a server's config as the docs give it, with the dialed address of
+each `[[links]]` block that dials replaced by a relay's (the relay forwards to the peer,
+which must have been started first). Ports aside, the config is the docs' own.
+`LinkNet.close` (the test fixture calls it) stops the relays and the servers (conftest's
+fixture stops the servers after each test too, unless `keep` took them out of its care).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from liveserver import DEADLINE, LineClient, LiveServer
+from ngircd import wait_linked
+from relay import Relay
+
+__all__ = ["LinkNet", "expect", "wait_linked", "wait_log", "wait_members", "wait_sees"]
+
+LINK_HOST = re.compile(r'^host = "[^"]*"\nport = \d+$', re.M)
+
+
+class LinkNet:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.servers: dict[str, LiveServer] = {}
+        self.relays: dict[tuple[str, str], Relay] = {}  # (dialer, dialed) -> its relay
+        self._relay_hosts = iter(f"127.0.0.{n}" for n in range(20, 250))
+
+    def __getitem__(self, name: str) -> LiveServer:
+        return self.servers[name]
+
+    def start(self, name: str, host: str, toml: str, dials: tuple[str, ...] = ()) -> LiveServer:
+        """Start server `name` on `host` with `toml` (from the docs) as its config file.
+        `dials` names, in the order of its `[[links]]` blocks that dial, the servers it
+        dials: each gets a relay to it, and that block the relay's address."""
+        head, sep, blocks = toml.partition("[[links]]")
+        targets = iter(dials)
+
+        def to_relay(match: re.Match[str]) -> str:
+            peer = self.servers[next(targets)]
+            relay = Relay(next(self._relay_hosts), (peer.host, peer.port))
+            self.relays[(name, peer.name)] = relay
+            return f'host = "{relay.host}"\nport = {relay.port}'
+
+        config = head + sep + LINK_HOST.sub(to_relay, blocks)
+        assert next(targets, None) is None, f"{name}'s config dials fewer servers than {dials}"
+        directory = self.tmp_path / name
+        directory.mkdir()
+        (directory / "server.toml").write_text(config)
+        server = LiveServer(
+            directory, "--config", str(directory / "server.toml"), host=host, name=name
+        )
+        server.start()
+        self.servers[name] = server
+        return server
+
+    def relay(self, dialer: str, dialed: str) -> Relay:
+        return self.relays[(dialer, dialed)]
+
+    def client(self, server: str, nick: str, *caps: str) -> LineClient:
+        """A client registered on `server` as `nick`, with `caps` requested first."""
+        client = LineClient(self.servers[server].port, self.servers[server].host)
+        if caps:
+            client.send("CAP LS 302", f"CAP REQ :{' '.join(caps)}")
+            client.expect(r" CAP \S+ ACK ")
+            client.send("CAP END")
+        client.register(nick)
+        return client
+
+    def keep(self) -> None:
+        """Take the servers out of conftest's clean-up after each test, for a network that
+        several tests share (a module's fixture): `close` stops them."""
+        LiveServer.running.difference_update(self.servers.values())
+
+    def close(self) -> None:
+        """Stop the relays and the servers."""
+        for relay in self.relays.values():
+            relay.close()
+        for server in self.servers.values():
+            server.stop()
+
+
+def wait_log(server: LiveServer, pattern: str, count: int = 1, timeout: float = DEADLINE) -> None:
+    """Until `server`'s log holds `count` lines matching `pattern`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(re.findall(pattern, server.log())) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{server.name} never logged {pattern!r} {count} times:\n{server.log()}")
+
+
+def expect(client: LineClient, pattern: str, timeout: float = DEADLINE) -> str:
+    """Read until a line matches `pattern`, answering the server's PINGs meanwhile (a
+    test server may have a quick keepalive, for its links' sake)."""
+    deadline = time.monotonic() + timeout
+    regex = re.compile(pattern)
+    while True:
+        line = client.read_line(deadline)
+        assert line is not None, f"closed while waiting for {pattern!r}: {client.seen[-10:]}"
+        if line.startswith("PING "):
+            client.send("PONG " + line[5:])
+        elif regex.search(line):
+            return line
+
+
+def wait_sees(client: LineClient, *nicks: str, timeout: float = DEADLINE) -> None:
+    """Until `client`'s server knows every one of `nicks` (asked with ISON): users on
+    other servers reach it through the links, a moment after they registered."""
+    deadline = time.monotonic() + timeout
+    wanted = {nick.lower() for nick in nicks}
+    while True:
+        client.send(f"ISON {' '.join(nicks)}")
+        online = expect(client, r" 303 ").partition(" :")[2].lower().split()
+        if wanted <= set(online):
+            return
+        assert time.monotonic() < deadline, f"only {online} of {nicks} online"
+        time.sleep(0.05)
+
+
+def wait_members(client: LineClient, channel: str, *names: str, timeout: float = DEADLINE) -> None:
+    """Until `client`'s server has exactly `names` (with their @ or +) in `channel`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        client.send(f"NAMES {channel}")
+        shown = expect(client, rf" 353 \S+ . {re.escape(channel)} :").partition(" :")[2].split()
+        expect(client, rf" 366 \S+ {re.escape(channel)} ")
+        if sorted(shown) == sorted(names):
+            return
+        assert time.monotonic() < deadline, f"{channel} has {shown}, not {names}"
+        time.sleep(0.05)
