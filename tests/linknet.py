@@ -19,7 +19,15 @@ from liveserver import DEADLINE, LineClient, LiveServer
 from ngircd import wait_linked
 from relay import Relay
 
-__all__ = ["LinkNet", "expect", "wait_linked", "wait_log", "wait_members", "wait_sees"]
+__all__ = [
+    "LinkNet",
+    "expect",
+    "expect_all",
+    "wait_linked",
+    "wait_log",
+    "wait_members",
+    "wait_sees",
+]
 
 LINK_HOST = re.compile(r'^host = "[^"]*"\nport = \d+$', re.M)
 
@@ -28,6 +36,7 @@ class LinkNet:
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
         self.servers: dict[str, LiveServer] = {}
+        self.addresses: dict[str, tuple[str, int]] = {}  # every server's, ngIRCd's too
         self.relays: dict[tuple[str, str], Relay] = {}  # (dialer, dialed) -> its relay
         self._relay_hosts = iter(f"127.0.0.{n}" for n in range(20, 250))
 
@@ -42,22 +51,27 @@ class LinkNet:
         targets = iter(dials)
 
         def to_relay(match: re.Match[str]) -> str:
-            peer = self.servers[next(targets)]
-            relay = Relay(next(self._relay_hosts), (peer.host, peer.port))
-            self.relays[(name, peer.name)] = relay
+            peer = next(targets)
+            relay = Relay(next(self._relay_hosts), self.addresses[peer])
+            self.relays[(name, peer)] = relay
             return f'host = "{relay.host}"\nport = {relay.port}'
 
         config = head + sep + LINK_HOST.sub(to_relay, blocks)
         assert next(targets, None) is None, f"{name}'s config dials fewer servers than {dials}"
         directory = self.tmp_path / name
-        directory.mkdir()
+        directory.mkdir(parents=True)
         (directory / "server.toml").write_text(config)
         server = LiveServer(
             directory, "--config", str(directory / "server.toml"), host=host, name=name
         )
         server.start()
         self.servers[name] = server
+        self.addresses[name] = (server.host, server.port)
         return server
+
+    def add_peer(self, name: str, host: str, port: int) -> None:
+        """A server not started here (an ngIRCd hub) that a miniircd server may dial."""
+        self.addresses[name] = (host, port)
 
     def relay(self, dialer: str, dialed: str) -> Relay:
         return self.relays[(dialer, dialed)]
@@ -109,6 +123,15 @@ def expect(client: LineClient, pattern: str, timeout: float = DEADLINE) -> str:
             return line
 
 
+def expect_all(client: LineClient, *patterns: str) -> None:
+    """Read until every pattern has matched a line, in any order (lines that come from
+    different servers may come in either order)."""
+    left = list(patterns)
+    while left:
+        line = client.expect("|".join(f"(?:{p})" for p in left))
+        left = [p for p in left if not re.search(p, line)]
+
+
 def wait_sees(client: LineClient, *nicks: str, timeout: float = DEADLINE) -> None:
     """Until `client`'s server knows every one of `nicks` (asked with ISON): users on
     other servers reach it through the links, a moment after they registered."""
@@ -128,8 +151,11 @@ def wait_members(client: LineClient, channel: str, *names: str, timeout: float =
     deadline = time.monotonic() + timeout
     while True:
         client.send(f"NAMES {channel}")
-        shown = expect(client, rf" 353 \S+ . {re.escape(channel)} :").partition(" :")[2].split()
-        expect(client, rf" 366 \S+ {re.escape(channel)} ")
+        shown: list[str] = []  # no 353 for a room that is not there (yet)
+        while " 366 " not in (
+            line := expect(client, rf" (353 \S+ .|366 \S+) {re.escape(channel)} ")
+        ):
+            shown += line.partition(" :")[2].split()
         if sorted(shown) == sorted(names):
             return
         assert time.monotonic() < deadline, f"{channel} has {shown}, not {names}"

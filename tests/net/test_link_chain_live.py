@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from linknet import LinkNet, expect, wait_linked, wait_log, wait_members, wait_sees
+from linknet import LinkNet, expect, expect_all, wait_linked, wait_log, wait_members, wait_sees
 from liveserver import LineClient
 from ngircd import doc_block
 
@@ -56,15 +56,6 @@ def split_net(tmp_path: Path) -> Iterator[LinkNet]:
         yield start_chain(network)
     finally:
         network.close()
-
-
-def expect_all(client: LineClient, *patterns: str) -> None:
-    """Read until every pattern has matched a line, in any order (lines from different
-    servers may come in either order)."""
-    left = list(patterns)
-    while left:
-        line = client.expect("|".join(f"(?:{p})" for p in left))
-        left = [p for p in left if not re.search(p, line)]
 
 
 def tags_of(line: str) -> dict[str, str]:
