@@ -181,7 +181,7 @@ def net(tmp_path: Path) -> Iterator[LinkNet]:
 
 def test_two_leaves_do_the_main_operations_through_the_hub(tmp_path: Path, net: LinkNet) -> None:
     _hub, _leaf, two = two_leaves(tmp_path, net)
-    alice = net.client("leaf.test", "alice", "account-tag", "message-tags")
+    alice = net.client("leaf.test", "alice", "account-tag", "message-tags", "setname")
     alice.send("REGISTER alice * sesame-seed")
     alice.expect(r" 900 alice ")
     bob = LineClient(two.port, two.host)
@@ -196,6 +196,10 @@ def test_two_leaves_do_the_main_operations_through_the_hub(tmp_path: Path, net: 
     assert {line.split()[3] for line in listed if " 322 " in line} >= {"#a", "#b"}, listed
     bob.send("JOIN #b")
     alice.expect(TAGS + r":bob!~bob@127\.0\.0\.1 JOIN #b$")
+    alice.send("SETNAME :Alice Liddell", "PRIVMSG bob :renamed")  # METADATA info via ngIRCd
+    bob.expect(r"PRIVMSG bob :renamed$")
+    bob.send("WHOIS alice")
+    bob.expect(r"^:two\.test 311 bob alice ~alice 127\.0\.0\.1 \* :Alice Liddell$")
     alice.send("PRIVMSG #a,#b :to both rooms")  # bob is in #b only
     bob.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG #b :to both rooms$")
     alice.send("PRIVMSG #b :second")
