@@ -136,10 +136,15 @@ def test_private_messages_nick_changes_and_quits(net: LinkNet) -> None:
 
 def test_accounts_are_per_server(net: LinkNet) -> None:
     ava = net.client(A, "ava", "account-tag", "message-tags")
+    cora = net.client(C, "cora", "account-tag", "message-tags", "account-notify")
+    ava.send("JOIN #acct")
+    ava.expect(r" 366 ava #acct ")
+    wait_members(cora, "#acct", "@ava")
+    cora.send("JOIN #acct")
+    wait_members(ava, "#acct", "@ava", "cora")
     ava.send("REGISTER ava * sesame-seed")
     ava.expect(r" 900 ava .* ava :You are now logged in as ava")
-    cora = net.client(C, "cora", "account-tag", "message-tags")
-    wait_sees(ava, "cora")
+    cora.expect(r"^:ava!~ava@127\.0\.0\.1 ACCOUNT ava$")  # account-notify across the chain
     ava.send("PRIVMSG cora :signed")  # behind ava's login on the same links
     assert tags_of(cora.expect(r"PRIVMSG cora :signed$"))["account"] == "ava"
     cora.send("WHOIS ava")
