@@ -250,8 +250,8 @@ def test_a_netsplit_and_the_relink(split_net: LinkNet) -> None:
     alice.send("NAMES #split")
     alice.expect(r"^:a\.test 353 alice = #split :@alice$")
     first = net.client(A, "zed")  # one nick taken on each side of the split: a.test's first
-    later = net.client(C, "zed")
     wait_log(net[A], r"link b\.test: cannot connect: ECONNREFUSED; retrying in 1s")
+    later = net.client(C, "zed")  # a second later (in the same ms, both would be killed)
     wait_log(net[A], r"link b\.test: cannot connect: ECONNREFUSED; retrying in 2s")
     net.relay(A, B).restore()  # the next retry gets through: both bursts bring users back
     expect_all(
