@@ -4,7 +4,8 @@ so that a test can split the network where it likes.
 
 `LinkNet.start` writes a server's config as the docs give it, with the dialed address of
 each `[[links]]` block that dials replaced by a relay's (the relay forwards to the peer,
-which must have been started first). Ports aside, the config is the docs' own.
+which must have been started first). Addresses and ports aside, the config is the docs'
+own.
 `LinkNet.close` (the test fixture calls it) stops the relays and the servers (conftest's
 fixture stops the servers after each test too, unless `keep` took them out of its care).
 """
@@ -51,7 +52,8 @@ class LinkNet:
         targets = iter(dials)
 
         def to_relay(match: re.Match[str]) -> str:
-            peer = next(targets)
+            peer = next(targets, None)
+            assert peer is not None, f"{name}'s config dials more servers than {dials}"
             relay = Relay(next(self._relay_hosts), self.addresses[peer])
             self.relays[(name, peer)] = relay
             return f'host = "{relay.host}"\nport = {relay.port}'
