@@ -106,7 +106,7 @@ def _deliver(
     recipient = server.state.find_user(target)
     if recipient is not None:
         recipients = [recipient]
-        account = recipient.account
+        account = recipient.account if isinstance(recipient, Session) else None  # see party
     else:
         # Not a nick in use: maybe an account, online under other nicks or offline.
         found = server.store.get_account(target)
