@@ -122,7 +122,7 @@ def test_their_private_messages_are_kept_and_wait_in_inboxes(core: CoreHarness) 
     assert peer.send(":bob PRIVMSG alice :hi alice") == []
     (line,) = alice.take()
     assert line.endswith(f" :{BOB} PRIVMSG alice :hi alice") and "time=" in line
-    stored = core.store.messages("alice bobacct", None, None, 10, True)
+    stored = core.store.messages("alice ~bob", None, None, 10, True)  # bob: by nick (history.party)
     assert [(m.source, m.target, m.text) for m in stored] == [(BOB, "alice", "hi alice")]
     history = alice.send("CHATHISTORY LATEST bob * 10")
     assert any(" :hi alice" in h for h in history)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from linknet import LinkNet, expect_all, wait_members, wait_sees
 from liveserver import LineClient, LiveServer
 from ngircd import NGIRCD, NgircdHub, doc_block, free_port, leaf_block, start_leaf, wait_linked
 
@@ -61,6 +63,7 @@ def test_two_leaves_talk_through_the_hub(tmp_path: Path) -> None:
     two = start_leaf(tmp_path, "two.test", "127.0.0.3", hub, toml)
     alice = leaf.client("alice")
     bob = two.client("bob")
+    wait_sees(alice, "bob")  # bob reaches leaf.test through the hub a moment later
     alice.send("JOIN #both", "PRIVMSG bob :coming")
     alice.expect(r" 366 alice #both ")
     bob.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG bob :coming$")  # her JOIN came first
@@ -149,3 +152,108 @@ def test_the_hub_dials_a_leaf_that_waits(tmp_path: Path) -> None:
     leafy.expect(r"^:hubby!~hubby@127\.0\.0\.1 JOIN #room$")
     hubby.send("PRIVMSG #room :dialed you")
     leafy.expect(r"^:hubby!~hubby@127\.0\.0\.1 PRIVMSG #room :dialed you$")
+
+
+def two_leaves(tmp_path: Path, net: LinkNet) -> tuple[NgircdHub, LiveServer, LiveServer]:
+    """The hub, leaf.test dialing it through a relay (LinkNet), and two.test dialing it
+    straight, all as docs/linking.md configures them (ports and addresses aside)."""
+    hub = NgircdHub(tmp_path / "hub", doc_block("hub-config") + leaf_block("two.test"))
+    hub.start()
+    net.add_peer("hub.test", hub.host, hub.port)
+    leaf = net.start("leaf.test", "127.0.0.2", doc_block("leaf-config"), dials=("hub.test",))
+    toml = (
+        doc_block("leaf-config").replace("leaf.test", "two.test").replace("127.0.0.2", "127.0.0.3")
+    )
+    two = start_leaf(tmp_path, "two.test", "127.0.0.3", hub, toml)
+    wait_linked(leaf)
+    return hub, leaf, two
+
+
+TAGS = r"^(@\S+ )?"  # the tags before a line, for a client with message-tags
+
+
+@pytest.fixture
+def net(tmp_path: Path) -> Iterator[LinkNet]:
+    network = LinkNet(tmp_path / "net")
+    try:
+        yield network
+    finally:
+        network.close()
+
+
+def test_two_leaves_do_the_main_operations_through_the_hub(tmp_path: Path, net: LinkNet) -> None:
+    _hub, _leaf, two = two_leaves(tmp_path, net)
+    alice = net.client("leaf.test", "alice", "account-tag", "message-tags", "setname")
+    alice.send("REGISTER alice * sesame-seed")
+    alice.expect(r" 900 alice ")
+    bob = LineClient(two.port, two.host)
+    bob.register("bob")
+    wait_sees(alice, "bob")
+    alice.send("JOIN #a", "JOIN #b", "PRIVMSG bob :rooms made")  # the JOINs go first
+    bob.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG bob :rooms made$")
+    bob.send("WHOIS alice", "LIST")
+    bob.expect(r"^:two\.test 312 bob alice leaf\.test :a miniircd leaf$")
+    bob.expect(r"^:two\.test 330 bob alice alice :is logged in as")  # METADATA via ngIRCd
+    listed = bob.lines_until(r" 323 ")
+    assert {line.split()[3] for line in listed if " 322 " in line} >= {"#a", "#b"}, listed
+    bob.send("JOIN #b")
+    alice.expect(TAGS + r":bob!~bob@127\.0\.0\.1 JOIN #b$")
+    alice.send("SETNAME :Alice Liddell", "PRIVMSG bob :renamed")  # METADATA info via ngIRCd
+    bob.expect(r"PRIVMSG bob :renamed$")
+    bob.send("WHOIS alice")
+    bob.expect(r"^:two\.test 311 bob alice ~alice 127\.0\.0\.1 \* :Alice Liddell$")
+    alice.send("PRIVMSG #a,#b :to both rooms")  # bob is in #b only
+    bob.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG #b :to both rooms$")
+    alice.send("PRIVMSG #b :second")
+    got = bob.lines_until(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG #b :second$")
+    assert not any(" PRIVMSG #a " in line for line in got)
+    bob.send("WHO #b")
+    who = bob.lines_until(r" 315 bob #b ")
+    assert {line.split()[7]: line.split()[6] for line in who if " 352 " in line} == {
+        "alice": "leaf.test",
+        "bob": "two.test",
+    }
+    dave = LineClient(two.port, two.host)  # two.test kept what crossed the link to it
+    dave.register("dave")
+    dave.send("JOIN #b")
+    dave.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG #b :\[[-0-9 :]+\] to both rooms$")
+    dave.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG #b :\[[-0-9 :]+\] second$")
+    dave.send("HISTORY #b 1")
+    dave.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG #b :\[[-0-9 :]+\] second$")
+    bob.send("PRIVMSG alice :hi alice", "NICK robert")
+    reply = alice.expect(r"PRIVMSG alice :hi alice$")
+    assert "msgid=" in reply  # leaf.test gave it an id of its own: ngIRCd carries no tags
+    alice.expect(TAGS + r":bob!~bob@127\.0\.0\.1 NICK :?robert$")
+    bob.send("PART #b :bye b")
+    alice.expect(TAGS + r":robert!~bob@127\.0\.0\.1 PART #b :bye b$")
+    alice.send("NAMES #b")
+    alice.expect(TAGS + r":leaf\.test 353 alice = #b :(@alice dave|dave @alice)$")
+    alice.send("QUIT :done")
+    dave.expect(r"^:alice!~alice@127\.0\.0\.1 QUIT :.*done$")
+
+
+def test_a_relay_cut_between_a_leaf_and_the_hub(tmp_path: Path, net: LinkNet) -> None:
+    hub, _leaf, two = two_leaves(tmp_path, net)
+    hubby = hub_client(hub)
+    hubby.register("hubby")
+    hubby.send("JOIN #room")
+    alice = net.client("leaf.test", "alice")
+    bob = LineClient(two.port, two.host)
+    bob.register("bob")
+    wait_members(alice, "#room", "@hubby")  # the room is hubby's on every server
+    wait_members(bob, "#room", "@hubby")
+    alice.send("JOIN #room")
+    bob.send("JOIN #room")
+    wait_members(alice, "#room", "@hubby", "alice", "bob")
+    wait_members(bob, "#room", "@hubby", "alice", "bob")
+    net.relay("leaf.test", "hub.test").cut()
+    bob.expect(r"^:alice!~alice@127\.0\.0\.1 QUIT :hub\.test leaf\.test$")
+    hubby.expect(r"^:alice!~alice@127\.0\.0\.1 QUIT :hub\.test leaf\.test$")
+    expect_all(
+        alice, r"^:hubby!\S+ QUIT :leaf\.test hub\.test$", r"^:bob!\S+ QUIT :leaf\.test hub\.test$"
+    )
+    net.relay("leaf.test", "hub.test").restore()  # leaf.test dials again and bursts
+    bob.expect(r"^:alice!~alice@127\.0\.0\.1 JOIN #room$")
+    wait_members(alice, "#room", "@hubby", "alice", "bob")
+    bob.send("PRIVMSG #room :hello again")
+    alice.expect(r"^:bob!~bob@127\.0\.0\.1 PRIVMSG #room :hello again$")

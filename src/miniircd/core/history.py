@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core import multiline
 from miniircd.core.session import Session
-from miniircd.core.user import User
+from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message, format_tags, parse_tags
 from miniircd.store.base import MESSAGE_VERBS, StoredMessage
@@ -33,7 +33,11 @@ if TYPE_CHECKING:
 
 
 def party(user: User) -> str:
-    return fold(user.account) if user.account else "~" + fold(user.name)
+    # A user behind a link is logged in to its own server's account, which is not ours
+    # (another person may own that name here): it is a party by nick, as a guest is.
+    if user.account and not isinstance(user, RemoteUser):
+        return fold(user.account)
+    return "~" + fold(user.name)
 
 
 def private_conversation(one: str, other: str) -> str:

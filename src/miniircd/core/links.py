@@ -189,6 +189,18 @@ def account_changed(server: Server, user: User) -> None:
             send(server, link, line)
 
 
+def realname_changed(server: Server, user: User) -> None:
+    """A user changed its realname (SETNAME): peers with the M flag learn it, as ngIRCd's
+    `METADATA <nick> info :<realname>`."""
+    if not user.registered or user.nick is None:
+        return
+    line = server_line(server.name, "METADATA", [user.nick, "info", user.realname], text=True)
+    origin = origin_of(server, user)
+    for link in server.state.links.values():
+        if link.up and "M" in link.flags and link is not origin:
+            send(server, link, line)
+
+
 def joined(server: Server, user: User, channel: Channel, ranks: set[str]) -> None:
     """A JOIN with the member's ranks after a BEL, as IRC+ servers send it."""
     name = channel.name + ("\x07" + "".join(sorted(ranks)) if ranks else "")

@@ -275,11 +275,23 @@ def metadata(server: Server, link: Link, msg: Message) -> None:
         return
     user = server.state.find_user(msg.params[0])
     if isinstance(user, RemoteUser) and user.via == link.id:
-        if msg.params[1] == "accountname":
-            user.account = msg.params[2] or None
-        elif msg.params[1] == "info":
-            user.realname = msg.params[2]
+        key, value = msg.params[1], msg.params[2]
+        if key == "accountname" and (value or None) != user.account:
+            user.account = value or None
+            _tell_watchers(server, user, "account-notify", "ACCOUNT", value or "*")
+        elif key == "info" and value and value != user.realname:
+            user.realname = value
+            _tell_watchers(server, user, "setname", "SETNAME", value)
         links.forward(server, link, msg)
+
+
+def _tell_watchers(server: Server, user: RemoteUser, cap: str, verb: str, value: str) -> None:
+    """A remote user's login, logout or new realname, to the local users that asked to hear
+    of it (its channel peers with `cap`, its MONITOR watchers with extended-monitor too),
+    as a local user's is told (`ACCOUNT <name|*>`, `SETNAME :<realname>`)."""
+    near = server.state.peers_and_self(user)
+    hearers = [u for u in monitor.audience(server, user, cap, near) if isinstance(u, Session)]
+    server.outbox.send_many(hearers, Message(verb, [value], user.prefix))
 
 
 # PING [<source>] :<token>

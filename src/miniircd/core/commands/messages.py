@@ -132,11 +132,15 @@ def find_recipients(server: Server, target: str) -> tuple[User | None, list[User
     inbox); and the account it is kept for. 401 if `target` names neither."""
     recipient = server.state.find_user(target)
     if recipient is not None:
-        return recipient, [recipient], recipient.account
+        # A user behind a link is logged in to its own server's account, not ours (see
+        # history.party): a message to it is kept for no account here.
+        account = recipient.account if isinstance(recipient, Session) else None
+        return recipient, [recipient], account
     found = server.store.get_account(target)
     if found is None:
         raise no_such_nick(target)
-    return None, server.state.logged_in(found.name), found.name
+    here: list[User] = [u for u in server.state.logged_in(found.name) if isinstance(u, Session)]
+    return None, here, found.name
 
 
 def inbox_full(server: Server, account: str) -> bool:

@@ -149,6 +149,7 @@ def setname(server: Server, session: Session, msg: Message) -> None:
     near = server.state.peers_and_self(session)
     watchers = monitor.audience(server, session, "setname", near)  # + extended-monitor
     server.outbox.send_many(watchers, Message("SETNAME", [realname], session.prefix), session)
+    links.realname_changed(server, session)
 
 
 # PING <token>
