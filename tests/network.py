@@ -8,6 +8,8 @@ from typing import Any
 
 from harness import CoreClient, CoreHarness, CorePeer
 
+A, B, C = "a.test", "b.test", "c.test"
+
 
 class CoreNetwork:
     def __init__(self, *names: str, **config: Any) -> None:
@@ -65,3 +67,26 @@ class CoreNetwork:
         for core in self.cores.values():
             core.clock.now += seconds
         self.settle()
+
+
+def chain(**config: Any) -> CoreNetwork:
+    """a.test - b.test - c.test: a.test and c.test dial b.test, a hub that relays."""
+    network = CoreNetwork(A, B, C, **config)
+    network.link(A, B)
+    network.link(C, B)
+    return network
+
+
+def in_room(net: CoreNetwork, *caps: str) -> tuple[CoreClient, CoreClient]:
+    """alice on a.test (the room's operator) and carol on c.test, in #room, with `caps`
+    requested first; what they were sent is taken."""
+    alice = net.register(A, "alice")
+    carol = net.register(C, "carol")
+    for client in (alice, carol):
+        if caps:
+            client.send(f"CAP REQ :{' '.join(caps)}")
+        client.send("JOIN #room")
+        net.settle()
+    alice.take()
+    carol.take()
+    return alice, carol

@@ -6,37 +6,18 @@ from __future__ import annotations
 
 import pytest
 
-from harness import CoreClient
-from network import CoreNetwork
-
-A, B, C = "a.test", "b.test", "c.test"
+from network import A, B, CoreNetwork, chain, in_room
 
 
 @pytest.fixture
 def net() -> CoreNetwork:
-    """a.test dials b.test, c.test dials b.test."""
-    network = CoreNetwork(A, B, C)
-    network.link(A, B)
-    network.link(C, B)
-    return network
+    return chain()
 
 
-def in_room(net: CoreNetwork) -> tuple[CoreClient, CoreClient]:
-    """alice on a.test and carol on c.test in #room; carol hears of account and realname
-    changes."""
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    carol.send("CAP REQ :account-notify setname")
-    for client in (alice, carol):
-        client.send("JOIN #room")
-        net.settle()
-    alice.take()
-    carol.take()
-    return alice, carol
 
 
 def test_a_new_realname_reaches_the_far_end(net: CoreNetwork) -> None:
-    alice, carol = in_room(net)
+    alice, carol = in_room(net, "account-notify", "setname")
     alice.send("SETNAME :Alice Liddell")
     net.settle()
     assert carol.take() == [":alice!~alice@127.0.0.1 SETNAME :Alice Liddell"]
@@ -47,7 +28,7 @@ def test_a_new_realname_reaches_the_far_end(net: CoreNetwork) -> None:
 
 
 def test_a_login_and_a_logout_reach_the_far_end(net: CoreNetwork) -> None:
-    alice, carol = in_room(net)
+    alice, carol = in_room(net, "account-notify", "setname")
     alice.send("REGISTER * * hunter2hunter2")
     net[A].finish_jobs()
     net.settle()

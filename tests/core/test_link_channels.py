@@ -6,34 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from harness import CoreClient
-from network import CoreNetwork
+from network import A, B, C, CoreNetwork, chain, in_room
 
-A, B, C = "a.test", "b.test", "c.test"
 ALICE = "alice!~alice@127.0.0.1"
 CAROL = "carol!~carol@127.0.0.1"
 
 
 @pytest.fixture
 def net() -> CoreNetwork:
-    """a.test - b.test - c.test: b.test is a hub that relays between the two."""
-    network = CoreNetwork(A, B, C)
-    network.link(A, B)
-    network.link(C, B)
-    return network
+    return chain()
 
 
-def in_room(net: CoreNetwork) -> tuple[CoreClient, CoreClient]:
-    """alice (op, on a.test) and carol (on c.test) in #room."""
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    alice.send("JOIN #room")
-    net.settle()
-    carol.send("JOIN #room")
-    net.settle()
-    alice.take()
-    carol.take()
-    return alice, carol
 
 
 def test_an_invitation_crosses_the_hub_and_lets_the_guest_in(net: CoreNetwork) -> None:

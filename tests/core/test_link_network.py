@@ -6,33 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness import CoreClient
-from network import CoreNetwork
-
-A, B, C = "a.test", "b.test", "c.test"
+from network import A, B, C, CoreNetwork, chain, in_room
 
 
 @pytest.fixture
 def net() -> CoreNetwork:
-    """a.test dials b.test, c.test dials b.test."""
-    network = CoreNetwork(A, B, C)
-    network.link(A, B)
-    network.link(C, B)
-    return network
+    return chain()
 
 
-def in_room(net: CoreNetwork, *caps: str) -> tuple[CoreClient, CoreClient]:
-    """alice on a.test and carol on c.test, in #room (alice its operator), lines taken."""
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    for client in (alice, carol):
-        if caps:
-            client.send(f"CAP REQ :{' '.join(caps)}")
-        client.send("JOIN #room")
-        net.settle()
-    alice.take()
-    carol.take()
-    return alice, carol
 
 
 def test_the_chain_is_one_network(net: CoreNetwork) -> None:

@@ -230,17 +230,7 @@ def _apply(server: Server, session: Session, channel: Channel, request: Change) 
     if param is None and _needs_param(sign, char):
         text = f"You must specify a parameter for the {MODE_NAMES[char]} mode"
         raise IrcError(ERR_INVALIDMODEPARAM, channel.name, char, "*", text)
-    on = sign == "+"
-    if char in FLAG_MODES:
-        return request if toggle(channel.modes, char, on) else None
-    if char in KEY_MODES:
-        return _apply_key(channel, on, param)
-    if char in LIMIT_MODES:
-        return _apply_limit(channel, on, param)
-    assert param is not None
-    if char in LIST_MODES:
-        return _apply_list(server, session.prefix, channel, request, bounded=True)
-    return _apply_prefix(server, channel, sign, char, param)
+    return _change(server, channel, session.prefix, request, bounded=True)
 
 
 def apply_from_network(
@@ -250,22 +240,30 @@ def apply_from_network(
     no privilege check and no MAXLIST; a malformed or unknown one changes nothing. The
     change as it is to be shown, None if it changed nothing."""
     sign, char, param = request
-    on = sign == "+"
     if char not in CHANNEL_MODES or (param is None and _needs_param(sign, char)):
         return None
     try:
-        if char in FLAG_MODES:
-            return request if toggle(channel.modes, char, on) else None
-        if char in KEY_MODES:
-            return _apply_key(channel, on, param)
-        if char in LIMIT_MODES:
-            return _apply_limit(channel, on, param)
-        assert param is not None
-        if char in LIST_MODES:
-            return _apply_list(server, setter, channel, request, bounded=False)
-        return _apply_prefix(server, channel, sign, char, param)
+        return _change(server, channel, setter, request, bounded=False)
     except IrcError:
         return None
+
+
+def _change(
+    server: Server, channel: Channel, setter: str, request: Change, bounded: bool
+) -> Change | None:
+    """A known mode with the parameter it needs, applied; `bounded`: MAXLIST holds."""
+    sign, char, param = request
+    on = sign == "+"
+    if char in FLAG_MODES:
+        return request if toggle(channel.modes, char, on) else None
+    if char in KEY_MODES:
+        return _apply_key(channel, on, param)
+    if char in LIMIT_MODES:
+        return _apply_limit(channel, on, param)
+    assert param is not None
+    if char in LIST_MODES:
+        return _apply_list(server, setter, channel, request, bounded)
+    return _apply_prefix(server, channel, sign, char, param)
 
 
 def _apply_key(channel: Channel, on: bool, key: str | None) -> Change | None:
