@@ -61,7 +61,9 @@ def test_restart_keeps_rooms_history_and_inbox(tmp_path: Path) -> None:
 
 def test_kill_9_during_a_message_storm_loses_nothing_seen(tmp_path: Path) -> None:
     unlimited = tmp_path / "storm.toml"
-    unlimited.write_text("[flood]\nenabled = false\n")  # the storm is the point here
+    # The storm is the point here, not flood control; nor retention, which (at the restart's
+    # first tick) would prune the room past history_max, oldest first.
+    unlimited.write_text("[flood]\nenabled = false\n\n[history]\nhistory_max = 1000000\n")
     server = LiveServer(tmp_path, "--config", str(unlimited))
     server.start()
     listener = server.client("listener")
