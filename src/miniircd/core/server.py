@@ -40,14 +40,15 @@ from miniircd.config import NOT_RELOADABLE, Config, LinkBlock
 from miniircd.core import actions, channel, dispatch, masks, metadata, s2s
 from miniircd.core.channel import Channel
 from miniircd.core.commands import batch, chanlist, messages, modes, nickserv, registration
-from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.flood import FloodControl
 from miniircd.core.ids import Ids
 from miniircd.core.jobs import Job
 from miniircd.core.link import Link
 from miniircd.core.link_requests import LinkRequest
+from miniircd.core.login_throttle import LoginThrottle
 from miniircd.core.outbox import Outbox
 from miniircd.core.params import echo
+from miniircd.core.services_link import ServicesRequest
 from miniircd.core.session import Session
 from miniircd.core.state import State
 from miniircd.protocol import casemap, isupport
@@ -73,6 +74,9 @@ class Server:
         self.rehash_requests: list[Session] = []  # REHASH by operators, for the loop
         self.adopted: dict[int, Link] = {}  # session id -> the link it turned into (core.s2s)
         self.link_requests: list[LinkRequest] = []  # CONNECT and SQUIT, for the dialer
+        # requests to the services hub awaiting its answer, by id (core.services_link)
+        self.services_requests: dict[str, ServicesRequest] = {}
+        self.services_serial = 0
         self.next_prune = now
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"
@@ -223,7 +227,7 @@ class Server:
     def _end_answer(self, session: Session, start: int, label: str) -> None:
         """labeled-response: the lines queued since `start` answer the command labelled
         `label`; while the session waits on work, the answer is not complete, so they are
-        held back with the label until it is (`_resume`)."""
+        held back with the label until it is (`resume`)."""
         if session.busy:
             session.answer_label = label
             session.answer_lines = session.outq[start:]
@@ -231,7 +235,7 @@ class Server:
         else:
             self.outbox.label(session, start, label)
 
-    def _resume(self, session: Session, answer: Callable[[], None]) -> None:
+    def resume(self, session: Session, answer: Callable[[], None]) -> None:
         """Work the session waited on is done: unless it has left meanwhile, `answer`
         finishes the command, then the lines that queued up meanwhile run."""
         session.busy -= 1
@@ -338,7 +342,7 @@ class Server:
                 out.from_server(session, "NOTICE", session.name, f"Configuration reloaded; {note}")
 
         for session in requesters:
-            self._resume(session, functools.partial(answer, session))
+            self.resume(session, functools.partial(answer, session))
 
     def take_jobs(self) -> list[Job[Any]]:
         """The jobs queued this turn, for the network layer to run off the loop."""
@@ -351,6 +355,15 @@ class Server:
         failed command instead of the continuation."""
         self.now = now
         session = job.session
+        if session is None:  # work for another server's request (core.s2s_services)
+            if job.error is not None:
+                log.error("job for %s failed", job.verb, exc_info=job.error)
+                return
+            try:
+                job.then(job.result)
+            except Exception:
+                log.exception("job continuation for %s failed", job.verb)
+            return
         if job.error is not None:
             log.error("job for %s failed for %r", job.verb, session, exc_info=job.error)
             answer = functools.partial(dispatch.internal_error, self, session, job.verb)
@@ -358,7 +371,7 @@ class Server:
             answer = functools.partial(
                 dispatch.guarded, self, session, job.verb, job.then, job.result
             )
-        self._resume(session, answer)
+        self.resume(session, answer)
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         for session in self._sessions():
