@@ -281,3 +281,25 @@ def test_the_services_hub_setting() -> None:
             validate(Config(services_hub=bad))
     with pytest.raises(ConfigError, match="services_timeout"):
         validate(Config(services_timeout=0))
+
+
+def test_a_hub_behind_an_ngircd_server_cannot_be_asked() -> None:
+    """Requests cross only links between miniircd servers: with the services hub behind
+    ngIRCd (here other.test, behind the ngIRCd hub.test), nothing is sent and the login
+    fails at once; the password never reaches ngIRCd."""
+    core = CoreHarness(services_hub="other.test")
+    peer = core.link()
+    peer.take()
+    peer.send(
+        ":hub.test PASS hub-to-leaf 0210-IRC+ ngIRCd|26.1:CHLMSXZ PZ",
+        ":hub.test SERVER hub.test 1 :test hub",
+        ":hub.test 376 irc.test :End of MOTD command",
+        ":hub.test SERVER other.test 2 7 :other server",
+        ":hub.test PING :hub.test",
+    )
+    assert core.server.state.find_server("other.test") is not None
+    client = core.register("alice")
+    assert client.send(f"REGISTER * * {PW}") == [
+        f":irc.test FAIL REGISTER TEMPORARILY_UNAVAILABLE alice :{AWAY}"
+    ]
+    assert not any(PW in line for line in peer.take())
