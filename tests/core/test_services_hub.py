@@ -196,6 +196,7 @@ def test_with_the_hub_split_off_logins_fail_at_once(net: CoreNetwork) -> None:
     ]
     lines = client.send(f"PASS alice:{PW}", "USER ally 0 * :Ally", "CAP END")
     assert lines[0] == f":b.test NOTICE ally :Login failed: {AWAY}"
+    assert " 001 ally " in lines[1]  # and registration goes on, without an account
     # the hub itself goes on as ever
     hub = net.register(A, "hubby")
     assert send(net, hub, f"PRIVMSG NickServ :IDENTIFY alice {PW}")[-1].endswith(
