@@ -148,6 +148,41 @@ def test_nickserv_identify_register_and_logout_on_a_leaf(net: CoreNetwork) -> No
     ]
 
 
+def test_login_tokens_from_a_leaf_are_the_hubs(net: CoreNetwork) -> None:
+    alice = register_on_c(net)
+    notices = send(net, alice, "PRIVMSG NickServ :TOKEN")
+    assert notices[0].startswith(":NickServ!NickServ@services NOTICE alice :Your login token: ")
+    token = notices[0].rsplit(" ", 1)[1]
+    assert len(notices) == 3 and len(net[A].store.login_tokens("alice")) == 1
+    assert net[C].store.login_tokens("alice") == []
+
+    def sasl_on_b(secret: str) -> list[str]:
+        client = net[B].connect()
+        client.send("CAP LS 302", "CAP REQ :sasl", "NICK ally", "AUTHENTICATE PLAIN")
+        lines = send(net, client, f"AUTHENTICATE {plain('alice', secret)}")
+        client.send("QUIT")
+        net.settle()
+        return lines
+
+    assert sasl_on_b(token)[-1] == ":b.test 903 ally :SASL authentication successful"
+    assert send(net, alice, f"PRIVMSG NickServ :TOKEN REVOKE {token}") == [
+        ":NickServ!NickServ@services NOTICE alice :That login token is revoked."
+    ]
+    assert sasl_on_b(token) == [":b.test 904 ally :SASL authentication failed"]
+    assert send(net, alice, f"PRIVMSG NickServ :TOKEN REVOKE {token}") == [
+        ":NickServ!NickServ@services NOTICE alice :That is not one of your login tokens."
+    ]
+    send(net, alice, "PRIVMSG NickServ :TOKEN", "PRIVMSG NickServ :TOKEN")
+    assert send(net, alice, "PRIVMSG NickServ :TOKEN REVOKE ALL") == [
+        ":NickServ!NickServ@services NOTICE alice :Revoked all your login tokens (2)."
+    ]
+    net.cut(B, C)
+    assert send(net, alice, "PRIVMSG NickServ :TOKEN") == [
+        ":NickServ!NickServ@services NOTICE alice :The services hub cannot be reached; try again"
+        " later."
+    ]
+
+
 def test_pass_login_on_a_leaf(net: CoreNetwork) -> None:
     register_on_c(net).send("QUIT")
     client = net[B].connect()

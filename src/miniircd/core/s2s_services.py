@@ -6,11 +6,14 @@ peer neither sends nor receives these lines.
 
     :<server> SVCREQ <hub> <id> LOGIN <host> <account> :<password or login token>
     :<server> SVCREQ <hub> <id> REGISTER <account> <email|*> :<password>
-    :<hub> SVCANS <server> <id> <OK|DENIED|TAKEN|UNAVAILABLE> [<account>]
+    :<server> SVCREQ <hub> <id> TOKEN <account> :
+    :<server> SVCREQ <hub> <id> REVOKE <account> :<login token or ALL>
+    :<hub> SVCANS <server> <id> <OK|DENIED|TAKEN|UNAVAILABLE> [<account, token or count>]
 
 `<host>` is the user's address, which the login throttle counts failures by (as it does
 for a user of the hub). The server asking has checked the account name, address and
-password against its own rules, as it would for an account of its own.
+password against its own rules, as it would for an account of its own, and asks for a
+TOKEN or a REVOKE only for the account its user is logged in to (NickServ TOKEN).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from miniircd.core import services_link
-from miniircd.core.commands import accounts
+from miniircd.core.commands import accounts, nickserv
 from miniircd.core.link import Link
 from miniircd.core.links import server_line
 from miniircd.core.services_link import ANSWER, DENIED, OK, REQUEST, TAKEN, UNAVAILABLE
@@ -68,6 +71,9 @@ def request(server: Server, link: Link, msg: Message) -> None:
         _login(server, origin, request_id, *msg.params[3:6])
     elif operation == "REGISTER" and len(msg.params) == 6:
         _register(server, origin, request_id, *msg.params[3:6])
+    elif operation in ("TOKEN", "REVOKE") and len(msg.params) == 5:
+        answer, value = nickserv.token_work(server, operation, msg.params[3], msg.params[4])
+        _answer(server, origin, request_id, answer, value)
     else:
         _answer(server, origin, request_id, UNAVAILABLE)
 
