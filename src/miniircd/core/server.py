@@ -227,7 +227,7 @@ class Server:
     def _end_answer(self, session: Session, start: int, label: str) -> None:
         """labeled-response: the lines queued since `start` answer the command labelled
         `label`; while the session waits on work, the answer is not complete, so they are
-        held back with the label until it is (`resume`)."""
+        held back with the label until it is (`_resume`)."""
         if session.busy:
             session.answer_label = label
             session.answer_lines = session.outq[start:]
@@ -235,7 +235,7 @@ class Server:
         else:
             self.outbox.label(session, start, label)
 
-    def resume(self, session: Session, answer: Callable[[], None]) -> None:
+    def _resume(self, session: Session, answer: Callable[[], None]) -> None:
         """Work the session waited on is done: unless it has left meanwhile, `answer`
         finishes the command, then the lines that queued up meanwhile run."""
         session.busy -= 1
@@ -342,7 +342,7 @@ class Server:
                 out.from_server(session, "NOTICE", session.name, f"Configuration reloaded; {note}")
 
         for session in requesters:
-            self.resume(session, functools.partial(answer, session))
+            self._resume(session, functools.partial(answer, session))
 
     def take_jobs(self) -> list[Job[Any]]:
         """The jobs queued this turn, for the network layer to run off the loop."""
@@ -371,7 +371,7 @@ class Server:
             answer = functools.partial(
                 dispatch.guarded, self, session, job.verb, job.then, job.result
             )
-        self.resume(session, answer)
+        self._resume(session, answer)
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         for session in self._sessions():
