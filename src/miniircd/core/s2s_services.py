@@ -1,5 +1,5 @@
 """The services hub's side of core.services_link: requests from the other servers for
-their users' logins and new accounts, answered with the same account code a user of this
+their users' logins, new accounts and login tokens, answered with the same code a user of this
 server gets (core.commands.accounts: `check_login`, `store_account`), and the passing on
 of requests and answers meant for servers further away. Only on tags links: an ngIRCd
 peer neither sends nor receives these lines.
@@ -51,7 +51,7 @@ def _answer(server: Server, to: str, request_id: str, answer: str, account: str 
         server.outbox.raw(link, server_line(server.name, ANSWER, params))
 
 
-# :<server> SVCREQ <hub> <id> <operation> <host> <arguments...> :<secret>
+# :<server> SVCREQ <hub> <id> <operation> <arguments...> :<secret>
 def request(server: Server, link: Link, msg: Message) -> None:
     origin = _origin(server, link, msg)
     if origin is None:
