@@ -1,6 +1,7 @@
 """The services hub's side of core.services_link: requests from the other servers for
-their users' logins, new accounts and login tokens, answered with the same code a user of this
-server gets (core.commands.accounts: `check_login`, `store_account`), and the passing on
+their users' logins, new accounts and login tokens, answered with the code a user of
+this server gets (accounts `check_login`, `store_account`; nickserv `token_work`), and
+the passing on
 of requests and answers meant for servers further away. Only on tags links: an ngIRCd
 peer neither sends nor receives these lines.
 
