@@ -1,9 +1,8 @@
 """The services hub's side of core.services_link: requests from the other servers for
 their users' logins, new accounts and login tokens, answered with the code a user of
 this server gets (accounts `check_login`, `store_account`; nickserv `token_work`), and
-the passing on
-of requests and answers meant for servers further away. Only on tags links: an ngIRCd
-peer neither sends nor receives these lines.
+the passing on of requests and answers meant for servers further away. Only on tags
+links: an ngIRCd peer neither sends nor receives these lines.
 
     :<server> SVCREQ <hub> <id> LOGIN <host> <account> :<password or login token>
     :<server> SVCREQ <hub> <id> REGISTER <account> <email|*> :<password>
