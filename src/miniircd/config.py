@@ -137,10 +137,19 @@ class Config:
     login_window: float = 60.0  # ... within this many seconds
     register_before_connect: bool = True  # REGISTER accepted before connection registration
     register_email_required: bool = False  # must stay off: this server cannot send mail
+    services_hub: str | None = None  # the server that keeps the network's accounts; None: us
+    services_timeout: float = 10.0  # seconds a request to the services hub may take
     # [[operators]]
     operators: tuple[Operator, ...] = ()
     # [[links]]
     links: tuple[LinkBlock, ...] = ()
+
+    @property
+    def remote_services(self) -> str | None:
+        """The services hub's name when it is another server: the accounts are its (a
+        `services_hub` naming this server, or none, leaves them to this one)."""
+        hub = self.services_hub
+        return hub if hub is not None and hub.lower() != self.server_name.lower() else None
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
@@ -202,6 +211,7 @@ SECTIONS: dict[str, dict[str, str]] = {
         **_same(
             "password_min_length", "password_max_length", "nick_grace", "login_attempts",
             "login_window", "register_before_connect", "register_email_required",
+            "services_hub", "services_timeout",
         ),
     },
 }  # fmt: skip
@@ -339,6 +349,12 @@ def validate(config: Config) -> Config:
             "register_email_required cannot be true: this server cannot send mail, so it"
             " cannot require or verify an email address"
         )
+    if config.services_hub is not None and (
+        not config.services_hub or any(ch in config.services_hub for ch in " !@:,*?")
+    ):
+        raise ConfigError(f"services_hub {config.services_hub!r} is not a server name")
+    if config.services_timeout <= 0:
+        raise ConfigError("services_timeout must be a positive number of seconds")
     _validate_links(config)
     return _validate_web(_validate_tls(config))
 

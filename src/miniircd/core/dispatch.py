@@ -30,6 +30,7 @@ from miniircd.core.commands import (
     redact,
     registration,
     rename,
+    sasl,
     server_queries,
     user_queries,
 )
@@ -68,7 +69,7 @@ COMMANDS: dict[str, Command] = {
     "PONG": Command(registration.pong, 0, before_registration=True),
     "QUIT": Command(registration.quit, 0, before_registration=True),
     "SETNAME": Command(registration.setname, 1),
-    "AUTHENTICATE": Command(accounts.authenticate, 1, before_registration=True),
+    "AUTHENTICATE": Command(sasl.authenticate, 1, before_registration=True),
     "REGISTER": Command(accounts.register, 3, before_registration=True),
     "JOIN": Command(channels.join, 1),
     "PART": Command(channels.part, 1),

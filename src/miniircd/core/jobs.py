@@ -8,6 +8,9 @@ If `work` raised, the job keeps the exception as `error` instead of a result, an
 command that started the job), and the log gets the traceback.
 While a session has a job outstanding (`Session.busy`), its registration and its later
 lines wait (core.flood), so a client's replies come in the order it sent its lines.
+Work done for another server (a login the services hub checks for a user of a leaf,
+core.s2s_services) has no session: nothing waits on it here, and its continuation runs
+unless it raised.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ T = TypeVar("T")
 class Job(Generic[T]):
     __slots__ = ("error", "result", "session", "then", "verb", "work")
 
-    def __init__(self, session: Session, work: Callable[[], T], then: Callable[[T], None]) -> None:
+    def __init__(
+        self, session: Session | None, work: Callable[[], T], then: Callable[[T], None]
+    ) -> None:
         self.session = session
         self.work = work
         self.then = then
@@ -44,9 +49,10 @@ class Job(Generic[T]):
 
 
 def defer(
-    server: Server, session: Session, work: Callable[[], T], then: Callable[[T], None]
+    server: Server, session: Session | None, work: Callable[[], T], then: Callable[[T], None]
 ) -> None:
     """Have `work` run off the loop, then `then(result)` on it; until then the session's
     later lines wait (`Session.busy`)."""
-    session.busy += 1
+    if session is not None:
+        session.busy += 1
     server.jobs.append(Job(session, work, then))

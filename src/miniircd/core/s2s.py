@@ -4,7 +4,8 @@ points `Server` offers the network layer for links (open, receive, lost, tick).
 One dialect, ngIRCd's (RFC 2813 with IRC+), which miniircd servers speak with each other
 too, with message tags across the link (the T flag, core.link): core.s2s_ngircd
 (handshake, bursts, keepalive, splits, collisions), core.s2s_events (live events) and
-core.s2s_channels (MODE, INVITE).
+core.s2s_channels (MODE, INVITE); between miniircd servers, requests to the services hub
+(core.s2s_services).
 A line the table does not know is ignored; a line before the handshake is done that is
 not part of it is refused; a bug in a handler is logged and the link goes on, as a
 client's does (core.dispatch).
@@ -17,7 +18,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from miniircd.config import LinkBlock
-from miniircd.core import actions, resume, s2s_channels, s2s_events, s2s_ngircd, s2s_queries
+from miniircd.core import (
+    actions,
+    resume,
+    s2s_channels,
+    s2s_events,
+    s2s_ngircd,
+    s2s_queries,
+    s2s_services,
+    services_link,
+)
 from miniircd.core.errors import IrcError
 from miniircd.core.link import TAGGED_VERBS, Link
 from miniircd.core.session import Session
@@ -72,6 +82,8 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "ACK": (resume.ack, 1, False),
     "WHOIS": (s2s_queries.whois, 2, False),
     "LINKS": (s2s_queries.links_, 1, False),
+    "SVCREQ": (s2s_services.request, 3, False),
+    "SVCANS": (s2s_services.answer, 3, False),
 }
 
 
@@ -155,11 +167,13 @@ def _numeric_source(server: Server, msg: Message) -> str | None:
 
 def lost(server: Server, link: Link, reason: str) -> None:
     s2s_ngircd.lost(server, link, reason)
+    services_link.link_lost(server, link)
 
 
 def tick(server: Server, now: float) -> None:
     s2s_ngircd.tick(server, now)
     resume.tick(server)
+    services_link.tick(server)
 
 
 def reconfigure(server: Server) -> None:

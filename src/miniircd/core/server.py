@@ -40,14 +40,15 @@ from miniircd.config import NOT_RELOADABLE, Config, LinkBlock
 from miniircd.core import actions, channel, dispatch, masks, metadata, s2s
 from miniircd.core.channel import Channel
 from miniircd.core.commands import batch, chanlist, messages, modes, nickserv, registration
-from miniircd.core.commands.accounts import LoginThrottle
 from miniircd.core.flood import FloodControl
 from miniircd.core.ids import Ids
 from miniircd.core.jobs import Job
 from miniircd.core.link import Link
 from miniircd.core.link_requests import LinkRequest
+from miniircd.core.login_throttle import LoginThrottle
 from miniircd.core.outbox import Outbox
 from miniircd.core.params import echo
+from miniircd.core.services_link import ServicesRequest
 from miniircd.core.session import Session
 from miniircd.core.state import State
 from miniircd.protocol import casemap, isupport
@@ -73,6 +74,9 @@ class Server:
         self.rehash_requests: list[Session] = []  # REHASH by operators, for the loop
         self.adopted: dict[int, Link] = {}  # session id -> the link it turned into (core.s2s)
         self.link_requests: list[LinkRequest] = []  # CONNECT and SQUIT, for the dialer
+        # requests to the services hub awaiting its answer, by id (core.services_link)
+        self.services_requests: dict[str, ServicesRequest] = {}
+        self.services_serial = 0
         self.next_prune = now
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"
@@ -351,6 +355,15 @@ class Server:
         failed command instead of the continuation."""
         self.now = now
         session = job.session
+        if session is None:  # work for another server's request (core.s2s_services)
+            if job.error is not None:
+                log.error("job for %s failed", job.verb, exc_info=job.error)
+                return
+            try:
+                job.then(job.result)
+            except Exception:
+                log.exception("job continuation for %s failed", job.verb)
+            return
         if job.error is not None:
             log.error("job for %s failed for %r", job.verb, session, exc_info=job.error)
             answer = functools.partial(dispatch.internal_error, self, session, job.verb)

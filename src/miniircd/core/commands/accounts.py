@@ -1,5 +1,5 @@
-"""Accounts: create (REGISTER), log in (SASL PLAIN and SCRAM-SHA-256, PASS) and the shared
-login machinery.
+"""Accounts: create (REGISTER), log in (PASS; SASL's exchanges are in commands.sasl) and
+the shared login machinery.
 
 Password hashing and checking run off the loop (`jobs.defer`). An unknown account and a
 wrong password look the same to the client, in words and in timing: an unknown name is
@@ -7,37 +7,27 @@ checked against a dummy hash. Failed logins are throttled per account and per IP
 `login_attempts` failures within `login_window` seconds further tries fail at once.
 A password is also made into a SCRAM-SHA-256 record whenever it is set or, for an account
 that has none yet, first checked right (SCRAM's steps are in sasl_scram).
+On a server whose `services_hub` names another server, logins and new accounts are the
+hub's to check and store (`verify_login`, `create_account` ask it through
+core.services_link); SCRAM is then not offered, as its exchange needs the stored record.
+The hub runs `check_login` and `store_account` for those requests (core.s2s_services).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.config import Config
-from miniircd.core import actions, capabilities, jobs
-from miniircd.core.commands import monitor, sasl_scram
-from miniircd.core.errors import Fail, IrcError
+from miniircd.core import actions, capabilities, jobs, services_link
+from miniircd.core.commands import monitor
+from miniircd.core.errors import Fail
 from miniircd.core.services import is_service
 from miniircd.core.session import Session
 from miniircd.logs import fields
-from miniircd.protocol import scram
-from miniircd.protocol.casemap import fold, is_valid_nick
+from miniircd.protocol.casemap import is_valid_nick
 from miniircd.protocol.message import Message
-from miniircd.protocol.numerics import (
-    ERR_SASLABORTED,
-    ERR_SASLALREADY,
-    ERR_SASLFAIL,
-    ERR_SASLTOOLONG,
-    RPL_LOGGEDIN,
-    RPL_LOGGEDOUT,
-    RPL_SASLMECHS,
-    RPL_SASLSUCCESS,
-)
+from miniircd.protocol.numerics import RPL_LOGGEDIN, RPL_LOGGEDOUT
 from miniircd.store.base import Account
 from miniircd.store.passwords import (
     hash_password,
@@ -51,51 +41,11 @@ if TYPE_CHECKING:
     from miniircd.core.server import Server
 
 log = logging.getLogger("miniircd.accounts")
-SASL_CHUNK = 400
-# Base64 characters buffered for one SASL message: 1200 bytes, twice the longest PLAIN
-# message (two names and a password) that fits in the 512-byte line that set the password.
-SASL_MAX = 4 * SASL_CHUNK
 EMAIL_MAX = 254  # the longest address SMTP can carry (RFC 5321)
-SASL_MECHANISMS = "PLAIN," + scram.MECHANISM
+# What a client is told when the services hub could not answer (core.services_link).
+HUB_AWAY = "the services hub cannot be reached; try again later"
 # An unknown account is checked against this, so it costs as much as a wrong password.
 _DUMMY_HASH = hash_password("miniircd dummy password")
-
-
-class LoginThrottle:
-    """Recent failed logins by account and by IP."""
-
-    def __init__(self, config: Config) -> None:
-        self.failures: dict[str, deque[float]] = {}
-        self.configure(config)
-
-    def configure(self, config: Config) -> None:
-        """Take (new) limits; recent failures are kept."""
-        self.attempts = config.login_attempts
-        self.window = config.login_window
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self.failures.get(key)
-        if times is None:
-            return deque()
-        while times and now - times[0] > self.window:
-            times.popleft()
-        if not times:
-            del self.failures[key]
-        return times
-
-    def allows(self, account: str, host: str, now: float) -> bool:
-        keys = ("account:" + fold(account), "ip:" + host)
-        return all(len(self._recent(key, now)) < self.attempts for key in keys)
-
-    def failed(self, account: str, host: str, now: float) -> None:
-        for key in ("account:" + fold(account), "ip:" + host):
-            self.failures.setdefault(key, deque()).append(now)
-
-    def forget_stale(self, now: float) -> None:
-        """Drop the names and addresses with no failure in the window: a key is otherwise
-        only cleaned when it is tried again, and random names would pile up for ever."""
-        for key in [k for k, times in self.failures.items() if now - times[-1] > self.window]:
-            del self.failures[key]
 
 
 def is_valid_account_name(server: Server, name: str) -> bool:
@@ -107,7 +57,8 @@ def is_valid_email(address: str) -> bool:
     """Whether `address` looks like one: something, `@`, a domain. Nothing is ever sent to
     it (this server sends no mail), so this only catches slips and oversized input."""
     local, _, domain = address.rpartition("@")
-    return bool(local and domain) and len(address) <= EMAIL_MAX
+    ok = bool(local and domain) and len(address) <= EMAIL_MAX
+    return ok and not address.startswith(":")  # (so it can cross a link as one word)
 
 
 def password_problem(server: Server, password: str) -> str | None:
@@ -120,12 +71,15 @@ def password_problem(server: Server, password: str) -> str | None:
 
 def check_password(
     server: Server,
-    session: Session,
+    session: Session | None,
     name: str,
     password: str,
     then: Callable[[Account | None], None],
+    host: str = "",
 ) -> None:
-    """Check `name`/`password` off the loop; `then(account)` on success, `then(None)` if not."""
+    """Check `name`/`password` off the loop; `then(account)` on success, `then(None)` if not.
+    `session` is the user asking; None for a user of another server (at `host`), whom
+    nothing here waits for."""
     account = server.store.get_account(name)
     encoded = account.password_hash if account is not None else _DUMMY_HASH
     upgrade = account is not None and account.scram is None
@@ -142,29 +96,35 @@ def check_password(
             server.store.set_scram(found.name, found.password_hash, made[0])
         then(found)
 
-    _check(server, session, name, account, verify, done)
+    _check(server, session, host, name, account, verify, done)
 
 
 def check_login(
     server: Server,
-    session: Session,
+    session: Session | None,
     name: str,
     secret: str,
     then: Callable[[Account | None], None],
+    host: str = "",
 ) -> None:
     """As `check_password`, for a login: a login token of the account (NickServ TOKEN) is
     as good as its password. Changes to the account itself ask for the password."""
     if not is_login_token(secret):
-        check_password(server, session, name, secret, then)
+        check_password(server, session, name, secret, then, host)
         return
     account = server.store.get_account(name)
     hashes = server.store.login_tokens(name) if account is not None else []
-    _check(server, session, name, account, lambda: login_token_matches(secret, hashes), then)
+
+    def verify() -> bool:
+        return login_token_matches(secret, hashes)
+
+    _check(server, session, host, name, account, verify, then)
 
 
 def _check(
     server: Server,
-    session: Session,
+    session: Session | None,
+    host: str,
     name: str,
     account: Account | None,
     verify: Callable[[], bool],
@@ -173,7 +133,8 @@ def _check(
     """Run `verify` off the loop unless failures from this account or address are
     throttled; log the outcome and count a failure."""
     throttle = server.login_throttle
-    if not throttle.allows(name, session.host, server.now):
+    host = session.host if session is not None else host
+    if not throttle.allows(name, host, server.now):
         # Answered through a job all the same, so a throttled login looks and sequences
         # like any other failure (and registration waiting on it resumes as usual).
         jobs.defer(server, session, lambda: None, then)
@@ -181,14 +142,35 @@ def _check(
 
     def done(ok: bool) -> None:
         if ok and account is not None:
-            log.info("login", extra=fields(account=account.name, host=session.host))
+            log.info("login", extra=fields(account=account.name, host=host))
             then(account)
         else:
-            log.info("login failed", extra=fields(account=name, host=session.host))
-            throttle.failed(name, session.host, server.now)
+            log.info("login failed", extra=fields(account=name, host=host))
+            throttle.failed(name, host, server.now)
             then(None)
 
     jobs.defer(server, session, verify, done)
+
+
+def verify_login(
+    server: Server, session: Session, verb: str, name: str, secret: str, then: services_link.Answer
+) -> None:
+    """A login by `session`'s command `verb`, checked here or, on a server with a services
+    hub elsewhere, by the hub: `then(answer, account)`, the answer OK (with the account's
+    name), DENIED or UNAVAILABLE (services_link)."""
+    if server.config.remote_services is None:
+
+        def checked(account: Account | None) -> None:
+            if account is None:
+                then(services_link.DENIED, "")
+            else:
+                then(services_link.OK, account.name)
+
+        check_login(server, session, name, secret, checked)
+    elif not services_link.fits(name) or any(c in secret for c in "\r\n\0"):
+        then(services_link.DENIED, "")  # no account has such a name or password
+    else:
+        services_link.ask(server, session, verb, ["LOGIN", session.host, name], secret, then)
 
 
 def login(server: Server, session: Session, account: str) -> None:
@@ -223,30 +205,65 @@ def _notify_account(server: Server, session: Session) -> None:
     server.outbox.send_many(watchers, msg, session)
 
 
-def create_account(
+def store_account(
     server: Server,
-    session: Session,
+    session: Session | None,
     name: str,
     password: str,
     email: str | None,
     then: Callable[[str], None],
 ) -> None:
-    """Hash off the loop, then store and log in. `then` gets "created", or "taken" if the
-    name was taken meanwhile, or "logged in" if the session logged in meanwhile."""
+    """Hash off the loop, then store the account. `then` gets "created", or "taken" if the
+    name was taken meanwhile, or "logged in" if `session` logged in meanwhile (None: a
+    user of another server, whose server creates the account for it)."""
 
     def store(hashes: tuple[str, str]) -> None:
         encoded, record = hashes
-        if session.account is not None:
+        if session is not None and session.account is not None:
             then("logged in")
-            return
-        if not server.store.create_account(Account(name, encoded, email, server.now, record)):
+        elif server.store.create_account(Account(name, encoded, email, server.now, record)):
+            then("created")
+        else:
             then("taken")
-            return
-        login(server, session, name)
-        actions.nick_owner_changed(server, name)
-        then("created")
 
     jobs.defer(server, session, lambda: (hash_password(password), scram_record(password)), store)
+
+
+def account_exists(server: Server, name: str) -> bool:
+    """Whether this server knows `name` is taken: with a services hub elsewhere, only the
+    hub does (it answers TAKEN when asked to create it)."""
+    return server.config.remote_services is None and server.store.get_account(name) is not None
+
+
+def create_account(
+    server: Server,
+    session: Session,
+    verb: str,
+    name: str,
+    password: str,
+    email: str | None,
+    then: Callable[[str], None],
+) -> None:
+    """Store the account (here, or on the services hub) and log the session in to it.
+    `then` gets what `store_account` gives, or "unavailable" if the hub could not answer."""
+
+    def stored(outcome: str) -> None:
+        if outcome == "created":
+            login(server, session, name)
+            actions.nick_owner_changed(server, name)
+        then(outcome)
+
+    def answered(answer: str, account: str) -> None:
+        if answer == services_link.OK:
+            stored("logged in" if session.account is not None else "created")
+        else:
+            then("taken" if answer == services_link.TAKEN else "unavailable")
+
+    if server.config.remote_services is None:
+        store_account(server, session, name, password, email, stored)
+    else:
+        operation = ["REGISTER", name, email or "*"]
+        services_link.ask(server, session, verb, operation, password, answered)
 
 
 # REGISTER <account> {<email> | *} <password>   (IRCv3 draft/account-registration)
@@ -265,7 +282,7 @@ def register(server: Server, session: Session, msg: Message) -> None:
         raise Fail("REGISTER", "NEED_NICK", "*", "You must choose a nickname first")
     if session.account is not None:
         raise Fail("REGISTER", "ALREADY_AUTHENTICATED", name, "You are already logged in")
-    if server.store.get_account(name) is not None:
+    if account_exists(server, name):
         raise Fail("REGISTER", "ACCOUNT_EXISTS", name, "That account name is already taken")
     if server.state.find_nick(name) not in (None, session):
         # No land grabs: its holder would be made to identify or lose it (nickserv). The
@@ -286,88 +303,13 @@ def register(server: Server, session: Session, msg: Message) -> None:
             )
         elif outcome == "taken":
             raise Fail("REGISTER", "ACCOUNT_EXISTS", name, "That account name is already taken")
+        elif outcome == "unavailable":
+            raise Fail("REGISTER", "TEMPORARILY_UNAVAILABLE", name, HUB_AWAY)
         else:
             raise Fail("REGISTER", "ALREADY_AUTHENTICATED", name, "You are already logged in")
 
-    create_account(server, session, name, password, None if email == "*" else email, done)
-
-
-# AUTHENTICATE <mechanism> | <base64 chunk> | + | *
-def authenticate(server: Server, session: Session, msg: Message) -> None:
-    data = msg.params[0]
-    if data == "*":
-        _sasl_reset(session)
-        raise IrcError(ERR_SASLABORTED, "SASL authentication aborted")
-    if session.sasl_mechanism is None:
-        if session.account is not None:
-            raise IrcError(ERR_SASLALREADY, "You have already authenticated using SASL")
-        mechanism = data.upper()
-        if mechanism not in SASL_MECHANISMS.split(","):
-            server.outbox.numeric(
-                session, RPL_SASLMECHS, SASL_MECHANISMS, "are available SASL mechanisms"
-            )
-            raise _sasl_failed()
-        session.sasl_mechanism = mechanism
-        if mechanism == scram.MECHANISM:
-            session.sasl_scram = scram.ServerExchange()
-        server.outbox.send(session, Message("AUTHENTICATE", ["+"]))
-        return
-    if data != "+":  # `+` carries no data: it ends a message that filled its last chunk
-        if len(data) > SASL_CHUNK or len(session.sasl_buffer) + len(data) > SASL_MAX:
-            _sasl_reset(session)
-            raise IrcError(ERR_SASLTOOLONG, "SASL message too long")
-        session.sasl_buffer += data
-    if len(data) == SASL_CHUNK:
-        return  # more to come
-    payload, session.sasl_buffer = session.sasl_buffer, ""
-    if session.sasl_mechanism == "PLAIN":
-        _sasl_plain(server, session, payload)
-    else:
-        _sasl_scram(server, session, payload)
-
-
-def _sasl_reset(session: Session) -> None:
-    session.sasl_mechanism = None
-    session.sasl_buffer = ""
-    session.sasl_scram = None
-
-
-def _sasl_failed() -> IrcError:
-    """904, the one answer to any failed SASL exchange (it tells nothing of why)."""
-    return IrcError(ERR_SASLFAIL, "SASL authentication failed")
-
-
-def _sasl_plain(server: Server, session: Session, payload: str) -> None:
-    try:
-        authzid, authcid, password = base64.b64decode(payload, validate=True).decode().split("\0")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        _sasl_reset(session)
-        raise _sasl_failed() from None
-    if authzid and fold(authzid) != fold(authcid):
-        _sasl_reset(session)
-        raise _sasl_failed()
-
-    def done(account: Account | None) -> None:
-        _sasl_reset(session)
-        if account is None:
-            raise _sasl_failed()
-        login(server, session, account.name)
-        server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
-
-    check_login(server, session, authcid, password, done)
-
-
-def _sasl_scram(server: Server, session: Session, payload: str) -> None:
-    outcome, value = sasl_scram.step(server, session, payload)
-    if outcome == sasl_scram.CHALLENGE:
-        for chunk in sasl_scram.chunks(value):
-            server.outbox.send(session, Message("AUTHENTICATE", [chunk]))
-        return
-    _sasl_reset(session)
-    if outcome != sasl_scram.LOGIN:
-        raise _sasl_failed()
-    login(server, session, value)
-    server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
+    email_or_none = None if email == "*" else email
+    create_account(server, session, "REGISTER", name, password, email_or_none, done)
 
 
 def pass_login(server: Server, session: Session) -> None:
@@ -377,12 +319,11 @@ def pass_login(server: Server, session: Session) -> None:
     if not sep:
         name, password = session.nick or "", given
 
-    def done(account: Account | None) -> None:
-        if account is None:
-            server.outbox.from_server(
-                session, "NOTICE", session.name, "Login failed: invalid account or password"
-            )
-        else:
-            login(server, session, account.name)
+    def done(answer: str, account: str) -> None:
+        if answer == services_link.OK:
+            login(server, session, account)
+            return
+        why = HUB_AWAY if answer == services_link.UNAVAILABLE else "invalid account or password"
+        server.outbox.from_server(session, "NOTICE", session.name, "Login failed: " + why)
 
-    check_login(server, session, name, password, done)
+    verify_login(server, session, "PASS", name, password, done)

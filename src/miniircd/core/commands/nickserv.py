@@ -7,6 +7,9 @@ the account; a new password revokes them all. Every answer is a NOTICE
 from NickServ. A nick that is a registered account's name is protected: whoever uses it
 without being logged in to that account is asked to identify and, after `nick_grace`
 seconds, renamed to a guest nick (`Guest` and five digits).
+On a server whose `services_hub` names another server, REGISTER, IDENTIFY and TOKEN are
+done by the hub (core.services_link) and LOGOUT works as anywhere; INFO, PASSWD, DROP
+and INBOX are the hub's alone.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, jobs
+from miniircd.core import actions, jobs, services_link
 from miniircd.core.commands import accounts
 from miniircd.core.commands.history import show_inbox
 from miniircd.core.params import parse_count
@@ -46,7 +49,10 @@ HELP = (
     "TOKEN - a login token, to stay logged in on a device without keeping your password",
     "TOKEN REVOKE <token>|ALL - stop one login token (or all of them) from working",
 )
+# What only the services hub's own NickServ does (see the module docstring).
+HUB_ONLY = frozenset({"INFO", "PASSWD", "DROP", "INBOX"})
 LOGIN_TOKENS_KEPT = 20  # per account; a new one past this drops the oldest
+HUB_AWAY = "The services hub cannot be reached; try again later."
 
 
 def _say(server: Server, session: Session, text: str) -> None:
@@ -55,6 +61,11 @@ def _say(server: Server, session: Session, text: str) -> None:
 
 # PRIVMSG NickServ :<command> [<args>...]
 def handle(server: Server, session: Session, text: str) -> None:
+    hub = server.config.remote_services
+    words = text.split(maxsplit=1)
+    if hub is not None and words and words[0].upper() in HUB_ONLY:
+        _say(server, session, f"{words[0].upper()} works only on {hub}, the services hub.")
+        return
     run_command(server, session, NICK, text, COMMANDS, HELP)
 
 
@@ -77,7 +88,7 @@ def _register(server: Server, session: Session, args: list[str]) -> None:
     if email is not None and not accounts.is_valid_email(email):
         _say(server, session, f"{email} is not a valid email address.")
         return
-    if server.store.get_account(name) is not None:
+    if accounts.account_exists(server, name):
         _say(server, session, f"The account {name} is already registered.")
         return
 
@@ -86,10 +97,12 @@ def _register(server: Server, session: Session, args: list[str]) -> None:
             _say(server, session, f"Account {name} registered; you are now logged in.")
         elif outcome == "taken":
             _say(server, session, f"The account {name} is already registered.")
+        elif outcome == "unavailable":
+            _say(server, session, HUB_AWAY)
         else:
             _say(server, session, f"You are already logged in as {session.account}.")
 
-    accounts.create_account(server, session, name, args[0], email, done)
+    accounts.create_account(server, session, "PRIVMSG", name, args[0], email, done)
 
 
 def _identify(server: Server, session: Session, args: list[str]) -> None:
@@ -101,14 +114,16 @@ def _identify(server: Server, session: Session, args: list[str]) -> None:
         return
     name, password = (args[0], args[1]) if len(args) == 2 else (session.name, args[0])
 
-    def done(account: Account | None) -> None:
-        if account is None:
-            _say(server, session, "Invalid account or password.")
+    def done(answer: str, account: str) -> None:
+        if answer == services_link.OK:
+            accounts.login(server, session, account)
+            _say(server, session, f"You are now logged in as {account}.")
+        elif answer == services_link.UNAVAILABLE:
+            _say(server, session, HUB_AWAY)
         else:
-            accounts.login(server, session, account.name)
-            _say(server, session, f"You are now logged in as {account.name}.")
+            _say(server, session, "Invalid account or password.")
 
-    accounts.check_login(server, session, name, password, done)
+    accounts.verify_login(server, session, "PRIVMSG", name, password, done)
 
 
 def _logout(server: Server, session: Session, args: list[str]) -> None:
@@ -192,21 +207,55 @@ def _token(server: Server, session: Session, args: list[str]) -> None:
         _say(server, session, "You are not logged in.")
         return
     if not args:
-        token, token_hash = new_login_token()
-        server.store.add_login_token(account, token_hash, server.now, LOGIN_TOKENS_KEPT)
-        _say(server, session, f"Your login token: {token}")
-        _say(server, session, "Log in with it in place of your password (SASL PLAIN, PASS or")
-        _say(server, session, "IDENTIFY). It stops working on TOKEN REVOKE or a new password.")
+        operation, which = "TOKEN", ""
     elif len(args) == 2 and args[0].upper() == "REVOKE":
-        if args[1].upper() == "ALL":
-            count = server.store.delete_login_tokens(account)
-            _say(server, session, f"Revoked all your login tokens ({count}).")
-        elif server.store.delete_login_tokens(account, login_token_hash(args[1])):
-            _say(server, session, "That login token is revoked.")
-        else:
-            _say(server, session, "That is not one of your login tokens.")
+        operation, which = "REVOKE", args[1]
     else:
         _say(server, session, "Syntax: TOKEN [REVOKE <token>|ALL]")
+        return
+
+    def answered(answer: str, value: str) -> None:
+        _told_token(server, session, operation, which, answer, value)
+
+    if server.config.remote_services is None:
+        answered(*token_work(server, operation, account, which))
+    else:
+        services_link.ask(server, session, "PRIVMSG", [operation, account], which, answered)
+
+
+def token_work(server: Server, operation: str, account: str, which: str) -> tuple[str, str]:
+    """TOKEN's change to the store, here or on the services hub for a user of another
+    server: a new token for `account` (TOKEN), or `which` of its tokens revoked (REVOKE:
+    one, or ALL). The answer (services_link) and the token, or how many were revoked."""
+    if operation == "TOKEN":
+        if server.store.get_account(account) is None:
+            return services_link.DENIED, ""
+        token, token_hash = new_login_token()
+        server.store.add_login_token(account, token_hash, server.now, LOGIN_TOKENS_KEPT)
+        return services_link.OK, token
+    if which.upper() == "ALL":
+        return services_link.OK, str(server.store.delete_login_tokens(account))
+    revoked = server.store.delete_login_tokens(account, login_token_hash(which))
+    return (services_link.OK, str(revoked)) if revoked else (services_link.DENIED, "")
+
+
+def _told_token(
+    server: Server, session: Session, operation: str, which: str, answer: str, value: str
+) -> None:
+    if answer == services_link.UNAVAILABLE:
+        _say(server, session, HUB_AWAY)
+    elif operation == "TOKEN" and answer == services_link.OK:
+        _say(server, session, f"Your login token: {value}")
+        _say(server, session, "Log in with it in place of your password (SASL PLAIN, PASS or")
+        _say(server, session, "IDENTIFY). It stops working on TOKEN REVOKE or a new password.")
+    elif operation == "TOKEN":
+        _say(server, session, f"The account {session.account} is not registered.")
+    elif which.upper() == "ALL":
+        _say(server, session, f"Revoked all your login tokens ({value}).")
+    elif answer == services_link.OK:
+        _say(server, session, "That login token is revoked.")
+    else:
+        _say(server, session, "That is not one of your login tokens.")
 
 
 def _inbox(server: Server, session: Session, args: list[str]) -> None:

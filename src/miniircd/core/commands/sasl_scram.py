@@ -1,6 +1,6 @@
 """SASL SCRAM-SHA-256: the steps of one exchange, between AUTHENTICATE and the store.
 
-`accounts.authenticate` reassembles each client message from its chunks and hands it to
+`sasl.authenticate` reassembles each client message from its chunks and hands it to
 `step`, which answers with the server's next message, the account to log in, or failure.
 All of it runs on the loop: checking a proof against the stored keys costs a few HMACs
 (the slow PBKDF2 was paid when the record was made, off the loop, with the password).
