@@ -774,11 +774,16 @@ def available_targets(names: list[str]) -> list[Target]:
     return targets
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
+def parser_for(doc: str) -> argparse.ArgumentParser:
+    """An argument parser showing a script's docstring: its first paragraph, then the rest."""
+    return argparse.ArgumentParser(
+        description=doc.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=doc.split("\n\n", 1)[1],
     )  # fmt: skip
+
+
+def main() -> int:
+    parser = parser_for(__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 run, 2 s of load")
     parser.add_argument("--only", help="comma-separated: fanout,pm,paced,memory,storm")
     parser.add_argument("--servers", default="miniircd,ngircd,inspircd,pypi",

@@ -468,10 +468,7 @@ def _brief_burst(r: dict[str, Any]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )  # fmt: skip
+    parser = compare.parser_for(__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, 1 s of load")
     parser.add_argument("--only", help="comma-separated: fanout,pm,paced,burst")
     parser.add_argument(
