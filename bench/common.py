@@ -117,8 +117,8 @@ class Client:
         self.writer = writer
 
     @classmethod
-    async def connect(cls, port: int) -> Client:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+    async def connect(cls, port: int, host: str = "127.0.0.1") -> Client:
+        reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
         return cls(reader, writer)
 
     def send(self, *lines: str) -> None:

@@ -63,9 +63,9 @@ OLD_VENV = Path("/tmp/oldminiircd")
 
 NGIRCD_CONF = """\
 [Global]
-	Name = bench.test
+	Name = {name}
 	Info = benchmark
-	Listen = 127.0.0.1
+	Listen = {host}
 	Ports = {port}
 	MotdPhrase = bench
 [Limits]
@@ -87,15 +87,18 @@ NGIRCD_CONF = """\
 """
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
 
 
 class Target:
-    """A server under test: started fresh for every run, pinned to SERVER_CPU."""
+    """A server under test: started fresh for every run, pinned to SERVER_CPU.
+
+    `host` and `name` are its address and server name; `extra` is more of its
+    configuration (bench/linked.py puts the links to other servers there)."""
 
     label = "server"
     sender_setup: tuple[str, ...] = ()
@@ -103,6 +106,9 @@ class Target:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
+        self.host = "127.0.0.1"
+        self.name = "bench.test"
+        self.extra = ""
         self.port = 0
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
         self.notes: list[str] = []
@@ -127,7 +133,7 @@ class Target:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             self._check_alive(log)
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port)):
                 return self.port
             time.sleep(0.05)
         raise TimeoutError(f"{self.label} did not start")
@@ -231,17 +237,18 @@ class Miniircd(Target):
         self.notes.append(f"config refused ({error}); limits left at their defaults")
 
     def command(self, tmp: Path) -> tuple[list[str], dict[str, str]]:
-        argv = [self.python, "-m", "miniircd", "--host", "127.0.0.1", "--port", "0",
-                "--data-dir", str(tmp / "data"), "--server-name", "bench.test"]  # fmt: skip
-        if self.config_text is not None:
-            (tmp / "unlimited.toml").write_text(self.config_text)
+        argv = [self.python, "-m", "miniircd", "--host", self.host, "--port", "0",
+                "--data-dir", str(tmp / "data"), "--server-name", self.name]  # fmt: skip
+        if self.config_text is not None or self.extra:
+            (tmp / "unlimited.toml").write_text((self.config_text or "") + self.extra)
             argv += ["--config", str(tmp / "unlimited.toml")]
         return argv, self._env()
 
     def wait_ready(self, log: Path) -> int:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            found = re.search(rb"listening on 127\.0\.0\.1:(\d+)", log.read_bytes())
+            found = re.search(rb"listening on %s:(\d+)" % re.escape(self.host.encode()),
+                              log.read_bytes())  # fmt: skip
             if found:
                 self.port = int(found.group(1))
                 return super().wait_ready(log)
@@ -289,9 +296,12 @@ class Ngircd(Target):
         self.binary = binary
 
     def command(self, tmp: Path) -> tuple[list[str], dict[str, str]]:
-        self.port = free_port()
+        self.port = free_port(self.host)
         (tmp / "conf.d").mkdir()
-        (tmp / "ngircd.conf").write_text(NGIRCD_CONF.format(port=self.port, dir=tmp))
+        (tmp / "conf.d" / "extra.conf").write_text(self.extra)
+        (tmp / "ngircd.conf").write_text(
+            NGIRCD_CONF.format(port=self.port, dir=tmp, name=self.name, host=self.host)
+        )
         return [self.binary, "-n", "-f", str(tmp / "ngircd.conf")], {}
 
     def version(self) -> str:
@@ -300,9 +310,9 @@ class Ngircd(Target):
 
 
 INSPIRCD_CONF = """\
-<server name="bench.test" description="benchmark" network="bench">
+<server name="{name}" description="benchmark" network="bench">
 <admin name="bench" nick="bench" email="bench@bench.test">
-<bind address="127.0.0.1" port="{port}" type="clients">
+<bind address="{host}" port="{port}" type="clients">
 <connect allow="*" timeout="600" pingfreq="600" threshold="1000000" commandrate="1000000000"
          fakelag="no" hardsendq="67108864" softsendq="67108864" recvq="67108864"
          localmax="100000" globalmax="100000" maxconnwarn="no" limit="100000"
@@ -330,8 +340,9 @@ class Inspircd(Target):
         self.binary = binary
 
     def command(self, tmp: Path) -> tuple[list[str], dict[str, str]]:
-        self.port = free_port()
-        (tmp / "inspircd.conf").write_text(INSPIRCD_CONF.format(port=self.port, dir=tmp))
+        self.port = free_port(self.host)
+        conf = INSPIRCD_CONF.format(port=self.port, dir=tmp, name=self.name, host=self.host)
+        (tmp / "inspircd.conf").write_text(conf + self.extra)
         return [self.binary, "--nofork", "--runasroot", f"--config={tmp / 'inspircd.conf'}"], {}
 
     def version(self) -> str:
@@ -627,12 +638,14 @@ def render(
     scenarios: dict[str, dict[str, Any]],
     results: dict[str, dict[str, dict[str, Any]]],
     ratio: bool = False,
+    rows: list[Row] | None = None,
 ) -> str:
-    """The table; with `ratio` (--against, --commits) a last column: last / first target."""
+    """The table; with `ratio` (--against, --commits) a last column: last / first target.
+    `rows` (default `rows_for(scenarios)`) are its rows; `targets` need only a `label`."""
     head = "| scenario · metric | " + " | ".join(t.label for t in targets)
     head += f" | {targets[-1].label} / {targets[0].label} |" if ratio else " |"
     lines = [head, "|" + " --- |" * (len(targets) + 1 + ratio)]
-    for title, name, cell, figure in rows_for(scenarios):
+    for title, name, cell, figure in rows if rows is not None else rows_for(scenarios):
         cells = []
         for target in targets:
             r = results[target.label].get(name)
@@ -761,11 +774,16 @@ def available_targets(names: list[str]) -> list[Target]:
     return targets
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
+def parser_for(doc: str) -> argparse.ArgumentParser:
+    """An argument parser showing a script's docstring: its first paragraph, then the rest."""
+    return argparse.ArgumentParser(
+        description=doc.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=doc.split("\n\n", 1)[1],
     )  # fmt: skip
+
+
+def main() -> int:
+    parser = parser_for(__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 run, 2 s of load")
     parser.add_argument("--only", help="comma-separated: fanout,pm,paced,memory,storm")
     parser.add_argument("--servers", default="miniircd,ngircd,inspircd,pypi",

@@ -104,9 +104,11 @@ class Conn(Link):
 class Worker(Loop[Conn]):
     """One process: the phases the parent commands, over the shared socket loop."""
 
-    def __init__(self, wid: int, host: str, port: int, ctl: Pipe) -> None:
-        super().__init__(ctl, (host, port), RECV_SIZE)
+    def __init__(self, wid: int, servers: list[tuple[str, int]], spread: int, ctl: Pipe) -> None:
+        super().__init__(ctl, servers[0], RECV_SIZE)
         self.wid = wid
+        self.servers = servers  # client i talks to servers[(i // spread) % len(servers)]
+        self.spread = spread
         self.conns: dict[int, Conn] = {}
         self.phase = "idle"
         self.args: dict[str, Any] = {}
@@ -274,7 +276,8 @@ class Worker(Loop[Conn]):
     def open(self, index: int) -> None:
         conn = Conn(index)
         nick = conn.nick
-        why = self.dial(conn, b"NICK %s\r\nUSER %s 0 * :%s\r\n" % (nick, nick, nick))
+        addr = self.servers[(index // self.spread) % len(self.servers)]
+        why = self.dial(conn, b"NICK %s\r\nUSER %s 0 * :%s\r\n" % (nick, nick, nick), addr=addr)
         if why is not None:
             self.errors[why] += 1
             return
@@ -433,15 +436,21 @@ class Worker(Loop[Conn]):
             conn.target = None
 
 
-def _worker_main(wid: int, ctl: Pipe, host: str, port: int, cpus: set[int] | None) -> None:
+def _worker_main(
+    wid: int, ctl: Pipe, servers: list[tuple[str, int]], spread: int, cpus: set[int] | None
+) -> None:
     if cpus:
         os.sched_setaffinity(0, cpus)
     raise_fd_limit()
-    Worker(wid, host, port, ctl).run()
+    Worker(wid, servers, spread, ctl).run()
 
 
 class LoadGen:
-    """The parent: starts the workers and runs phases on all of them at once."""
+    """The parent: starts the workers and runs phases on all of them at once.
+
+    With `servers` (linked servers, bench/linked.py) the clients are spread over them:
+    client i connects to servers[(i // spread) % len(servers)], so spread 1 alternates
+    and spread = the number of channels puts each channel's members on every server."""
 
     def __init__(
         self,
@@ -450,11 +459,14 @@ class LoadGen:
         workers: int = 4,
         cpus: set[int] | None = None,
         setup_concurrency: int = SETUP_CONCURRENCY,
+        servers: list[tuple[str, int]] | None = None,
+        spread: int = 1,
     ) -> None:
         raise_fd_limit()
         self.setup_concurrency = setup_concurrency  # registrations in flight per worker
         self.workers = workers
-        self.pipes, self.procs = fork_workers(workers, _worker_main, host, port, cpus)
+        addrs = servers or [(host, port)]
+        self.pipes, self.procs = fork_workers(workers, _worker_main, addrs, spread, cpus)
 
     def worker_of(self, index: int) -> int:
         return index % self.workers
@@ -648,13 +660,19 @@ def fanout(
     clients: int = 500,
     senders: int = 10,
     sender_setup: Iterable[str] = (),
+    settled: Callable[[int], None] | None = None,
     **load: Any,
 ) -> dict[str, Any]:
-    """`clients` in one channel; the first `senders` of them send flat out."""
+    """`clients` in one channel; the first `senders` of them send flat out.
+
+    `settled(users)`, when given, is called before the load and returns once every server
+    has seen all those users and their JOINs (linked servers, bench/linked.py)."""
     reg = gen.connect(range(clients), concurrency=gen.setup_concurrency)
     setup_lines = list(sender_setup)
     plan = {i: ("#fan", setup_lines if i < senders else []) for i in reg["registered"]}
     joined = gen.setup(plan)["joined"]
+    if settled is not None:
+        settled(len(reg["registered"]))
     time.sleep(1.0)  # let the JOIN echoes drain before measuring
     talkers = {i: "#fan" for i in joined if i < senders}
     result = gen.load(talkers, mode="flat", **load)
@@ -664,13 +682,20 @@ def fanout(
 
 
 def private(
-    gen: LoadGen, pairs: int = 500, sender_setup: Iterable[str] = (), **load: Any
+    gen: LoadGen,
+    pairs: int = 500,
+    sender_setup: Iterable[str] = (),
+    settled: Callable[[int], None] | None = None,
+    **load: Any,
 ) -> dict[str, Any]:
-    """2*pairs clients; client 2k and 2k+1 message each other flat out."""
+    """2*pairs clients; client 2k and 2k+1 message each other flat out (`settled`: as for
+    `fanout`)."""
     reg = gen.connect(range(2 * pairs), concurrency=gen.setup_concurrency)
     alive = set(reg["registered"])
     setup_lines = list(sender_setup)
     gen.setup({i: (None, setup_lines) for i in alive})
+    if settled is not None:
+        settled(len(alive))
     talkers = {i: nick_of(i ^ 1) for i in alive if (i ^ 1) in alive}
     result = gen.load(talkers, mode="flat", **load)
     expected = _expected(result["sent_to"], Counter())
@@ -683,13 +708,17 @@ def paced(
     channels: int = 100,
     rate: int = 10_000,
     sender_setup: Iterable[str] = (),
+    settled: Callable[[int], None] | None = None,
     **load: Any,
 ) -> dict[str, Any]:
-    """`clients` spread over `channels`; all of them send, `rate` messages/s in total."""
+    """`clients` spread over `channels`; all of them send, `rate` messages/s in total
+    (`settled`: as for `fanout`)."""
     reg = gen.connect(range(clients), concurrency=gen.setup_concurrency)
     setup_lines = list(sender_setup)
     plan = {i: (f"#ch{i % channels}", setup_lines) for i in reg["registered"]}
     joined = gen.setup(plan)["joined"]
+    if settled is not None:
+        settled(len(reg["registered"]))
     time.sleep(1.0)
     talkers = {i: f"#ch{i % channels}" for i in joined}
     result = gen.load(talkers, mode="paced", rate=rate, latency=True, **load)

@@ -98,9 +98,17 @@ class Loop(Generic[L]):
 
     # -- sockets -------------------------------------------------------------------------------
 
-    def dial(self, link: L, first: bytes, src_ip: str | None = None, rcvbuf: int = 0) -> str | None:
-        """Start a non-blocking connect for `link` (closed) with `first` queued for when it
-        is up; None, or the errno name of why it could not start (the link stays closed)."""
+    def dial(
+        self,
+        link: L,
+        first: bytes,
+        src_ip: str | None = None,
+        rcvbuf: int = 0,
+        addr: tuple[str, int] | None = None,
+    ) -> str | None:
+        """Start a non-blocking connect for `link` (closed) to `addr` (default: the loop's)
+        with `first` queued for when it is up; None, or the errno name of why it could not
+        start (the link stays closed)."""
         try:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         except OSError as exc:
@@ -112,7 +120,7 @@ class Loop(Generic[L]):
             if src_ip:
                 sock.bind((src_ip, 0))
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            code = sock.connect_ex(self.addr)
+            code = sock.connect_ex(addr or self.addr)
         except OSError as exc:
             sock.close()
             return errno.errorcode.get(exc.errno or 0, str(exc))
