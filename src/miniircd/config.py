@@ -54,6 +54,7 @@ class LinkBlock:
     connect: bool = False  # dial it (with back-off retries); False: wait to be connected
     retry: float = 5.0  # seconds before the first retry; doubles up to retry_max
     retry_max: float = 300.0
+    sendq: int = 16 * 1024 * 1024  # bytes the peer may leave unread before the link is cut
     tls: bool = False  # dial with TLS; dialed: only a TLS link under this name is taken
     tls_fingerprint: str = ""  # the peer certificate's SHA-256, lower-case hex, no colons
     tls_ca: Path | None = None  # PEM CA file (or the peer's own certificate) to verify it
@@ -278,7 +279,7 @@ def _links(value: Any, base: Path) -> tuple[LinkBlock, ...]:
             raise ConfigError("each link needs a name")
         for key, kind in (("host", str), ("send_password", str), ("accept_password", str),
                           ("port", int), ("connect", bool), ("tls", bool),
-                          ("tls_fingerprint", str), ("tls_ca", str)):  # fmt: skip
+                          ("tls_fingerprint", str), ("tls_ca", str), ("sendq", int)):  # fmt: skip
             if key in block and (
                 not isinstance(block[key], kind) or (kind is int and isinstance(block[key], bool))
             ):
@@ -377,6 +378,8 @@ def _validate_links(config: Config) -> None:
             raise ConfigError(f"links: {link.name}'s port {link.port} is out of range")
         if not 0 < link.retry <= link.retry_max:
             raise ConfigError(f"links: {link.name} needs 0 < retry <= retry_max")
+        if link.sendq < 1:
+            raise ConfigError(f"links: {link.name}'s sendq must be at least 1 byte")
         fingerprint = link.tls_fingerprint
         if fingerprint and (len(fingerprint) != 64 or fingerprint.strip(HEX_DIGITS)):
             raise ConfigError(f"links: {link.name}'s tls_fingerprint is not a SHA-256 in hex")

@@ -286,7 +286,8 @@ class Dialer:
         conn = self.conns.get(link.block.name) if link is not None else None
         if conn is None or conn.link is not link:
             return False
-        self._flush(conn, now)
+        if link.outq or link.closing:  # each user behind it was touched: one flush a turn
+            self._flush(conn, now)
         return True
 
     def _flush(self, conn: LinkConnection, now: float) -> None:
@@ -300,7 +301,7 @@ class Dialer:
             return
         if link.closing and not conn.outbuf:
             self._lost(conn, "Link closed", now)
-        elif len(conn.outbuf) > self.server.config.sendq:
+        elif len(conn.outbuf) > conn.block.sendq:
             conn.outbuf.clear()
             self._lost(conn, "SendQ exceeded", now)
         else:
