@@ -284,9 +284,9 @@ class Dialer:
         else:
             return False
         conn = self.conns.get(link.block.name) if link is not None else None
-        if conn is None or conn.link is not link:
+        if conn is None or conn.link is None or conn.link is not link:
             return False
-        if link.outq or link.closing:  # each user behind it was touched: one flush a turn
+        if conn.link.outq or conn.link.closing:  # each user behind it was touched: one flush a turn
             self._flush(conn, now)
         return True
 
