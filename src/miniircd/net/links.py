@@ -110,6 +110,9 @@ class Dialer:
             log.warning("link %s: cannot make a socket: %s", block.name, describe(exc))
             return
         sock.setblocking(False)
+        # As for clients (net/listeners): a link's small writes go out at once; with Nagle
+        # each waits for the peer's delayed ACK, and the link carries a few writes a turn.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             if host not in ("", "0.0.0.0", "::") and (":" in host) == (family == socket.AF_INET6):
                 sock.bind((host, 0))
