@@ -222,3 +222,32 @@ def test_what_was_taken_before_a_cut_is_not_sent_twice(net: CoreNetwork) -> None
         "two",
         "three",
     ]
+
+
+def test_a_relink_that_breaks_in_its_handshake_loses_nothing(net: CoreNetwork) -> None:
+    """b opened a second session toward c, but c never heard of it: c's SESSION names the
+    first, whose lost line b still has, and b sends it after all."""
+    alice, carol = in_room(net)
+    hold(net, C, B)
+    alice.send("PRIVMSG #room :one")
+    net.settle()
+    cut_held(net, C, B)  # "one" was lost on its way to c
+    near = net[C].link(B, send_password="c.test>b.test", accept_password="b.test>c.test")
+    far = net[B].link(
+        C, outgoing=False, send_password="b.test>c.test", accept_password="c.test>b.test"
+    )
+    for source, target in ((near, far), (far, near), (near, far)):  # c's 376 brings b up
+        for line in source.take():
+            target.harness.server.link_receive(target.link, line.encode(), 0.0)
+        target.harness.deliver()
+    assert far.link.up  # b went up and opened a new session, which c has not heard of
+    assert near.link.memory is not None
+    assert near.link.memory.in_session != net[B].server.state.peer_memory(C).out_session
+    far.take()  # b's SESSION and burst, lost with the connection
+    near.lose()
+    far.lose()
+    carol.take()
+    net.link(C, B)
+    assert [line for line in carol.take() if "PRIVMSG" in line] == [
+        ":alice!~alice@127.0.0.1 PRIVMSG #room :one"
+    ]

@@ -66,15 +66,15 @@ class PeerMemory:
 
     __slots__ = (
         "acked", "in_count", "in_session", "journal", "out_count", "out_session", "unsent",
-        "unsent_session",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.out_session: str | None = None
         self.out_count = 0
         self.journal: deque[tuple[int, bytes]] = deque()
-        self.unsent: deque[tuple[int, bytes]] = deque()  # the last session's, at a relink
-        self.unsent_session: str | None = None
+        # At a relink: the journals of our sessions the peer may not have heard the end
+        # of (the last one, and any whose relink broke before the peer's SESSION came).
+        self.unsent: list[tuple[str, deque[tuple[int, bytes]]]] = []
         self.in_session: str | None = None
         self.in_count = 0
         self.acked = 0  # the count we last acknowledged

@@ -40,8 +40,8 @@ def start(server: Server, link: Link) -> None:
     """The tags link is up: open our new session, and tell the peer what we took of its
     last one."""
     memory = server.state.peer_memory(link.block.name)
-    memory.unsent = memory.journal  # what the peer may not have taken: resent on its word
-    memory.unsent_session = memory.out_session
+    if memory.out_session is not None:  # what the peer may not have taken: on its word
+        memory.unsent.append((memory.out_session, memory.journal))
     memory.journal = deque()
     memory.out_session = server.ids.msgid()
     memory.out_count = 0
@@ -57,13 +57,21 @@ def session(server: Server, link: Link, msg: Message) -> None:
         return
     memory.in_session, memory.in_count, memory.acked = msg.params[0], 0, 0
     taken = int(msg.params[2])
-    if msg.params[1] == memory.unsent_session:
-        resent = [line for number, line in memory.unsent if number > taken]
-        for line in resent:
-            links.send(server, link, ResentLine(line))
-        log.info("link %s: %d message lines sent again", link.block.name, len(resent))
-    memory.unsent = deque()
-    memory.unsent_session = None
+    sessions = [name for name, _ in memory.unsent]
+    if msg.params[1] not in sessions:  # none of ours it heard of (it restarted): none owed
+        memory.unsent = []
+        return
+    # That session's lines after `taken`, then the later sessions' own lines (what they
+    # sent again is in the first already). They are kept until the peer names a later
+    # session: this relink too may break before our SESSION reaches it.
+    first = sessions.index(msg.params[1])
+    memory.unsent = memory.unsent[first:]
+    resent = [line for number, line in memory.unsent[0][1] if number > taken]
+    for _, journal in memory.unsent[1:]:
+        resent += [line for _, line in journal if not isinstance(line, ResentLine)]
+    for line in resent:
+        links.send(server, link, ResentLine(line))
+    log.info("link %s: %d message lines sent again", link.block.name, len(resent))
 
 
 # ACK <count>
