@@ -182,10 +182,15 @@ def net(tmp_path: Path) -> Iterator[LinkNet]:
 
 
 def test_two_leaves_do_the_main_operations_through_the_hub(tmp_path: Path, net: LinkNet) -> None:
-    _hub, _leaf, two = two_leaves(tmp_path, net)
+    hub, _leaf, two = two_leaves(tmp_path, net)
     alice = net.client("leaf.test", "alice", "account-tag", "message-tags", "setname")
     alice.send("REGISTER alice * sesame-seed")
     alice.expect(r" 900 alice ")
+    hubby = LineClient(hub.port, hub.host)
+    hubby.register("hubby")
+    wait_sees(hubby, "alice")
+    hubby.send("WHOIS alice")  # ngIRCd itself shows the account it was told of
+    hubby.expect(r"^:hub\.test 330 hubby alice alice :")
     bob = LineClient(two.port, two.host)
     bob.register("bob")
     wait_sees(alice, "bob")
