@@ -21,10 +21,9 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from miniircd.core import actions, links, s2s_events
-from miniircd.core.commands import modes
+from miniircd.core.commands import channels, modes
 from miniircd.core.commands.modes import Change
 from miniircd.core.link import Link
-from miniircd.core.session import Session
 from miniircd.core.user import RemoteUser
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message
@@ -39,12 +38,12 @@ FOREIGN_PREFIX_MODES = "qah"
 
 # MODE <channel> <modes> [<args>...]   |   MODE <nick> <modes>
 def mode(server: Server, link: Link, msg: Message) -> None:
-    source = s2s_events._source_prefix(server, link, msg)
+    source = s2s_events.source_prefix(server, link, msg)
     if source is None:
         return
     channel = server.state.find_channel(msg.params[0])
     if channel is None:
-        user = s2s_events._sender(server, link, msg)
+        user = s2s_events.sender_of(server, link, msg)
         if user is not None and fold(msg.params[0]) == fold(user.name):
             _user_modes(server, user, msg.params[1])
             links.forward(server, link, msg, text=False)
@@ -57,7 +56,7 @@ def mode(server: Server, link: Link, msg: Message) -> None:
             applied.append(change)
     if applied:
         line = Message("MODE", [channel.name, *modes.format_changes(applied)], source)
-        server.outbox.send_many(s2s_events._locals(channel.members), line)
+        server.outbox.send_many(s2s_events.local_members(channel.members), line)
         actions.room_changed(server, channel)
 
 
@@ -96,7 +95,7 @@ def _user_modes(server: Server, user: RemoteUser, modestring: str) -> None:
 
 # INVITE <nick> <channel>
 def invite(server: Server, link: Link, msg: Message) -> None:
-    inviter = s2s_events._sender(server, link, msg)
+    inviter = s2s_events.sender_of(server, link, msg)
     target = server.state.find_user(msg.params[0])
     if inviter is None or target is None or not links.beyond(target, link):
         return
@@ -111,11 +110,7 @@ def invite(server: Server, link: Link, msg: Message) -> None:
         channel.invited.add(fold(target.name))
     line = Message("INVITE", [target.name, name], inviter.prefix)
     if channel is not None:  # invite-notify, as for an invitation from a local member
-        others = [
-            m for m in channel.members
-            if isinstance(m, Session) and m is not target and "invite-notify" in m.caps
-        ]  # fmt: skip
-        server.outbox.send_many(others, line, inviter)
+        channels.notify_invite(server, channel, line, inviter, target)
     if isinstance(target, RemoteUser):  # further on: its own server answers
         links.to_user(server, inviter.name, target, "INVITE", [target.name, name])
         return

@@ -34,7 +34,7 @@ CHANNEL_MODES = frozenset("Cimnst")  # the flag modes a CHANINFO may carry that 
 RANK_OF = {char: mode for mode, char in PREFIXES}
 
 
-def _sender(server: Server, link: Link, msg: Message) -> RemoteUser | None:
+def sender_of(server: Server, link: Link, msg: Message) -> RemoteUser | None:
     """The remote user a line comes from, if it is one behind this link."""
     if msg.source is None:
         return None
@@ -44,10 +44,10 @@ def _sender(server: Server, link: Link, msg: Message) -> RemoteUser | None:
     return None
 
 
-def _source_prefix(server: Server, link: Link, msg: Message) -> str | None:
+def source_prefix(server: Server, link: Link, msg: Message) -> str | None:
     """Who a channel change is from, as local clients see it: a remote user's
     `nick!user@host`, or the name of a server behind the link."""
-    user = _sender(server, link, msg)
+    user = sender_of(server, link, msg)
     if user is not None:
         return user.prefix
     if msg.source is not None and server.state.find_server(msg.source) is not None:
@@ -55,7 +55,7 @@ def _source_prefix(server: Server, link: Link, msg: Message) -> str | None:
     return None
 
 
-def _locals(members: Iterable[User]) -> list[User]:
+def local_members(members: Iterable[User]) -> list[User]:
     """The local users among `members`: those behind links are told by their servers."""
     return [m for m in members if isinstance(m, Session)]
 
@@ -73,7 +73,7 @@ def _stamp(link: Link, msg: Message) -> tuple[int, str] | None:
 
 # PRIVMSG|NOTICE <target> :<text>   |   TAGMSG <target>   (tags links only)
 def privmsg(server: Server, link: Link, msg: Message) -> None:
-    sender = _sender(server, link, msg)
+    sender = sender_of(server, link, msg)
     if (msg.verb == "TAGMSG") != (len(msg.params) == 1):
         return
     if sender is None:
@@ -191,12 +191,12 @@ def _announce(server: Server, channel: Channel, user: RemoteUser, ranks: set[str
         mode_msg = Message(
             "MODE", [channel.name, "+" + "".join(given), *[user.name] * len(given)], user.server
         )
-        server.outbox.send_many(_locals(channel.members), mode_msg)
+        server.outbox.send_many(local_members(channel.members), mode_msg)
 
 
 # JOIN <channel>[\x07<modes>]{,<channel>[\x07<modes>]}
 def join(server: Server, link: Link, msg: Message) -> None:
-    user = _sender(server, link, msg)
+    user = sender_of(server, link, msg)
     if user is None:
         return
     for item in msg.params[0].split(","):
@@ -210,13 +210,13 @@ def join(server: Server, link: Link, msg: Message) -> None:
 
 
 def _leave(server: Server, channel: Channel, leaver: User, line: Message) -> None:
-    server.outbox.send_many(_locals(channel.members), line)
+    server.outbox.send_many(local_members(channel.members), line)
     server.state.part(leaver, channel)
 
 
 # PART <channel>{,<channel>} [:<reason>]
 def part(server: Server, link: Link, msg: Message) -> None:
-    user = _sender(server, link, msg)
+    user = sender_of(server, link, msg)
     if user is None:
         return
     for name in msg.params[0].split(","):
@@ -229,7 +229,7 @@ def part(server: Server, link: Link, msg: Message) -> None:
 
 # QUIT [:<reason>]
 def quit_(server: Server, link: Link, msg: Message) -> None:
-    user = _sender(server, link, msg)
+    user = sender_of(server, link, msg)
     if user is not None:
         actions.quit(server, user, msg.params[0] if msg.params else "", relay=False)
         links.forward(server, link, msg)
@@ -249,7 +249,7 @@ def kill(server: Server, link: Link, msg: Message) -> None:
 
 # NICK <new nick>   (from a user)
 def nick_change(server: Server, link: Link, msg: Message) -> None:
-    user = _sender(server, link, msg)
+    user = sender_of(server, link, msg)
     if user is None or user.nick is None:
         return
     new = msg.params[0]
@@ -267,7 +267,7 @@ def nick_change(server: Server, link: Link, msg: Message) -> None:
             return
     old = user.nick
     line = Message("NICK", [new], user.prefix)
-    server.outbox.send_many(_locals(server.state.peers(user)), line, user)
+    server.outbox.send_many(local_members(server.state.peers(user)), line, user)
     server.state.remember_nick(user, server.now)
     server.state.claim_nick(user, new, since)
     if fold(old) != fold(new):
@@ -279,7 +279,7 @@ def nick_change(server: Server, link: Link, msg: Message) -> None:
 
 # KICK <channel> <nick> [:<comment>]
 def kick(server: Server, link: Link, msg: Message) -> None:
-    source = _source_prefix(server, link, msg)
+    source = source_prefix(server, link, msg)
     channel = server.state.find_channel(msg.params[0])
     target = server.state.find_user(msg.params[1])
     if source is None or channel is None or target is None or target not in channel.members:
@@ -291,20 +291,20 @@ def kick(server: Server, link: Link, msg: Message) -> None:
 
 # TOPIC <channel> :<topic>
 def topic(server: Server, link: Link, msg: Message) -> None:
-    source = _source_prefix(server, link, msg)
+    source = source_prefix(server, link, msg)
     channel = server.state.find_channel(msg.params[0])
     if source is None or channel is None:
         return
     channel.topic = msg.params[1][: server.config.topiclen]
     channel.topic_by, channel.topic_time = source, int(server.now)
     line = Message("TOPIC", [channel.name, channel.topic], source)
-    server.outbox.send_many(_locals(channel.members), line)
+    server.outbox.send_many(local_members(channel.members), line)
     links.forward(server, link, msg)
 
 
 # AWAY [:<text>]
 def away(server: Server, link: Link, msg: Message) -> None:
-    user = _sender(server, link, msg)
+    user = sender_of(server, link, msg)
     if user is None:
         return
     set_away(server, user, msg.params[0] if msg.params and msg.params[0] else None)

@@ -319,9 +319,19 @@ def invite(server: Server, session: Session, msg: Message) -> None:
     else:
         server.outbox.numeric(session, RPL_INVITING, target.name, channel.name)
         server.outbox.send(target, invite_msg, session)
-    # invite-notify: the channel's other members with the cap hear of it too
-    others = [m for m in channel.members if m is not session and "invite-notify" in m.caps]
-    server.outbox.send_many(others, invite_msg, session)
+    notify_invite(server, channel, invite_msg, session, target)
+
+
+def notify_invite(
+    server: Server, channel: Channel, line: Message, inviter: User, target: User
+) -> None:
+    """invite-notify: the channel's other local members with the cap hear of it too."""
+    others = [
+        m for m in channel.members
+        if isinstance(m, Session) and m is not inviter and m is not target
+        and "invite-notify" in m.caps
+    ]  # fmt: skip
+    server.outbox.send_many(others, line, inviter)
 
 
 def send_invite_list(server: Server, session: Session) -> None:
