@@ -251,3 +251,19 @@ def test_a_relink_that_breaks_in_its_handshake_loses_nothing(net: CoreNetwork) -
     assert [line for line in carol.take() if "PRIVMSG" in line] == [
         ":alice!~alice@127.0.0.1 PRIVMSG #room :one"
     ]
+
+
+def test_a_remote_whois_crosses_the_hub(net: CoreNetwork) -> None:
+    """a.test asks c.test about carol through b.test, which passes the question on and
+    the answer back; a server no one knows is answered 402."""
+    alice, carol = in_room(net)
+    net.tick(30)
+    alice.send("WHOIS c.test carol")
+    net.settle()
+    lines = alice.take()
+    idle = [line for line in lines if " 317 " in line]
+    assert idle and idle[0].startswith(":c.test 317 alice carol ")
+    assert lines[-1] == ":c.test 318 alice carol :End of /WHOIS list"
+    assert alice.send("WHOIS nowhere.test carol") == [
+        ":a.test 402 alice nowhere.test :No such server"
+    ]
