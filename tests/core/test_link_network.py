@@ -256,7 +256,7 @@ def test_a_relink_that_breaks_in_its_handshake_loses_nothing(net: CoreNetwork) -
 def test_a_remote_whois_crosses_the_hub(net: CoreNetwork) -> None:
     """a.test asks c.test about carol through b.test, which passes the question on and
     the answer back; a server no one knows is answered 402."""
-    alice, carol = in_room(net)
+    alice, _carol = in_room(net)
     net.tick(30)
     alice.send("WHOIS c.test carol")
     net.settle()
