@@ -64,8 +64,9 @@ class CoreNetwork:
                     target.harness.deliver()
 
     def tick(self, seconds: float) -> None:
+        """Time passes on every server, and each runs its once-a-second work."""
         for core in self.cores.values():
-            core.clock.now += seconds
+            core.tick(seconds)
         self.settle()
 
 

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 
 def party(user: User) -> str:
     # A user behind a link is logged in to its own server's account, which is not ours
-    # (another person may own that name here): it is a party by nick, as a guest is.
-    if user.account and not isinstance(user, RemoteUser):
+    # (another person may own that name here): it is a party by nick, as a guest is;
+    # unless the two servers share a services hub, and so their accounts.
+    if user.account and (not isinstance(user, RemoteUser) or user.network_account):
         return fold(user.account)
     return "~" + fold(user.name)
 
@@ -116,7 +117,7 @@ def record(
         0, conversation, time_ms, msgid, verb, sender.prefix, sender.account, target,
         fold(recipient) if recipient else None, text, format_tags(tags),
     )  # fmt: skip
-    server.store.add_message(stored, unread)
+    server.replica.add(server, stored, unread, first=stamp is None)
     return {"time": iso_time(time_ms), "msgid": msgid, **tags}
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from miniircd.config import LinkBlock
 from miniircd.core import (
     actions,
+    replica,
     resume,
     s2s_channels,
     s2s_events,
@@ -84,6 +85,13 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "LINKS": (s2s_queries.links_, 1, False),
     "SVCREQ": (s2s_services.request, 3, False),
     "SVCANS": (s2s_services.answer, 3, False),
+    "KEEP": (replica.keep, 2, False),
+    "KEPT": (replica.kept, 2, False),
+    "STORED": (replica.stored, 3, False),
+    "SYNC": (replica.sync, 2, False),
+    "SYNCED": (replica.synced, 2, False),
+    "READ": (replica.read_, 2, False),
+    "ACCOUNT": (replica.account, 3, False),
 }
 
 
@@ -174,6 +182,7 @@ def tick(server: Server, now: float) -> None:
     s2s_ngircd.tick(server, now)
     resume.tick(server)
     services_link.tick(server)
+    replica.tick(server)
 
 
 def reconfigure(server: Server) -> None:

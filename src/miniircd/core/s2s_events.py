@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, events, links, s2s_ngircd
+from miniircd.core import actions, events, links, replica, s2s_ngircd
 from miniircd.core.channel import PREFIXES, Channel
 from miniircd.core.commands import channels, messages, monitor
 from miniircd.core.errors import IrcError
@@ -87,8 +87,8 @@ def privmsg(server: Server, link: Link, msg: Message) -> None:
     channel = server.state.find_channel(target)
     tags = client_tags(msg.tags) if link.tagged else {}
     stamp = _stamp(link, msg)
-    if stamp is not None and server.store.message_by_msgid(stamp[1]) is not None:
-        return  # shown and kept here already: a line sent twice is shown once
+    if stamp is not None and replica.shown_here(server, stamp[1]):
+        return  # a line sent twice (after a relink) is shown once
     if channel is None:
         _private(server, link, sender, msg.verb, target, text, tags, stamp)
         return

@@ -222,6 +222,7 @@ def nick(server: Server, link: Link, msg: Message) -> None:
     if link.tagged:
         remote.tag_caps = PEER_TAG_CAPS
         remote.caps.update(PEER_TAG_CAPS)
+        remote.network_account = server.config.services_hub is not None
     state.add(remote)
     state.claim_nick(remote, nick_, since)
     for char in modes.lstrip("+"):

@@ -48,6 +48,7 @@ from miniircd.core.link_requests import LinkRequest
 from miniircd.core.login_throttle import LoginThrottle
 from miniircd.core.outbox import Outbox
 from miniircd.core.params import echo
+from miniircd.core.replica import Replica
 from miniircd.core.services_link import ServicesRequest
 from miniircd.core.session import Session
 from miniircd.core.state import State
@@ -77,6 +78,7 @@ class Server:
         # requests to the services hub awaiting its answer, by id (core.services_link)
         self.services_requests: dict[str, ServicesRequest] = {}
         self.services_serial = 0
+        self.replica = Replica()
         self.next_prune = now
         self.name = config.server_name
         self.version = f"miniircd-{__version__}"

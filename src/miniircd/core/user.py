@@ -69,7 +69,7 @@ class RemoteUser(User):
     introduces it already registered: `State.add`, `claim_nick` and `register` take it
     in. Its idle time is its own server's to know."""
 
-    __slots__ = ("via",)
+    __slots__ = ("network_account", "via")
 
     def __init__(
         self, user_id: int, user: str, host: str, realname: str, server: str, now: float,
@@ -80,3 +80,6 @@ class RemoteUser(User):
         self.server, self.hops = server, hops
         self.outq = relay  # the queue of the link it is reached through, not its own
         self.via = via  # the id of that link (core.link.Link); 0: none
+        # Its account is one of ours too: its server and this one share a services hub
+        # (core.replica); otherwise an account of its own server's, not ours.
+        self.network_account = False

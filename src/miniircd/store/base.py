@@ -181,6 +181,41 @@ class Store(Protocol):
         `time_ms` as read; return how many were."""
         ...
 
+    def newest_message_id(self) -> int:
+        """The highest id a row of the history has (0: none)."""
+        ...
+
+    def copies_after(self, position: int, limit: int) -> list[tuple[StoredMessage, bool]]:
+        """The `limit` oldest messages (PRIVMSG, NOTICE, TAGMSG: no channel events) with an
+        id above `position`, each with whether it is unread (core.replica)."""
+        ...
+
+    def mark_read_msgids(self, msgids: Collection[str]) -> list[str]:
+        """Mark the unread messages with these msgids as read; return those that were."""
+        ...
+
+    def add_handover(self, kind: str, msgid: str) -> None:
+        """Remember that the services hub is owed `kind` (KEEP, READ) of message `msgid`."""
+        ...
+
+    def handovers(self) -> list[tuple[str, str]]:
+        """What the hub is owed, (kind, msgid), in the order it was added."""
+        ...
+
+    def drop_handover(self, kind: str, msgid: str) -> bool:
+        """The hub has it: forget it. False if it was not owed."""
+        ...
+
+    def replica_position(self, hub: str) -> int:
+        """The id in `hub`'s store of the last of its messages copied here (0: none)."""
+        ...
+
+    def set_replica_position(self, hub: str, position: int) -> None: ...
+
+    def account_list(self) -> list[Account]:
+        """Every account, oldest first."""
+        ...
+
     def personal(self, account: str, limit: int) -> list[StoredMessage]:
         """The `limit` newest private messages to `account`, oldest first."""
         ...

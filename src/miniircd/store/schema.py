@@ -97,6 +97,21 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (kind, owner, key)
     ) WITHOUT ROWID;
     """,
+    # A services network's copies (core.replica): on a server that is not the hub, what
+    # it still owes the hub (kind 'KEEP': a message first shown here; 'READ': an inbox
+    # message shown to its account), and how far it has copied the hub's history.
+    """
+    CREATE TABLE handover (
+        seq INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        msgid TEXT NOT NULL,
+        UNIQUE (kind, msgid)
+    );
+    CREATE TABLE replica (
+        hub TEXT PRIMARY KEY,
+        position INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 

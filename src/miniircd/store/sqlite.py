@@ -323,6 +323,54 @@ class SqliteStore:
         for message_id in ids:
             self._write("UPDATE messages SET unread = 0 WHERE id = ?", (message_id,))
 
+    def newest_message_id(self) -> int:
+        row = self.db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+        return int(row[0])
+
+    def copies_after(self, position: int, limit: int) -> list[tuple[StoredMessage, bool]]:
+        rows = self.db.execute(
+            f"SELECT {_MESSAGE_COLUMNS}, unread FROM messages WHERE id > ?"
+            " AND verb IN ('PRIVMSG', 'NOTICE', 'TAGMSG') ORDER BY id LIMIT ?",
+            (position, limit),
+        ).fetchall()
+        return [(StoredMessage(*row[:-1]), bool(row[-1])) for row in rows]
+
+    def mark_read_msgids(self, msgids: Collection[str]) -> list[str]:
+        return [
+            msgid for msgid in msgids
+            if self._write(
+                "UPDATE messages SET unread = 0 WHERE msgid = ? AND unread = 1", (msgid,)
+            ).rowcount
+        ]  # fmt: skip
+
+    def add_handover(self, kind: str, msgid: str) -> None:
+        self._write("INSERT OR IGNORE INTO handover (kind, msgid) VALUES (?, ?)", (kind, msgid))
+
+    def handovers(self) -> list[tuple[str, str]]:
+        rows = self.db.execute("SELECT kind, msgid FROM handover ORDER BY seq").fetchall()
+        return [(str(kind), str(msgid)) for kind, msgid in rows]
+
+    def drop_handover(self, kind: str, msgid: str) -> bool:
+        cursor = self._write("DELETE FROM handover WHERE kind = ? AND msgid = ?", (kind, msgid))
+        return cursor.rowcount == 1
+
+    def replica_position(self, hub: str) -> int:
+        row = self.db.execute("SELECT position FROM replica WHERE hub = ?", (fold(hub),)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_replica_position(self, hub: str, position: int) -> None:
+        self._write(
+            "INSERT INTO replica (hub, position) VALUES (?, ?)"
+            " ON CONFLICT (hub) DO UPDATE SET position = excluded.position",
+            (fold(hub), position),
+        )
+
+    def account_list(self) -> list[Account]:
+        rows = self.db.execute(
+            "SELECT name, password_hash, email, created, scram FROM accounts ORDER BY created"
+        ).fetchall()
+        return [Account(*row) for row in rows]
+
     def mark_read_until(self, account: str, conversation: str, time_ms: int) -> int:
         return self._write(
             "UPDATE messages SET unread = 0 WHERE recipient = ? AND unread = 1"

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, capabilities, jobs, services_link
+from miniircd.core import actions, capabilities, jobs, replica, services_link
 from miniircd.core.commands import monitor
 from miniircd.core.errors import Fail
 from miniircd.core.services import is_service
@@ -221,7 +221,8 @@ def store_account(
         encoded, record = hashes
         if session is not None and session.account is not None:
             then("logged in")
-        elif server.store.create_account(Account(name, encoded, email, server.now, record)):
+        elif server.store.create_account(made := Account(name, encoded, email, server.now, record)):
+            replica.account_made(server, made)
             then("created")
         else:
             then("taken")

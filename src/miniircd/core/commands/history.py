@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from miniircd.core import replica
 from miniircd.core.commands import readmarker
 from miniircd.core.errors import Fail, no_such_channel, no_such_nick
 from miniircd.core.history import correspondent, party, private_conversation, replay
@@ -83,4 +84,5 @@ def deliver_unread(server: Server, session: Session) -> None:
     )
     replay(server, session, session.name, unread, "unread messages")
     server.store.mark_read([message.id for message in unread])
+    replica.read(server, [message.msgid for message in unread])
     readmarker.delivered(server, session, unread)

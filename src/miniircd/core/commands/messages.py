@@ -24,7 +24,7 @@ from miniircd.core.commands.user_queries import away_reply
 from miniircd.core.errors import Fail, IrcError, Refusal, no_such_nick
 from miniircd.core.history import client_tags, live_tags, party, private_conversation, record
 from miniircd.core.session import Session
-from miniircd.core.user import User
+from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -133,8 +133,12 @@ def find_recipients(server: Server, target: str) -> tuple[User | None, list[User
     recipient = server.state.find_user(target)
     if recipient is not None:
         # A user behind a link is logged in to its own server's account, not ours (see
-        # history.party): a message to it is kept for no account here.
-        account = recipient.account if isinstance(recipient, Session) else None
+        # history.party): a message to it is kept for no account here, unless the two
+        # servers share a services hub.
+        shared = isinstance(recipient, Session) or (
+            isinstance(recipient, RemoteUser) and recipient.network_account
+        )
+        account = recipient.account if shared else None
         return recipient, [recipient], account
     found = server.store.get_account(target)
     if found is None:
