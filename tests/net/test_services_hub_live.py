@@ -118,9 +118,10 @@ def test_accounts_live_on_the_hub_and_work_from_every_server(tmp_path: Path) -> 
     dave.expect(r"^:c\.test PONG c\.test :next$")
     dave.send(f"PRIVMSG NickServ :IDENTIFY alice {PW}")
     dave.expect(r"^:NickServ!NickServ@services NOTICE dave :The services hub cannot be reached")
-    # the account is the hub's alone
+    # the account is the hub's: the others know its name only (core.replica)
     for server, kept in ((a, True), (b, False), (c, False)):
         server.stop()
         store = SqliteStore.in_dir(server.data_dir)
-        assert (store.get_account("alice") is not None) is kept, server.name
+        found = store.get_account("alice")
+        assert found is not None and (found.password_hash != "!") is kept, server.name
         store.close()
