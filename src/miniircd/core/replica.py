@@ -20,8 +20,12 @@ miniircd servers); `*` goes to every tags link but the one it came on.
     :<server> KEEP <hub> :<message>           store this, shown first here
     :<hub> KEPT <server> <msgid>               the hub has it already
     :<hub> STORED <server|*> <position> :<message>   in the hub's store, row <position>
-    :<server> SYNC <hub> <position>            the accounts, and the rows after <position>
-    :<hub> SYNCED <server> <position>          that was every row up to <position>
+    :<server> SYNC <hub> <position> <msgid|*>  the accounts, and the rows after <position>
+                                               (the copy of row <position> has <msgid>)
+    :<hub> SYNCED <server> <time|*>            that was every row; with a <time>, the rows
+                                               were sent from the first: row <position> is
+                                               not the one named (a store restored from a
+                                               backup), so send back what you hold
     :<server> READ <hub> <msgid>{,<msgid>}     inbox messages shown to their account
     :<hub> READ * <msgid>{,<msgid>}
     :<hub> ACCOUNT <server|*> <name> <created>  an account exists (logins stay the hub's)
@@ -53,31 +57,33 @@ KEEP, READ = "KEEP", "READ"
 FEED_ROWS = 2000  # rows of a catch-up sent per tick and per server
 READ_BATCH = 50  # msgids per READ line
 COPIED_SECONDS = 120.0  # how long a copy may wait for its live line
+RESTORE_MARGIN_MS = 600_000  # what a restored hub is sent again: from this long before its last
 NO_PASSWORD = "!"  # an account's copy: never a valid hash (logins are the hub's)
 
 
 class Feed:
-    """A server catching up with the hub's rows: the last one sent, and the last one
-    there was when it asked."""
+    """A server catching up with the hub's rows: the last one sent, the last one there
+    was when it asked, and if its copies were not of our rows, our latest row's time."""
 
-    __slots__ = ("position", "until")
+    __slots__ = ("position", "restored", "until")
 
-    def __init__(self, position: int, until: int) -> None:
+    def __init__(self, position: int, until: int, restored: int | None) -> None:
         self.position = position
         self.until = until
+        self.restored = restored
 
 
 class Replica:
     """The copying's bookkeeping on one server (see the module docstring)."""
 
-    __slots__ = ("copied", "feeds", "link_id", "live_max", "synced")
+    __slots__ = ("copied", "feeds", "link_id", "live", "synced")
 
     def __init__(self) -> None:
         self.copied: dict[str, float] = {}  # msgid -> when inserted as a copy
         self.feeds: dict[str, Feed] = {}  # on the hub: by folded server name
         self.link_id = 0  # elsewhere: the link SYNC went out on (0: not yet)
         self.synced = False  # ... and SYNCED came back on it
-        self.live_max = 0  # ... the highest flooded row seen before that
+        self.live = (0, "")  # ... the last flooded row seen before that, and its msgid
 
     def add(self, server: Server, stored: StoredMessage, unread: bool, first: bool) -> None:
         """Store a message shown here (`first`: by this server first, else it came over a
@@ -235,9 +241,9 @@ def stored(server: Server, link: Link, msg: Message) -> None:
     server.store.drop_handover(KEEP, row.msgid)
     replica = server.replica
     if msg.params[0] != "*" or replica.synced:
-        server.store.set_replica_position(msg.source or "", position)
-    else:
-        replica.live_max = max(replica.live_max, position)
+        server.store.set_replica_position(msg.source or "", position, row.msgid)
+    elif position > replica.live[0]:  # a catch-up may not have reached it yet
+        replica.live = (position, row.msgid)
     if unread and row.recipient is not None:
         _deliver_now(server, row.recipient)
 
@@ -288,9 +294,9 @@ def tick(server: Server) -> None:
 def _sync(server: Server, hub: str, link: Link) -> None:
     """The way to the hub is up: ask for what we lack, and hand over what we owe."""
     replica = server.replica
-    replica.link_id, replica.synced, replica.live_max = link.id, False, 0
-    position = server.store.replica_position(hub)
-    _to(server, hub, "SYNC", [str(position)])
+    replica.link_id, replica.synced, replica.live = link.id, False, (0, "")
+    position, last = server.store.replica_position(hub)
+    _to(server, hub, "SYNC", [str(position), last or "*"])
     owed = server.store.handovers()
     reads: list[str] = []
     for kind, msgid in owed:
@@ -312,7 +318,7 @@ def _is_unread(server: Server, row: StoredMessage) -> bool:
     return any(m.msgid == row.msgid for m in server.store.unread(row.recipient))
 
 
-# :<server> SYNC <hub> <position>
+# :<server> SYNC <hub> <position> <msgid|*>
 def sync(server: Server, link: Link, msg: Message) -> None:
     origin = _origin(server, link, msg)
     if origin is None or not _pass_on(server, link, msg, False) or not is_hub(server):
@@ -322,10 +328,13 @@ def sync(server: Server, link: Link, msg: Message) -> None:
     for account in server.store.account_list():
         _to(server, origin, "ACCOUNT", [account.name, str(int(account.created))])
     position = int(msg.params[1])
-    newest = server.store.newest_message_id()
-    if position > newest:  # our store was restored from an older backup: start over
-        position = 0
-    server.replica.feeds[fold(origin)] = Feed(position, newest)
+    newest, latest = server.store.newest_message()
+    restored = None
+    if position:
+        row = server.store.message_by_msgid(msg.params[2]) if len(msg.params) > 2 else None
+        if row is None or row.id != position:  # not our row: from the first, and tell it
+            position, restored = 0, latest
+    server.replica.feeds[fold(origin)] = Feed(position, newest, restored)
     _feed(server, fold(origin), server.replica.feeds[fold(origin)])
 
 
@@ -343,18 +352,29 @@ def _feed(server: Server, name: str, feed: Feed) -> None:
         _to(server, name, "STORED", [str(row.id), _encode(row, unread)], True)
         feed.position = row.id
     if done or feed.position >= feed.until:
-        _to(server, name, "SYNCED", [str(feed.until)])
+        _to(server, name, "SYNCED", [str(feed.restored) if feed.restored is not None else "*"])
         del server.replica.feeds[name]
 
 
-# :<hub> SYNCED <server> <position>
+# :<hub> SYNCED <server> <time|*>
 def synced(server: Server, link: Link, msg: Message) -> None:
-    if not msg.params[1].isdigit() or not _from_hub(server, link, msg, False):
+    if not _from_hub(server, link, msg, False):
         return
-    replica = server.replica
+    replica, hub = server.replica, msg.source or ""
     replica.synced = True
-    position = max(int(msg.params[1]), replica.live_max)
-    server.store.set_replica_position(msg.source or "", position)
+    if replica.live[0] > server.store.replica_position(hub)[0]:
+        server.store.set_replica_position(hub, *replica.live)
+    if msg.params[1].isdigit():
+        _restore(server, hub, int(msg.params[1]))
+
+
+def _restore(server: Server, hub: str, latest: int) -> None:
+    """The hub's rows are not those we copied: its store was restored from a backup.
+    What we hold from about its latest row on goes back to it (it keeps what it lacks)."""
+    rows = server.store.copies_since(latest - RESTORE_MARGIN_MS)
+    for row, unread in rows:
+        _to(server, hub, "KEEP", [_encode(row, unread)], True)
+    log.warning("services hub %s lost rows (restored from a backup?): sent it %d", hub, len(rows))
 
 
 # -- the inbox and the accounts ----------------------------------------------------------------

@@ -181,8 +181,12 @@ class Store(Protocol):
         `time_ms` as read; return how many were."""
         ...
 
-    def newest_message_id(self) -> int:
-        """The highest id a row of the history has (0: none)."""
+    def newest_message(self) -> tuple[int, int]:
+        """The highest id a row of the history has, and the latest time (0, 0: none)."""
+        ...
+
+    def copies_since(self, time_ms: int) -> list[tuple[StoredMessage, bool]]:
+        """The messages (as `copies_after`) of a time after `time_ms`, by id."""
         ...
 
     def copies_after(self, position: int, limit: int) -> list[tuple[StoredMessage, bool]]:
@@ -206,11 +210,12 @@ class Store(Protocol):
         """The hub has it: forget it. False if it was not owed."""
         ...
 
-    def replica_position(self, hub: str) -> int:
-        """The id in `hub`'s store of the last of its messages copied here (0: none)."""
+    def replica_position(self, hub: str) -> tuple[int, str]:
+        """The id in `hub`'s store of the last of its messages copied here, and its msgid
+        ((0, ""): none)."""
         ...
 
-    def set_replica_position(self, hub: str, position: int) -> None: ...
+    def set_replica_position(self, hub: str, position: int, msgid: str) -> None: ...
 
     def account_list(self) -> list[Account]:
         """Every account, oldest first."""

@@ -109,7 +109,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE replica (
         hub TEXT PRIMARY KEY,
-        position INTEGER NOT NULL
+        position INTEGER NOT NULL,
+        msgid TEXT NOT NULL
     ) WITHOUT ROWID;
     """,
 )

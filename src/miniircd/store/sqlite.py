@@ -323,9 +323,19 @@ class SqliteStore:
         for message_id in ids:
             self._write("UPDATE messages SET unread = 0 WHERE id = ?", (message_id,))
 
-    def newest_message_id(self) -> int:
-        row = self.db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
-        return int(row[0])
+    def newest_message(self) -> tuple[int, int]:
+        row = self.db.execute(
+            "SELECT coalesce(max(id), 0), coalesce(max(time_ms), 0) FROM messages"
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def copies_since(self, time_ms: int) -> list[tuple[StoredMessage, bool]]:
+        rows = self.db.execute(
+            f"SELECT {_MESSAGE_COLUMNS}, unread FROM messages WHERE time_ms > ?"
+            " AND verb IN ('PRIVMSG', 'NOTICE', 'TAGMSG') ORDER BY id",
+            (time_ms,),
+        ).fetchall()
+        return [(StoredMessage(*row[:-1]), bool(row[-1])) for row in rows]
 
     def copies_after(self, position: int, limit: int) -> list[tuple[StoredMessage, bool]]:
         rows = self.db.execute(
@@ -354,15 +364,17 @@ class SqliteStore:
         cursor = self._write("DELETE FROM handover WHERE kind = ? AND msgid = ?", (kind, msgid))
         return cursor.rowcount == 1
 
-    def replica_position(self, hub: str) -> int:
-        row = self.db.execute("SELECT position FROM replica WHERE hub = ?", (fold(hub),)).fetchone()
-        return int(row[0]) if row else 0
+    def replica_position(self, hub: str) -> tuple[int, str]:
+        row = self.db.execute(
+            "SELECT position, msgid FROM replica WHERE hub = ?", (fold(hub),)
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, "")
 
-    def set_replica_position(self, hub: str, position: int) -> None:
+    def set_replica_position(self, hub: str, position: int, msgid: str) -> None:
         self._write(
-            "INSERT INTO replica (hub, position) VALUES (?, ?)"
-            " ON CONFLICT (hub) DO UPDATE SET position = excluded.position",
-            (fold(hub), position),
+            "INSERT INTO replica (hub, position, msgid) VALUES (?, ?, ?) ON CONFLICT (hub)"
+            " DO UPDATE SET position = excluded.position, msgid = excluded.msgid",
+            (fold(hub), position, msgid),
         )
 
     def account_list(self) -> list[Account]:

@@ -50,7 +50,7 @@ HELP = (
     "TOKEN REVOKE <token>|ALL - stop one login token (or all of them) from working",
 )
 # What only the services hub's own NickServ does (see the module docstring).
-HUB_ONLY = frozenset({"INFO", "PASSWD", "DROP", "INBOX"})
+HUB_ONLY = frozenset({"PASSWD", "DROP"})  # INFO, INBOX: from the copies (core.replica)
 LOGIN_TOKENS_KEPT = 20  # per account; a new one past this drops the oldest
 HUB_AWAY = "The services hub cannot be reached; try again later."
 
