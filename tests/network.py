@@ -18,6 +18,7 @@ class CoreNetwork:
             for name in names
         }
         self.wires: dict[frozenset[str], tuple[CorePeer, CorePeer]] = {}
+        self.carried: list[str] = []  # every line carried from one server to another
 
     def __getitem__(self, name: str) -> CoreHarness:
         return self.cores[name]
@@ -59,6 +60,7 @@ class CoreNetwork:
                     if not lines or target.link.id not in server.state.links:
                         continue
                     moved = True
+                    self.carried.extend(lines)
                     for line in lines:
                         server.link_receive(target.link, line.encode(), target.harness.clock.now)
                     target.harness.deliver()

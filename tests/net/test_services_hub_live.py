@@ -1,7 +1,8 @@
 """Real sockets: three miniircd servers in a chain a.test - b.test - c.test, each on its own
 127.0.0.x, whose accounts a.test keeps (docs/linking.md "Services hub"): an account
-registered on c.test, SASL PLAIN on b.test, NickServ on c.test, all through the links; and
-with a.test gone, a clear failure instead of a hang."""
+registered on c.test, SASL PLAIN on b.test, SASL SCRAM-SHA-256 on c.test for an account
+registered on a.test, NickServ on c.test, all through the links; and with a.test gone, a
+clear failure instead of a hang."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from liveserver import DEADLINE, LineClient, LiveServer
 from miniircd.store.sqlite import SqliteStore
 from ngircd import wait_linked
+from scramclient import ScramClient, b64
 
 PW = "correct-horse"
 AWAY = "the services hub cannot be reached; try again later"
@@ -66,6 +68,33 @@ def plain(account: str, password: str) -> str:
     return base64.b64encode(f"\0{account}\0{password}".encode()).decode()
 
 
+def scram_chunks(message: bytes) -> list[str]:
+    text = b64(message)
+    parts = [text[i : i + 400] for i in range(0, len(text), 400)]
+    if not parts or len(parts[-1]) == 400:
+        parts.append("+")
+    return [f"AUTHENTICATE {part}" for part in parts]
+
+
+def scram_login(client: LineClient, account: str, password: str) -> list[str]:
+    """SCRAM-SHA-256 by a client that asked for `sasl`: the 904 that ends the exchange,
+    or the lines up to the 903 after the client's last `+`."""
+    scram = ScramClient(account, password)
+    client.send("AUTHENTICATE SCRAM-SHA-256")
+    client.expect(r"^AUTHENTICATE \+$")
+    client.send(*scram_chunks(scram.first()))
+    answer = client.expect("^AUTHENTICATE | 904 ")
+    if " 904 " in answer:
+        return [answer]
+    client.send(*scram_chunks(scram.final(base64.b64decode(answer.split(" ", 1)[1]))))
+    answer = client.expect("^AUTHENTICATE | 904 ")
+    if " 904 " in answer:
+        return [answer]
+    assert scram.server_signature_ok(base64.b64decode(answer.split(" ", 1)[1]))
+    client.send("AUTHENTICATE +")
+    return client.lines_until(" 90[34] ")
+
+
 def test_accounts_live_on_the_hub_and_work_from_every_server(tmp_path: Path) -> None:
     a, b, c = chain(tmp_path)
     # REGISTER on c.test: a.test hashes and stores it; the answer keeps its label, and
@@ -85,10 +114,10 @@ def test_accounts_live_on_the_hub_and_work_from_every_server(tmp_path: Path) -> 
     # WHOIS on the hub shows the login, which came as METADATA accountname
     watcher = a.client("watcher")
     assert shows_account(watcher, "alice") == ":a.test 330 watcher alice alice :is logged in as"
-    # SASL PLAIN on b.test, checked by a.test; b.test offers no SCRAM
+    # SASL PLAIN on b.test, checked by a.test
     ally = LineClient(b.port, b.host)
     ally.send("CAP LS 302")
-    assert "sasl=PLAIN " in " ".join(ally.cap_ls()) + " "
+    assert "sasl=PLAIN,SCRAM-SHA-256" in ally.cap_ls()
     ally.send("CAP REQ :sasl", "NICK ally", "USER ally 0 * :Ally", "AUTHENTICATE PLAIN")
     ally.expect(r"^AUTHENTICATE \+$")
     ally.send(f"AUTHENTICATE {plain('alice', 'wrong-horse')}")
@@ -100,6 +129,28 @@ def test_accounts_live_on_the_hub_and_work_from_every_server(tmp_path: Path) -> 
     ally.expect(r"^:b\.test 903 ally :SASL authentication successful$")
     ally.send("CAP END")
     ally.expect(r" 001 ally ")
+    # SASL SCRAM-SHA-256 on c.test for an account registered on a.test: c.test fetches
+    # the account's record from a.test, two links away, and a.test judges the proof
+    bob = a.client("bob")
+    bob.send(f"REGISTER * * {PW}")
+    bob.expect(r"REGISTER SUCCESS bob ")
+    scrammer = LineClient(c.port, c.host)
+    scrammer.send("CAP LS 302")
+    assert "sasl=PLAIN,SCRAM-SHA-256" in scrammer.cap_ls()
+    scrammer.send("CAP REQ :sasl", "NICK scrammer", "USER s 0 * :S")
+    scrammer.expect(r" ACK :sasl$")
+    assert scram_login(scrammer, "bob", "wrong-horse") == [
+        ":c.test 904 scrammer :SASL authentication failed"
+    ]
+    assert scram_login(scrammer, "bob", PW) == [
+        ":c.test 900 scrammer scrammer!~s@127.0.0.1 bob :You are now logged in as bob",
+        ":c.test 903 scrammer :SASL authentication successful",
+    ]
+    scrammer.send("CAP END")
+    scrammer.expect(r" 001 scrammer ")
+    assert shows_account(watcher, "scrammer") == (
+        ":a.test 330 watcher scrammer bob :is logged in as"
+    )
     # NickServ IDENTIFY on c.test
     carol = c.client("carol")
     carol.send(f"PRIVMSG NickServ :IDENTIFY alice {PW}")
@@ -118,6 +169,9 @@ def test_accounts_live_on_the_hub_and_work_from_every_server(tmp_path: Path) -> 
     dave.expect(r"^:c\.test PONG c\.test :next$")
     dave.send(f"PRIVMSG NickServ :IDENTIFY alice {PW}")
     dave.expect(r"^:NickServ!NickServ@services NOTICE dave :The services hub cannot be reached")
+    dave.send("CAP REQ :sasl")
+    dave.expect(r" CAP dave ACK ")
+    assert scram_login(dave, "bob", PW) == [f":c.test 904 dave :SASL authentication failed: {AWAY}"]
     # the account is the hub's: the others know its name only (core.replica)
     for server, kept in ((a, True), (b, False), (c, False)):
         server.stop()

@@ -1,8 +1,7 @@
 """The IRCv3 capabilities this server offers: name -> value advertised with `CAP LS 302`.
 
 Only what is fully implemented is listed here; every entry is exercised by a test. The
-values are fixed, except `sasl`'s (the mechanisms, `sasl_mechanisms`) and
-`draft/account-registration`'s: it lists the account registration
+values are fixed, except `draft/account-registration`'s: it lists the account registration
 policy in force, which follows the configuration (`account_registration`), and
 `draft/multiline`'s: the configured limits of a batch (`multiline`).
 `draft/metadata-2`'s, which gives the METADATA limits configured (`metadata_limits`).
@@ -12,6 +11,7 @@ from __future__ import annotations
 
 from miniircd.config import Config
 
+SASL_MECHANISMS = "PLAIN,SCRAM-SHA-256"  # on a leaf of a services hub too (core.commands.sasl)
 CAPABILITIES: dict[str, str | None] = {
     "account-notify": None,
     "account-tag": None,
@@ -33,7 +33,7 @@ CAPABILITIES: dict[str, str | None] = {
     "labeled-response": None,
     "message-tags": None,
     "multi-prefix": None,
-    "sasl": "PLAIN,SCRAM-SHA-256",
+    "sasl": SASL_MECHANISMS,
     "server-time": None,
     "setname": None,
     "standard-replies": None,
@@ -57,12 +57,6 @@ def account_registration(config: Config) -> str:
     return ",".join(keys)
 
 
-def sasl_mechanisms(config: Config) -> str:
-    """The `sasl` value: SCRAM-SHA-256 needs the account's stored record at each step, so a
-    server whose accounts are on a services hub elsewhere offers PLAIN alone."""
-    return "PLAIN" if config.remote_services is not None else "PLAIN,SCRAM-SHA-256"
-
-
 def multiline(config: Config) -> str:
     """The `draft/multiline` value: the limits a batch is held to (core.commands.batch)."""
     return f"max-bytes={config.multiline_max_bytes},max-lines={config.multiline_max_lines}"
@@ -82,7 +76,6 @@ def offered(config: Config) -> dict[str, str | None]:
         **CAPABILITIES,
         "draft/account-registration": account_registration(config),
         "draft/multiline": multiline(config),
-        "sasl": sasl_mechanisms(config),
         "draft/metadata-2": metadata_limits(config),
     }
 

@@ -8,12 +8,18 @@ links: an ngIRCd peer neither sends nor receives these lines.
     :<server> SVCREQ <hub> <id> REGISTER <account> <email|*> :<password>
     :<server> SVCREQ <hub> <id> TOKEN <account> :
     :<server> SVCREQ <hub> <id> REVOKE <account> :<login token or ALL>
-    :<hub> SVCANS <server> <id> <OK|DENIED|TAKEN|UNAVAILABLE> [<account, token or count>]
+    :<server> SVCREQ <hub> <id> SCRAM <account> :
+    :<server> SVCREQ <hub> <id> PROOF <host> <account> :<StoredKey checked, or * if wrong>
+    :<hub> SVCANS <server> <id> <OK|DENIED|TAKEN|UNAVAILABLE> [<account, token, count...>]
 
 `<host>` is the user's address, which the login throttle counts failures by (as it does
 for a user of the hub). The server asking has checked the account name, address and
 password against its own rules, as it would for an account of its own, and asks for a
 TOKEN or a REVOKE only for the account its user is logged in to (NickServ TOKEN).
+SCRAM and PROOF are the two steps of a SASL SCRAM-SHA-256 login that the asking server
+runs itself (sasl_scram `record_answer`, `proof_answer`): SCRAM is answered with the
+account's SCRAM record (`OK <record>`) or the fake salt of a name without one
+(`DENIED <iterations>$<salt>`), PROOF with `OK <account>` or `DENIED`.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from miniircd.core import services_link
-from miniircd.core.commands import accounts, nickserv
+from miniircd.core.commands import accounts, nickserv, sasl_scram
 from miniircd.core.link import Link
 from miniircd.core.links import server_line
 from miniircd.core.services_link import ANSWER, DENIED, OK, REQUEST, TAKEN, UNAVAILABLE
@@ -74,6 +80,11 @@ def request(server: Server, link: Link, msg: Message) -> None:
     elif operation in ("TOKEN", "REVOKE") and len(msg.params) == 5:
         answer, value = nickserv.token_work(server, operation, msg.params[3], msg.params[4])
         _answer(server, origin, request_id, answer, value)
+    elif operation == sasl_scram.RECORD and len(msg.params) == 5:
+        _answer(server, origin, request_id, *sasl_scram.record_answer(server, msg.params[3]))
+    elif operation == sasl_scram.PROOF and len(msg.params) == 6:
+        verdict = sasl_scram.proof_answer(server, *msg.params[3:6])
+        _answer(server, origin, request_id, *verdict)
     else:
         _answer(server, origin, request_id, UNAVAILABLE)
 

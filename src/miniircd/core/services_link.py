@@ -1,11 +1,12 @@
 """Asking the services hub (docs/linking.md, "Services hub"): on a server whose
 `services_hub` names another server, checking a login and creating an account are the
-hub's work, against its store. This module sends such a request toward the hub over the
-tags links (`SVCREQ`, passed on by server name through other miniircd servers), keeps it
-in `Server.services_requests` until the hub's `SVCANS` comes back, then completes the
-client's command as a job's continuation: the request is a `Job` whose work is done on the
-hub, so the session waits meanwhile (`Session.busy`) and its later lines and its
-labeled-response answer keep their order (core.jobs, `Server.finish_job`).
+hub's work, against its store (and so are a SASL SCRAM-SHA-256 exchange's record and the
+verdict on its proof: core.commands.sasl_scram). This module sends such a request toward
+the hub over the tags links (`SVCREQ`, passed on by server name through other miniircd
+servers), keeps it in `Server.services_requests` until the hub's `SVCANS` comes back,
+then completes the client's command as a job's continuation: the request is a `Job` whose
+work is done on the hub, so the session waits meanwhile (`Session.busy`) and its later
+lines and its labeled-response answer keep their order (core.jobs, `Server.finish_job`).
 
 A request never hangs: it ends as UNAVAILABLE when no tags link leads to the hub, when
 the link it went out on is lost or the hub leaves the network, or after

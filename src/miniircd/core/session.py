@@ -36,6 +36,7 @@ class Session(User):
         "ping_pending",
         "quit_line",
         "read_markers",
+        "sasl_account",
         "sasl_buffer",
         "sasl_mechanism",
         "sasl_scram",
@@ -62,4 +63,5 @@ class Session(User):
         self.sasl_mechanism: str | None = None
         self.sasl_buffer = ""
         self.sasl_scram: ServerExchange | None = None  # a SCRAM-SHA-256 exchange under way
+        self.sasl_account: str | None = None  # whom the services hub let it log in as
         self.multiline: OpenBatch | None = None  # a draft/multiline batch being sent

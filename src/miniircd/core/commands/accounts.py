@@ -9,7 +9,7 @@ A password is also made into a SCRAM-SHA-256 record whenever it is set or, for a
 that has none yet, first checked right (SCRAM's steps are in sasl_scram).
 On a server whose `services_hub` names another server, logins and new accounts are the
 hub's to check and store (`verify_login`, `create_account` ask it through
-core.services_link); SCRAM is then not offered, as its exchange needs the stored record.
+core.services_link; SCRAM's exchange fetches the hub's record, sasl_scram).
 The hub runs `check_login` and `store_account` for those requests (core.s2s_services).
 """
 

@@ -75,7 +75,7 @@ def cap(server: Server, session: Session, msg: Message) -> None:
     elif subcommand == "END":
         if session.sasl_mechanism is not None and not session.busy:
             session.sasl_mechanism, session.sasl_buffer = None, ""
-            session.sasl_scram = None
+            session.sasl_scram, session.sasl_account = None, None
             out.numeric(session, ERR_SASLABORTED, "SASL authentication aborted")
         if not session.registered and session.cap_negotiating:
             session.cap_negotiating = False

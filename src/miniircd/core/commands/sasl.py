@@ -1,8 +1,7 @@
 """SASL (IRCv3 sasl-3.1): `AUTHENTICATE`'s framing (base64 chunks of at most 400
 characters, reassembled into one message) and its mechanisms: PLAIN, whose password is
 checked as any login is (accounts.verify_login: here, or by the services hub), and
-SCRAM-SHA-256, whose steps are in sasl_scram (not offered where the accounts are on a
-services hub elsewhere: capabilities.sasl_mechanisms).
+SCRAM-SHA-256, whose steps are in sasl_scram (with the records here, or on the hub).
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ def authenticate(server: Server, session: Session, msg: Message) -> None:
         if session.account is not None:
             raise IrcError(ERR_SASLALREADY, "You have already authenticated using SASL")
         mechanism = data.upper()
-        mechanisms = capabilities.sasl_mechanisms(server.config)
+        mechanisms = capabilities.SASL_MECHANISMS
         if mechanism not in mechanisms.split(","):
             text = "are available SASL mechanisms"
             server.outbox.numeric(session, RPL_SASLMECHS, mechanisms, text)
@@ -74,6 +73,7 @@ def _sasl_reset(session: Session) -> None:
     session.sasl_mechanism = None
     session.sasl_buffer = ""
     session.sasl_scram = None
+    session.sasl_account = None
 
 
 def _sasl_failed() -> IrcError:
@@ -104,13 +104,17 @@ def _sasl_plain(server: Server, session: Session, payload: str) -> None:
 
 
 def _sasl_scram(server: Server, session: Session, payload: str) -> None:
-    outcome, value = sasl_scram.step(server, session, payload)
-    if outcome == sasl_scram.CHALLENGE:
-        for chunk in sasl_scram.chunks(value):
-            server.outbox.send(session, Message("AUTHENTICATE", [chunk]))
-        return
-    _sasl_reset(session)
-    if outcome != sasl_scram.LOGIN:
-        raise _sasl_failed()
-    accounts.login(server, session, value)
-    server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
+    def then(outcome: str, value: str) -> None:
+        if outcome == sasl_scram.CHALLENGE:
+            for chunk in sasl_scram.chunks(value):
+                server.outbox.send(session, Message("AUTHENTICATE", [chunk]))
+            return
+        _sasl_reset(session)
+        if outcome == sasl_scram.UNAVAILABLE:
+            raise IrcError(ERR_SASLFAIL, "SASL authentication failed: " + accounts.HUB_AWAY)
+        if outcome != sasl_scram.LOGIN:
+            raise _sasl_failed()
+        accounts.login(server, session, value)
+        server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
+
+    sasl_scram.step(server, session, payload, then)
