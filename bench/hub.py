@@ -11,14 +11,15 @@ linked.py runs its networks; this script's clients run on CPU 1.
             login (connect to 903): N one at a time, alternating hub and leaf, then
             rounds of B at once on each (every client first waits at `AUTHENTICATE +`,
             then all send their password together: the queue at the hub's hashing). On
-            the leaf the hub checks the password (SVCREQ LOGIN over the link).
+            the leaf the hub checks the password (SVCREQ LOGIN over the link); a login
+            the leaf gives up on (services_timeout) is counted as failed.
   history   a room with M messages, half sent by a client on each server (each server's
             watcher must have seen them all), then `CHATHISTORY LATEST #room * 100` round
             trips (send to the end of the batch), alternating hub and leaf; and whether both
             servers gave the same msgids for the same query. Whether the leaf answers from
             what it saw itself or from a copy of the hub's, the figure is what a client
             on it waits.
-  memory    each server's RSS and CPU time after the run.
+  memory    each server's RSS once linked and after the run, and its CPU time.
 
 Usage:
   python bench/hub.py                # 40 logins one at a time, 3 rounds of 50 at once,
