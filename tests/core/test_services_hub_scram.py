@@ -193,9 +193,8 @@ def test_a_wrong_password_fails_and_counts_in_the_hubs_throttle() -> None:
     net.tick(hub.config.login_window + 1)  # (carol's registration timed out meanwhile)
     erin = net[C].connect("127.0.0.6")
     erin.send("CAP LS 302", "CAP REQ :sasl", "NICK erin")
-    assert (
-        scram_login(net, erin, "alice", PW)[-1] == ":c.test 903 erin :SASL authentication successful"
-    )
+    success = ":c.test 903 erin :SASL authentication successful"
+    assert scram_login(net, erin, "alice", PW)[-1] == success
 
 
 def test_failures_from_one_address_throttle_it_on_the_hub() -> None:
