@@ -95,6 +95,25 @@ def test_a_message_shown_on_two_servers_is_shown_once_and_stored_once(
     assert rows(net, A, "#room") == rows(net, B, "#room") == rows(net, C, "#room")
 
 
+def test_messages_sent_at_once_on_two_servers_end_in_the_hubs_order_everywhere(
+    net: CoreNetwork,
+) -> None:
+    bob = net.register(B, "bob")
+    carol = net.register(C, "carol")
+    for client in (bob, carol):
+        send(net, client, "JOIN #room")
+    for n in range(4):  # each server stores its own user's message first
+        bob.send(f"PRIVMSG #room :bob {n}")
+        carol.send(f"PRIVMSG #room :carol {n}")
+        net.settle()
+    hub_order = rows(net, A, "#room")
+    assert len(hub_order) == 8
+    assert rows(net, B, "#room") == rows(net, C, "#room") == hub_order
+    bob_reader = history_client(net, B, "reader1")
+    carol_reader = history_client(net, C, "reader2")
+    assert history_ids(net, bob_reader, "#room") == history_ids(net, carol_reader, "#room")
+
+
 def test_what_a_leaf_showed_while_the_hub_was_away_is_handed_over_once(
     net: CoreNetwork,
 ) -> None:
@@ -112,16 +131,16 @@ def test_what_a_leaf_showed_while_the_hub_was_away_is_handed_over_once(
     assert [kind for kind, _ in net[B].store.handovers()] == ["KEEP"]
     net.link(B, A)
     net.tick(1)  # b and c find their way to the hub again: SYNC, then what they owe
-    # a message handed over late takes its place where it arrives (core.replica), so
-    # the servers' orders may differ; the rows are the same
-    kept = sorted(rows(net, A, "#room"))
+    # a message handed over late takes its place where it reaches the hub, and the
+    # copies follow the hub's order
+    kept = rows(net, A, "#room")
     assert sorted(text for _, text, _ in kept) == ["me too", "while the hub is away"]
-    assert sorted(rows(net, B, "#room")) == sorted(rows(net, C, "#room")) == kept
+    assert rows(net, B, "#room") == rows(net, C, "#room") == kept
     assert net[B].store.handovers() == net[C].store.handovers() == []
     net.cut(A, B)  # a second relink hands over nothing again
     net.link(B, A)
     net.tick(1)
-    assert sorted(rows(net, A, "#room")) == kept
+    assert rows(net, A, "#room") == kept
 
 
 def test_a_server_that_joins_late_copies_the_history_and_the_accounts(

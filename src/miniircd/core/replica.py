@@ -76,7 +76,7 @@ class Feed:
 class Replica:
     """The copying's bookkeeping on one server (see the module docstring)."""
 
-    __slots__ = ("copied", "feeds", "link_id", "live", "synced")
+    __slots__ = ("copied", "feeds", "last_local", "link_id", "live", "synced")
 
     def __init__(self) -> None:
         self.copied: dict[str, float] = {}  # msgid -> when inserted as a copy
@@ -84,6 +84,7 @@ class Replica:
         self.link_id = 0  # elsewhere: the link SYNC went out on (0: not yet)
         self.synced = False  # ... and SYNCED came back on it
         self.live = (0, "")  # ... the last flooded row seen before that, and its msgid
+        self.last_local = 0  # ... our id of the last copy placed (see `_place_copy`)
 
     def add(self, server: Server, stored: StoredMessage, unread: bool, first: bool) -> None:
         """Store a message shown here (`first`: by this server first, else it came over a
@@ -205,6 +206,24 @@ def _insert_copy(server: Server, stored: StoredMessage, unread: bool) -> int | N
     return server.store.add_message(stored, unread)
 
 
+def _place_copy(server: Server, row: StoredMessage, unread: bool) -> None:
+    """Give a copy of the hub's row its place here: after the copies before it, so that
+    this server's history is in the hub's order (a query for the latest messages then
+    gives the same ones everywhere). A row here already stays if it is placed so (the
+    usual case); else it is stored again, at the end, as it stands here (read or not)."""
+    replica = server.replica
+    existing = server.store.message_by_msgid(row.msgid)
+    if existing is not None and existing.id > replica.last_local:
+        replica.last_local = existing.id
+        return
+    if existing is None:
+        replica.copied[row.msgid] = server.now
+    else:
+        row = existing
+        unread = bool(server.store.delete_message(existing.id))
+    replica.last_local = server.store.add_message(row, unread)
+
+
 # :<server> KEEP <hub> :<message>
 def keep(server: Server, link: Link, msg: Message) -> None:
     origin = _origin(server, link, msg)
@@ -237,7 +256,7 @@ def stored(server: Server, link: Link, msg: Message) -> None:
         return
     row, unread = decoded
     position = int(msg.params[1])
-    _insert_copy(server, row, unread)
+    _place_copy(server, row, unread)
     server.store.drop_handover(KEEP, row.msgid)
     replica = server.replica
     if msg.params[0] != "*" or replica.synced:
@@ -296,6 +315,8 @@ def _sync(server: Server, hub: str, link: Link) -> None:
     replica = server.replica
     replica.link_id, replica.synced, replica.live = link.id, False, (0, "")
     position, last = server.store.replica_position(hub)
+    placed = server.store.message_by_msgid(last) if last else None
+    replica.last_local = placed.id if placed is not None else 0
     _to(server, hub, "SYNC", [str(position), last or "*"])
     owed = server.store.handovers()
     reads: list[str] = []

@@ -198,6 +198,10 @@ class Store(Protocol):
         """Mark the unread messages with these msgids as read; return those that were."""
         ...
 
+    def delete_message(self, message_id: int) -> bool | None:
+        """Delete a row; whether it was unread (None: there was none)."""
+        ...
+
     def add_handover(self, kind: str, msgid: str) -> None:
         """Remember that the services hub is owed `kind` (KEEP, READ) of message `msgid`."""
         ...

@@ -353,6 +353,12 @@ class SqliteStore:
             ).rowcount
         ]  # fmt: skip
 
+    def delete_message(self, message_id: int) -> bool | None:
+        row = self._write(
+            "DELETE FROM messages WHERE id = ? RETURNING unread", (message_id,)
+        ).fetchone()
+        return bool(row[0]) if row else None
+
     def add_handover(self, kind: str, msgid: str) -> None:
         self._write("INSERT OR IGNORE INTO handover (kind, msgid) VALUES (?, ?)", (kind, msgid))
 
