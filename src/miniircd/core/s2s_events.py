@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core import actions, events, links, s2s_ngircd
 from miniircd.core.channel import PREFIXES, Channel
-from miniircd.core.commands import channels, messages, monitor
+from miniircd.core.commands import channels, messages, monitor, private
 from miniircd.core.errors import IrcError
 from miniircd.core.history import client_tags, live_tags, record
 from miniircd.core.link import Link
@@ -125,7 +125,7 @@ def _private(
     as a local sender's is, core.commands.messages), to an account here whose owner is
     offline (its inbox), or on toward a user behind another link (its server keeps it)."""
     try:
-        recipient, recipients, account = messages.find_recipients(server, target.split("@")[0])
+        recipient, recipients, account = private.find_recipients(server, target.split("@")[0])
     except IrcError:
         if verb == "PRIVMSG":
             params = [sender.name, target, "No such nick/channel"]
@@ -141,20 +141,20 @@ def _private(
         return
     recipients = [r for r in recipients if isinstance(r, Session)]
     offline = not recipients
-    if offline and verb == "PRIVMSG" and account and messages.inbox_full(server, account):
-        note = f"{account}'s inbox is full; try later"
+    if offline and verb == "PRIVMSG" and account and private.inbox_full(server, account):
+        note = private.inbox_full_note(account)
         links.to_user(server, server.name, sender, "NOTICE", [sender.name, note], True)
         return
     shown = recipient.name if recipient is not None else account or target
     params[0] = shown
-    kept = messages.keep_private(
+    kept = private.keep_private(
         server, sender, verb, shown, recipients, account, text, tags, stamp
     )
     line = Message(verb, params, sender.prefix, kept or live_tags(server, tags, stamp))
     audience = [r for r in recipients if verb != "TAGMSG" or "message-tags" in r.caps]
     server.outbox.send_many(audience, line, sender)
     if offline and verb == "PRIVMSG":
-        note = f"{account} is offline; your message will be delivered when they log in"
+        note = private.offline_note(account)
         links.to_user(server, server.name, sender, "NOTICE", [sender.name, note], True)
 
 
