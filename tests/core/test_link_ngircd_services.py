@@ -8,6 +8,7 @@ from test_link_ngircd import BOB, HUB_005, HUB_376, HUB_PASS, HUB_SERVER, handsh
 
 from harness import CoreHarness, CorePeer
 from miniircd.core.commands import memoserv
+from network import CoreNetwork
 
 SERVICE_NICKS = [
     ":irc.test NICK NickServ 1 NickServ services 1 + :Account services: /msg NickServ HELP",
@@ -50,6 +51,11 @@ def test_other_servers_do_not_introduce_them(core: CoreHarness) -> None:
         peer = harness.link()
         peer.take()
         assert not any(" NICK " in line for line in handshake(peer))
+    # nor does the hub to another miniircd server, which has services of its own
+    net = CoreNetwork("a.test", "b.test", services_hub="a.test")
+    net.link("b.test", "a.test")
+    assert net["b.test"].server.state.find_server("a.test") is not None
+    assert net["b.test"].server.state.find_user("MemoServ") is None
 
 
 def test_a_memo_from_a_user_there_waits_and_comes_at_login() -> None:

@@ -32,7 +32,8 @@ def find_recipients(server: Server, target: str) -> tuple[User | None, list[User
     found = account_recipients(server, target)
     if found is None:
         raise no_such_nick(target)
-    return None, *found
+    here, account = found
+    return None, here, account
 
 
 def account_recipients(server: Server, name: str) -> tuple[list[User], str] | None:
