@@ -51,7 +51,7 @@ def test_no_subject_lists_every_command(core: CoreHarness, verb: str) -> None:
     assert listed == sorted(COMMANDS)
     assert lines[-1] == (
         ":irc.test 706 alice * :The services have their own: /msg NickServ HELP, "
-        "/msg ChanServ HELP."
+        "/msg ChanServ HELP, /msg MemoServ HELP."
     )
 
 

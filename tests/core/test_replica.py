@@ -212,6 +212,22 @@ def test_an_inbox_message_waits_for_a_login_on_any_server_and_arrives_once(
     assert not any("are you there?" in line for line in lines), lines
 
 
+def test_memoserv_on_a_leaf_leaves_a_message_in_the_networks_inbox(net: CoreNetwork) -> None:
+    account(net, A, "bob").send("QUIT")
+    net.settle()
+    carol = net.register(C, "carol")
+    assert send(net, carol, "PRIVMSG MemoServ :SEND bob see you at noon") == [
+        ":MemoServ!MemoServ@services NOTICE carol :bob is offline; your message will be"
+        " delivered when they log in."
+    ]
+    bob = net.register(B, "bob")
+    lines = send(net, bob, f"PRIVMSG NickServ :IDENTIFY bob {PW}")
+    assert [line for line in lines if " PRIVMSG " in line] == [
+        ":carol!~carol@127.0.0.1 PRIVMSG bob :[2023-11-14 22:13:21] see you at noon"
+    ]
+    assert all(net[server].store.unread_count("bob") == 0 for server in (A, B, C))
+
+
 def test_a_private_message_between_accounts_on_two_leaves_is_one_conversation(
     net: CoreNetwork,
 ) -> None:

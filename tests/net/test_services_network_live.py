@@ -3,7 +3,8 @@
 as its leaf; leaf.test is the network's services hub, and the miniircd servers deep.test
 and third.test are linked to it. An account registered on third.test logs in on
 deep.test; room messages written on leaf.test and by a user of ngIRCd are in the history
-of every miniircd server with the same msgids."""
+of every miniircd server with the same msgids; a user of ngIRCd leaves the offline account
+a message with MemoServ, which arrives once, at its login on third.test."""
 
 from __future__ import annotations
 
@@ -133,3 +134,16 @@ def test_register_on_one_login_on_another_history_everywhere(tmp_path: Path) -> 
     assert texts == ["written on the services hub", "written on ngIRCd"]
     assert histories[1] == histories[0] and histories[2] == histories[0]
     assert all(re.fullmatch(r"\S+", msgid) for msgid, _ in histories[0])
+    # the inbox, from the ngIRCd side: tess is offline everywhere
+    dora.send("QUIT")
+    dora.expect_closed()
+    hubby.send("PRIVMSG MemoServ :SEND tess a note from ngIRCd")
+    hubby.expect(r":MemoServ!\S+ NOTICE hubby :tess is offline; your message will be delivered")
+    tina = third.client("tina")
+    tina.send(f"PRIVMSG NickServ :IDENTIFY tess {PW}", "PING :done")
+    got = [line for line in tina.lines_until(r"PONG .*:done") if " PRIVMSG tess " in line]
+    assert len(got) == 1 and got[0].endswith(" a note from ngIRCd"), got
+    assert got[0].startswith(":hubby!")
+    again = deep.client("dana")  # read: a later login elsewhere does not show it again
+    again.send(f"PRIVMSG NickServ :IDENTIFY tess {PW}", "PING :done")
+    assert not any(" PRIVMSG tess " in line for line in again.lines_until(r"PONG .*:done"))

@@ -23,7 +23,7 @@ from miniircd.client.events import (
     RoomMessage,
     Send,
 )
-from miniircd.client.state import ClientState, Replay
+from miniircd.client.state import SERVICES, ClientState, Replay
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message
 
@@ -146,7 +146,7 @@ def on_message(state: ClientState, msg: Message) -> list[Output]:
         text, action = rest, True
     if notice and not is_user:
         return [Notice(when, "", text)]
-    if notice and fold(sender) in ("nickserv", "chanserv"):
+    if notice and fold(sender) in SERVICES:
         return _service_notice(state, sender, text, when)
     out: list[Output] = []
     if replay is not None:

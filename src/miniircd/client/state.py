@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 
 from miniircd.protocol.casemap import fold, is_valid_channel, is_valid_nick
 
-__all__ = ["ClientState", "Pending", "Phase", "Replay", "RoomInfo", "UsageError"]
+__all__ = ["SERVICES", "ClientState", "Pending", "Phase", "Replay", "RoomInfo", "UsageError"]
 
-SERVICES = frozenset({"nickserv", "chanserv"})
+SERVICES = frozenset({"nickserv", "chanserv", "memoserv"})
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 
 

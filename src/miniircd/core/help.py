@@ -267,5 +267,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
 
 INDEX_TITLE = "miniircd help"
 INDEX_HEAD = "HELP <command> explains one of these commands:"
-INDEX_FOOT = "The services have their own: /msg NickServ HELP, /msg ChanServ HELP."
+INDEX_FOOT = (
+    "The services have their own: /msg NickServ HELP, /msg ChanServ HELP, /msg MemoServ HELP."
+)
 INDEX_WIDTH = 60  # characters of verbs per line of the list

@@ -91,7 +91,7 @@ class Link(User):
 
     __slots__ = (
         "block", "burst_sent", "chaninfo", "flags", "memory", "outgoing", "password_ok",
-        "peer_done", "phase", "ping_pending", "tagged", "tokens",
+        "peer_done", "phase", "ping_pending", "services_back", "tagged", "tokens",
     )  # fmt: skip
 
     def __init__(self, link_id: int, block: LinkBlock, host: str, now: float, outgoing: bool):
@@ -109,6 +109,8 @@ class Link(User):
         self.peer_done = False  # the peer's burst is over (its closing PING was answered)
         self.ping_pending = False
         self.last_active = now  # the last line the peer sent
+        # folded service nick -> when it was introduced again after a KILL (core.service_users)
+        self.services_back: dict[str, float] = {}
 
     @property
     def name(self) -> str:

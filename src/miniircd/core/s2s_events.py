@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, events, links, replica, s2s_ngircd
+from miniircd.core import actions, events, links, replica, s2s_ngircd, service_users
 from miniircd.core.channel import PREFIXES, Channel
-from miniircd.core.commands import channels, messages, monitor
+from miniircd.core.commands import channels, messages, monitor, private
 from miniircd.core.errors import IrcError
 from miniircd.core.history import client_tags, live_tags, record
 from miniircd.core.link import Link
+from miniircd.core.services import linked_services
 from miniircd.core.session import Session
 from miniircd.core.user import RemoteUser, User
 from miniircd.protocol.casemap import fold
@@ -123,9 +124,15 @@ def _private(
 ) -> None:
     """A private message from a remote user: to a local user (kept in their conversation
     as a local sender's is, core.commands.messages), to an account here whose owner is
-    offline (its inbox), or on toward a user behind another link (its server keeps it)."""
+    offline (its inbox), or on toward a user behind another link (its server keeps it).
+    On the services hub, a PRIVMSG to a service is its command (core.service_users)."""
+    service = messages.SERVICES.get(fold(target.split("@")[0]))
+    if service is not None and linked_services(server):
+        if verb == "PRIVMSG":
+            service(server, sender, text)
+        return
     try:
-        recipient, recipients, account = messages.find_recipients(server, target.split("@")[0])
+        recipient, recipients, account = private.find_recipients(server, target.split("@")[0])
     except IrcError:
         if verb == "PRIVMSG":
             params = [sender.name, target, "No such nick/channel"]
@@ -141,20 +148,20 @@ def _private(
         return
     recipients = [r for r in recipients if isinstance(r, Session)]
     offline = not recipients
-    if offline and verb == "PRIVMSG" and account and messages.inbox_full(server, account):
-        note = f"{account}'s inbox is full; try later"
+    if offline and verb == "PRIVMSG" and account and private.inbox_full(server, account):
+        note = private.inbox_full_note(account)
         links.to_user(server, server.name, sender, "NOTICE", [sender.name, note], True)
         return
     shown = recipient.name if recipient is not None else account or target
     params[0] = shown
-    kept = messages.keep_private(
+    kept = private.keep_private(
         server, sender, verb, shown, recipients, account, text, tags, stamp
     )
     line = Message(verb, params, sender.prefix, kept or live_tags(server, tags, stamp))
     audience = [r for r in recipients if verb != "TAGMSG" or "message-tags" in r.caps]
     server.outbox.send_many(audience, line, sender)
     if offline and verb == "PRIVMSG":
-        note = f"{account} is offline; your message will be delivered when they log in"
+        note = private.offline_note(account)
         links.to_user(server, server.name, sender, "NOTICE", [sender.name, note], True)
 
 
@@ -237,6 +244,8 @@ def quit_(server: Server, link: Link, msg: Message) -> None:
 
 # KILL <nick> [:<reason>]
 def kill(server: Server, link: Link, msg: Message) -> None:
+    if service_users.killed(server, link, msg.params[0]):
+        return
     target = server.state.find_user(msg.params[0])
     if target is None:
         return
@@ -253,6 +262,8 @@ def nick_change(server: Server, link: Link, msg: Message) -> None:
     if user is None or user.nick is None:
         return
     new = msg.params[0]
+    if service_users.reserved(server, link, new, user):
+        return
     since = s2s_ngircd.nick_time(link, msg, server.now)
     holder = server.state.find_nick(new)
     settled = holder is not None and holder is not user

@@ -8,7 +8,8 @@ Handshake (docs/linking.md): `PASS <password> 0210-IRC+ miniircd|<version>:CHM` 
 `376`: the peer's NICKLEN must be ours and its CASEMAPPING one whose folding ours covers.
 After the peer's `376` the link is up and we send our burst, the whole network as we see
 it but what is behind that link: a SERVER per server behind our other links, a NICK (and
-a METADATA for an account) per user, a CHANINFO and an NJOIN per channel. The peer's burst
+a METADATA for an account) per user (on the services hub, to an ngIRCd peer, one per
+service too: core.service_users), a CHANINFO and an NJOIN per channel. The peer's burst
 (SERVER, NICK, METADATA, CHANINFO, NJOIN) ends with a PING, which we answer.
 
 A server may have several links (a hub): what one peer tells is relayed to the others
@@ -24,7 +25,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, links, resume
+from miniircd.core import actions, links, resume, service_users
 from miniircd.core.commands import monitor
 from miniircd.core.link import PEER_TAG_CAPS, Link, RemoteServer
 from miniircd.core.session import Session
@@ -167,6 +168,7 @@ def burst(server: Server, link: Link) -> None:
         account = links.account_line(server, user)
         if account is not None and "M" in link.flags:
             links.send(server, link, account)
+    service_users.introduce(server, link)
     for channel in list(state.channels.values()):
         members = [m for m in channel.members if links.beyond(m, link)]
         if not members:
@@ -210,6 +212,8 @@ def nick(server: Server, link: Link, msg: Message) -> None:
     home = link.tokens.get(int(token)) if token.isdigit() else None
     if home is None or not hops.isdigit():
         log.warning("link %s: NICK %s from unknown server %s", link.block.name, nick_, token)
+        return
+    if service_users.reserved(server, link, nick_, None):
         return
     since = nick_time(link, msg, server.now)
     holder = server.state.find_nick(nick_)

@@ -8,7 +8,7 @@ import { Buffer, makeEntry, personKey, roomKey } from "./model.js";
 import * as view from "./view.js";
 import { describeRefusal } from "./words.js";
 
-export const SERVICES = new Set(["nickserv", "chanserv"]);
+export const SERVICES = new Set(["nickserv", "chanserv", "memoserv"]);
 
 export const conn = new Connection(socketUrl());
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
+from miniircd.core.user import User
 
 if TYPE_CHECKING:
     from miniircd.core.server import Server
@@ -25,13 +26,13 @@ HELP = (
 )
 
 
-def _say(server: Server, session: Session, text: str) -> None:
-    notice(server, session, NICK, text)
+def _say(server: Server, user: User, text: str) -> None:
+    notice(server, user, NICK, text)
 
 
 # PRIVMSG ChanServ :<command> [<args>...]
-def handle(server: Server, session: Session, text: str) -> None:
-    run_command(server, session, NICK, text, COMMANDS, HELP)
+def handle(server: Server, user: User, text: str) -> None:
+    run_command(server, user, NICK, text, COMMANDS, HELP)
 
 
 def _info(server: Server, session: Session, args: list[str]) -> None:

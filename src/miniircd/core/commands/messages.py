@@ -19,12 +19,19 @@ from typing import TYPE_CHECKING
 
 from miniircd.core import events, multiline
 from miniircd.core.channel import PREFIXES
-from miniircd.core.commands import chanserv, nickserv
+from miniircd.core.commands import chanserv, memoserv, nickserv
+from miniircd.core.commands.private import (
+    find_recipients,
+    inbox_full,
+    inbox_full_note,
+    keep_private,
+    offline_note,
+)
 from miniircd.core.commands.user_queries import away_reply
 from miniircd.core.errors import Fail, IrcError, Refusal, no_such_nick
-from miniircd.core.history import client_tags, live_tags, party, private_conversation, record
+from miniircd.core.history import client_tags, live_tags, record
 from miniircd.core.session import Session
-from miniircd.core.user import RemoteUser, User
+from miniircd.core.user import User
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
 from miniircd.protocol.numerics import (
@@ -37,10 +44,12 @@ from miniircd.protocol.numerics import (
 if TYPE_CHECKING:
     from miniircd.core.server import Server
 
-# folded service nick -> what handles a PRIVMSG to it
-SERVICES: dict[str, Callable[[Server, Session, str], None]] = {
+# folded service nick -> what handles a PRIVMSG to it (from a user here or, on the
+# services hub, behind a link: core.s2s_events)
+SERVICES: dict[str, Callable[[Server, User, str], None]] = {
     "nickserv": nickserv.handle,
     "chanserv": chanserv.handle,
+    "memoserv": memoserv.handle,
 }
 
 
@@ -106,7 +115,7 @@ def _deliver(
     recipient, recipients, account = find_recipients(server, target)
     offline = not recipients
     if offline and verb == "PRIVMSG" and account is not None and inbox_full(server, account):
-        raise Fail("PRIVMSG", "INBOX_FULL", account, f"{account}'s inbox is full; try later")
+        raise Fail("PRIVMSG", "INBOX_FULL", account, inbox_full_note(account))
     shown = recipient.name if recipient is not None else account or target
     audience = _audience(session, verb, recipients)
     kept = keep_private(server, session, verb, shown, recipients, account, text, tags)
@@ -120,63 +129,9 @@ def _deliver(
     line = Message(verb, params, session.prefix, line_tags)
     _send(server, session, line, audience, to_self=session in recipients)
     if offline and verb == "PRIVMSG":
-        note = f"{account} is offline; your message will be delivered when they log in"
-        server.outbox.from_server(session, "NOTICE", session.name, note)
+        server.outbox.from_server(session, "NOTICE", session.name, offline_note(account))
     elif verb == "PRIVMSG" and recipient is not None:
         away_reply(server, session, recipient)
-
-
-def find_recipients(server: Server, target: str) -> tuple[User | None, list[User], str | None]:
-    """Who a private message to `target` reaches: the user with that nick, else the users
-    logged in to the account of that name (none: it is offline, the message waits in its
-    inbox); and the account it is kept for. 401 if `target` names neither."""
-    recipient = server.state.find_user(target)
-    if recipient is not None:
-        # A user behind a link is logged in to its own server's account, not ours (see
-        # history.party): a message to it is kept for no account here, unless the two
-        # servers share a services hub.
-        shared = isinstance(recipient, Session) or (
-            isinstance(recipient, RemoteUser) and recipient.network_account
-        )
-        account = recipient.account if shared else None
-        return recipient, [recipient], account
-    found = server.store.get_account(target)
-    if found is None:
-        raise no_such_nick(target)
-    here: list[User] = [u for u in server.state.logged_in(found.name) if isinstance(u, Session)]
-    return None, here, found.name
-
-
-def inbox_full(server: Server, account: str) -> bool:
-    return server.store.unread_count(account) >= server.config.inbox_max
-
-
-def keep_private(
-    server: Server,
-    sender: User,
-    verb: str,
-    shown: str,
-    recipients: list[User],
-    account: str | None,
-    text: str,
-    tags: dict[str, str],
-    stamp: tuple[int, str] | None = None,
-) -> dict[str, str] | None:
-    """Record a private message in its conversation when a party has an account (unread
-    in `account`'s inbox if no one is logged in to it) and return its tags; a TAGMSG not
-    kept gets live tags; None for a message between guests (not kept). `stamp`: as in
-    core.history `record`."""
-    stored = sender.account is not None or account is not None
-    if verb == "TAGMSG" and not (stored and events.persisted(tags)):
-        return live_tags(server, tags, stamp)
-    if not stored:
-        return None
-    other = fold(account) if account else party(recipients[0])
-    conversation = private_conversation(party(sender), other)
-    return record(
-        server, sender, verb, shown, conversation, text, tags, account,
-        unread=not recipients, stamp=stamp,
-    )  # fmt: skip
 
 
 def _to_channel(

@@ -24,6 +24,7 @@ from miniircd.core.commands.history import show_inbox
 from miniircd.core.params import parse_count
 from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
+from miniircd.core.user import User
 from miniircd.protocol.casemap import fold
 from miniircd.store.base import Account
 from miniircd.store.passwords import (
@@ -55,18 +56,18 @@ LOGIN_TOKENS_KEPT = 20  # per account; a new one past this drops the oldest
 HUB_AWAY = "The services hub cannot be reached; try again later."
 
 
-def _say(server: Server, session: Session, text: str) -> None:
-    notice(server, session, NICK, text)
+def _say(server: Server, user: User, text: str) -> None:
+    notice(server, user, NICK, text)
 
 
 # PRIVMSG NickServ :<command> [<args>...]
-def handle(server: Server, session: Session, text: str) -> None:
+def handle(server: Server, user: User, text: str) -> None:
     hub = server.config.remote_services
     words = text.split(maxsplit=1)
     if hub is not None and words and words[0].upper() in HUB_ONLY:
-        _say(server, session, f"{words[0].upper()} works only on {hub}, the services hub.")
+        _say(server, user, f"{words[0].upper()} works only on {hub}, the services hub.")
         return
-    run_command(server, session, NICK, text, COMMANDS, HELP)
+    run_command(server, user, NICK, text, COMMANDS, HELP)
 
 
 def _register(server: Server, session: Session, args: list[str]) -> None:
