@@ -56,7 +56,7 @@ log = logging.getLogger("miniircd.link")
 KEEP, READ = "KEEP", "READ"
 FEED_ROWS = 2000  # rows of a catch-up sent per tick and per server
 READ_BATCH = 50  # msgids per READ line
-COPIED_SECONDS = 120.0  # how long a copy may wait for its live line
+COPIED_SECONDS = 30.0  # how long a copy may wait for its live line
 RESTORE_MARGIN_MS = 600_000  # what a restored hub is sent again: from this long before its last
 NO_PASSWORD = "!"  # an account's copy: never a valid hash (logins are the hub's)
 
@@ -113,6 +113,7 @@ def _encode(stored: StoredMessage, unread: bool) -> str:
             "tags": stored.tags, "unread": unread,
         },
         separators=(",", ":"),
+        ensure_ascii=False,  # a line's length: UTF-8 text stays as short as it came
     )  # fmt: skip
 
 
