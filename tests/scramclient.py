@@ -70,3 +70,22 @@ class ScramClient:
     def server_signature_ok(self, server_final: bytes) -> bool:
         expected = _hmac(_hmac(self.salted, b"Server Key"), self.auth_message)
         return server_final == b"v=" + b64(expected).encode()
+
+
+def chunks(message: bytes) -> list[str]:
+    """A SASL message as a client sends it: base64 in AUTHENTICATE chunks of 400, with
+    `+` after a last full one (or for an empty message)."""
+    text = b64(message)
+    parts = [text[i : i + 400] for i in range(0, len(text), 400)]
+    if not parts or len(parts[-1]) == 400:
+        parts.append("+")
+    return [f"AUTHENTICATE {part}" for part in parts]
+
+
+def server_message(lines: list[str]) -> bytes:
+    """Reassemble the server's AUTHENTICATE chunks (all of `lines` must be them, every one
+    but the last 400 long)."""
+    assert lines and all(line.startswith("AUTHENTICATE ") for line in lines), lines
+    parts = [line.removeprefix("AUTHENTICATE ") for line in lines]
+    assert all(len(part) == 400 for part in parts[:-1]) and len(parts[-1]) < 400, lines
+    return base64.b64decode("".join(p for p in parts if p != "+"))

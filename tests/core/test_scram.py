@@ -12,7 +12,7 @@ from harness import CoreClient, CoreHarness
 from miniircd.protocol import scram
 from miniircd.store.base import Account
 from miniircd.store.passwords import SCRAM_ITERATIONS, hash_password, scram_credentials
-from scramclient import ScramClient, b64, hi
+from scramclient import ScramClient, b64, chunks, hi, server_message
 
 PW = "correct-horse"
 B = "bob!~bob@127.0.0.1"
@@ -32,20 +32,8 @@ def old_account(core: CoreHarness, name: str, password: str = PW) -> None:
     assert core.store.create_account(Account(name, hash_password(password), None, 0.0))
 
 
-def chunks(message: bytes) -> list[str]:
-    text = b64(message)
-    parts = [text[i : i + 400] for i in range(0, len(text), 400)]
-    if not parts or len(parts[-1]) == 400:
-        parts.append("+")
-    return [f"AUTHENTICATE {part}" for part in parts]
 
 
-def server_message(lines: list[str]) -> bytes:
-    """Reassemble the server's AUTHENTICATE chunks (all of `lines` must be them)."""
-    parts = [line.removeprefix("AUTHENTICATE ") for line in lines]
-    assert all(line.startswith("AUTHENTICATE ") for line in lines), lines
-    assert all(len(part) == 400 for part in parts[:-1]) and len(parts[-1]) < 400
-    return base64.b64decode("".join(p for p in parts if p != "+"))
 
 
 def start(client: CoreClient) -> None:

@@ -15,7 +15,7 @@ from harness import CoreClient
 from miniircd.store.base import Account
 from miniircd.store.passwords import SCRAM_ITERATIONS, hash_password, scram_credentials
 from network import CoreNetwork
-from scramclient import ScramClient, b64
+from scramclient import ScramClient, b64, chunks, server_message
 
 A, B, C = "a.test", "b.test", "c.test"
 PW = "correct-horse"
@@ -51,19 +51,8 @@ def make_account(net: CoreNetwork, name: str = "alice", password: str = PW) -> N
     client.send("QUIT")
 
 
-def chunks(message: bytes) -> list[str]:
-    text = b64(message)
-    parts = [text[i : i + 400] for i in range(0, len(text), 400)]
-    if not parts or len(parts[-1]) == 400:
-        parts.append("+")
-    return [f"AUTHENTICATE {part}" for part in parts]
 
 
-def server_message(lines: list[str]) -> bytes:
-    """Reassemble the server's AUTHENTICATE chunks (all of `lines` must be them)."""
-    assert lines and all(line.startswith("AUTHENTICATE ") for line in lines), lines
-    parts = [line.removeprefix("AUTHENTICATE ") for line in lines]
-    return base64.b64decode("".join(p for p in parts if p != "+"))
 
 
 def offered(server_first: bytes) -> tuple[bytes, int]:

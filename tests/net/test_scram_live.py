@@ -10,7 +10,7 @@ from liveserver import LineClient, LiveServer
 from miniircd.store.base import Account
 from miniircd.store.passwords import hash_password
 from miniircd.store.sqlite import SqliteStore
-from scramclient import ScramClient
+from scramclient import ScramClient, chunks
 
 PW = "Scram-Canary-2718"
 
@@ -27,12 +27,6 @@ class Recorder(LineClient):
         super().send(*lines)
 
 
-def chunks(message: bytes) -> list[str]:
-    text = base64.b64encode(message).decode()
-    parts = [text[i : i + 400] for i in range(0, len(text), 400)] or [""]
-    if len(parts[-1]) == 400 or not parts[-1]:
-        parts.append("+")
-    return [f"AUTHENTICATE {part}" for part in parts if part]
 
 
 def read_message(client: LineClient) -> bytes:

@@ -13,7 +13,7 @@ from pathlib import Path
 from liveserver import DEADLINE, LineClient, LiveServer
 from miniircd.store.sqlite import SqliteStore
 from ngircd import wait_linked
-from scramclient import ScramClient, b64
+from scramclient import ScramClient, chunks
 
 PW = "correct-horse"
 AWAY = "the services hub cannot be reached; try again later"
@@ -68,12 +68,6 @@ def plain(account: str, password: str) -> str:
     return base64.b64encode(f"\0{account}\0{password}".encode()).decode()
 
 
-def scram_chunks(message: bytes) -> list[str]:
-    text = b64(message)
-    parts = [text[i : i + 400] for i in range(0, len(text), 400)]
-    if not parts or len(parts[-1]) == 400:
-        parts.append("+")
-    return [f"AUTHENTICATE {part}" for part in parts]
 
 
 def scram_login(client: LineClient, account: str, password: str) -> list[str]:
@@ -82,11 +76,11 @@ def scram_login(client: LineClient, account: str, password: str) -> list[str]:
     scram = ScramClient(account, password)
     client.send("AUTHENTICATE SCRAM-SHA-256")
     client.expect(r"^AUTHENTICATE \+$")
-    client.send(*scram_chunks(scram.first()))
+    client.send(*chunks(scram.first()))
     answer = client.expect("^AUTHENTICATE | 904 ")
     if " 904 " in answer:
         return [answer]
-    client.send(*scram_chunks(scram.final(base64.b64decode(answer.split(" ", 1)[1]))))
+    client.send(*chunks(scram.final(base64.b64decode(answer.split(" ", 1)[1]))))
     answer = client.expect("^AUTHENTICATE | 904 ")
     if " 904 " in answer:
         return [answer]
