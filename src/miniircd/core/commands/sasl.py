@@ -92,13 +92,8 @@ def _sasl_plain(server: Server, session: Session, payload: str) -> None:
         raise _sasl_failed()
 
     def done(answer: str, account: str) -> None:
-        _sasl_reset(session)
-        if answer == services_link.UNAVAILABLE:
-            raise IrcError(ERR_SASLFAIL, "SASL authentication failed: " + accounts.HUB_AWAY)
-        if answer != services_link.OK:
-            raise _sasl_failed()
-        accounts.login(server, session, account)
-        server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
+        logged_in = account if answer == services_link.OK else None
+        _finish(server, session, logged_in, answer == services_link.UNAVAILABLE)
 
     accounts.verify_login(server, session, "AUTHENTICATE", authcid, password, done)
 
@@ -109,12 +104,19 @@ def _sasl_scram(server: Server, session: Session, payload: str) -> None:
             for chunk in sasl_scram.chunks(value):
                 server.outbox.send(session, Message("AUTHENTICATE", [chunk]))
             return
-        _sasl_reset(session)
-        if outcome == sasl_scram.UNAVAILABLE:
-            raise IrcError(ERR_SASLFAIL, "SASL authentication failed: " + accounts.HUB_AWAY)
-        if outcome != sasl_scram.LOGIN:
-            raise _sasl_failed()
-        accounts.login(server, session, value)
-        server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
+        logged_in = value if outcome == sasl_scram.LOGIN else None
+        _finish(server, session, logged_in, outcome == sasl_scram.UNAVAILABLE)
 
     sasl_scram.step(server, session, payload, then)
+
+
+def _finish(server: Server, session: Session, account: str | None, hub_away: bool) -> None:
+    """The end of a SASL exchange: logged in to `account`, or failed (None), or failed
+    because the services hub could not be asked."""
+    _sasl_reset(session)
+    if hub_away:
+        raise IrcError(ERR_SASLFAIL, "SASL authentication failed: " + accounts.HUB_AWAY)
+    if account is None:
+        raise _sasl_failed()
+    accounts.login(server, session, account)
+    server.outbox.numeric(session, RPL_SASLSUCCESS, "SASL authentication successful")
