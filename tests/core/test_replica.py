@@ -53,6 +53,16 @@ def history_client(net: CoreNetwork, server: str, nick: str) -> CoreClient:
     return client
 
 
+def in_room(net: CoreNetwork, *where: tuple[str, str]) -> list[CoreClient]:
+    """Users (server, nick) in #room; what they were sent is taken."""
+    clients = [net.register(server, nick) for server, nick in where]
+    for client in clients:
+        send(net, client, "JOIN #room")
+    for client in clients:
+        client.take()
+    return clients
+
+
 def account(net: CoreNetwork, server: str, nick: str) -> CoreClient:
     """A user of `server` with an account of the same name, registered through the hub."""
     client = net.register(server, nick)
@@ -78,13 +88,7 @@ def test_a_room_message_is_stored_once_everywhere_with_one_msgid(net: CoreNetwor
 def test_a_message_shown_on_two_servers_is_shown_once_and_stored_once(
     net: CoreNetwork,
 ) -> None:
-    alice = net.register(A, "alice")
-    bob = net.register(B, "bob")
-    carol = net.register(C, "carol")
-    for client in (alice, bob, carol):
-        send(net, client, "JOIN #room")
-    for client in (alice, bob):
-        client.take()
+    alice, bob, carol = in_room(net, (A, "alice"), (B, "bob"), (C, "carol"))
     send(net, carol, "PRIVMSG #room :to everyone")
     for client in (alice, bob):
         assert [line for line in client.take() if "PRIVMSG" in line] == [
@@ -98,10 +102,7 @@ def test_a_message_shown_on_two_servers_is_shown_once_and_stored_once(
 def test_messages_sent_at_once_on_two_servers_end_in_the_hubs_order_everywhere(
     net: CoreNetwork,
 ) -> None:
-    bob = net.register(B, "bob")
-    carol = net.register(C, "carol")
-    for client in (bob, carol):
-        send(net, client, "JOIN #room")
+    bob, carol = in_room(net, (B, "bob"), (C, "carol"))
     for n in range(4):  # each server stores its own user's message first
         bob.send(f"PRIVMSG #room :bob {n}")
         carol.send(f"PRIVMSG #room :carol {n}")
@@ -117,11 +118,7 @@ def test_messages_sent_at_once_on_two_servers_end_in_the_hubs_order_everywhere(
 def test_what_a_leaf_showed_while_the_hub_was_away_is_handed_over_once(
     net: CoreNetwork,
 ) -> None:
-    alice = net.register(A, "alice")
-    carol = net.register(C, "carol")
-    dan = net.register(B, "dan")
-    for client in (alice, carol, dan):
-        send(net, client, "JOIN #room")
+    _, carol, dan = in_room(net, (A, "alice"), (C, "carol"), (B, "dan"))
     net.cut(A, B)
     net.tick(1)
     send(net, carol, "PRIVMSG #room :while the hub is away")
