@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import events, links, metadata
+from miniircd.core import events, links, metadata, replica_rooms
 from miniircd.core.channel import Channel
 from miniircd.core.commands import history, monitor, nickserv
 from miniircd.core.session import Session
@@ -72,10 +72,14 @@ def change_nick(server: Server, session: Session, new: str) -> None:
         monitor.signed_on(server, session)
 
 
-def room_changed(server: Server, channel: Channel) -> None:
-    """Something stored about a registered room changed: write it."""
+def room_changed(server: Server, channel: Channel, here: bool = True) -> None:
+    """Something stored about a registered room changed: write it. A change made `here`
+    (not one a link told us of: every server of the network sees that line) also goes to
+    the network's other stores (core.replica_rooms)."""
     if channel.founder is not None:
         server.store.save_room(channel.to_record())
+        if here:
+            replica_rooms.changed(server, channel)
 
 
 def nick_owner_changed(server: Server, name: str) -> None:

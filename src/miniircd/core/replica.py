@@ -76,7 +76,7 @@ class Feed:
 class Replica:
     """The copying's bookkeeping on one server (see the module docstring)."""
 
-    __slots__ = ("copied", "feeds", "last_local", "link_id", "live", "synced")
+    __slots__ = ("copied", "feeds", "last_local", "link_id", "live", "rooms", "synced")
 
     def __init__(self) -> None:
         self.copied: dict[str, float] = {}  # msgid -> when inserted as a copy
@@ -85,6 +85,7 @@ class Replica:
         self.synced = False  # ... and SYNCED came back on it
         self.live = (0, "")  # ... the last flooded row seen before that, and its msgid
         self.last_local = 0  # ... our id of the last copy placed (see `_place_copy`)
+        self.rooms: set[str] = set()  # ... rooms the hub named since SYNC (core.replica_rooms)
 
     def add(self, server: Server, stored: StoredMessage, unread: bool, first: bool) -> None:
         """Store a message shown here (`first`: by this server first, else it came over a
@@ -313,13 +314,16 @@ def tick(server: Server) -> None:
 
 def _sync(server: Server, hub: str, link: Link) -> None:
     """The way to the hub is up: ask for what we lack, and hand over what we owe."""
+    from miniircd.core import replica_rooms  # it builds on this module
+
     replica = server.replica
     replica.link_id, replica.synced, replica.live = link.id, False, (0, "")
     position, last = server.store.replica_position(hub)
     placed = server.store.message_by_msgid(last) if last else None
     replica.last_local = placed.id if placed is not None else 0
     _to(server, hub, "SYNC", [str(position), last or "*"])
-    owed = server.store.handovers()
+    replica_rooms.hand_over(server, hub)
+    owed = [(kind, key) for kind, key in server.store.handovers() if kind in (KEEP, READ)]
     reads: list[str] = []
     for kind, msgid in owed:
         row = server.store.message_by_msgid(msgid)
@@ -347,8 +351,11 @@ def sync(server: Server, link: Link, msg: Message) -> None:
         return
     if not msg.params[1].isdigit():
         return
+    from miniircd.core import replica_rooms  # it builds on this module
+
     for account in server.store.account_list():
         _to(server, origin, "ACCOUNT", [account.name, str(int(account.created))])
+    replica_rooms.send_all(server, origin)
     position = int(msg.params[1])
     newest, latest = server.store.newest_message()
     restored = None
@@ -384,6 +391,9 @@ def synced(server: Server, link: Link, msg: Message) -> None:
         return
     replica, hub = server.replica, msg.source or ""
     replica.synced = True
+    from miniircd.core import replica_rooms  # it builds on this module
+
+    replica_rooms.synced(server, hub, msg.params[1].isdigit())
     if replica.live[0] > server.store.replica_position(hub)[0]:
         server.store.set_replica_position(hub, *replica.live)
     if msg.params[1].isdigit():

@@ -57,7 +57,7 @@ def mode(server: Server, link: Link, msg: Message) -> None:
     if applied:
         line = Message("MODE", [channel.name, *modes.format_changes(applied)], source)
         server.outbox.send_many(s2s_events.local_members(channel.members), line)
-        actions.room_changed(server, channel)
+        actions.room_changed(server, channel, here=False)
 
 
 def _parse(modestring: str, args: list[str]) -> list[Change]:

@@ -311,6 +311,7 @@ def topic(server: Server, link: Link, msg: Message) -> None:
     line = Message("TOPIC", [channel.name, channel.topic], source)
     server.outbox.send_many(local_members(channel.members), line)
     links.forward(server, link, msg)
+    actions.room_changed(server, channel, here=False)
 
 
 # AWAY [:<text>]

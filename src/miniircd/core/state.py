@@ -204,6 +204,12 @@ class State:
         assert channel.founder is not None
         self.channels[fold(channel.name)] = channel
 
+    def register_channel(self, channel: Channel, founder: str, created: int) -> None:
+        """The room is registered (its record came from the services hub): to `founder`,
+        since `created`; it now stays while empty."""
+        channel.founder = founder
+        channel.created = created
+
     def join(self, user: User, channel: Channel, ranks: set[str]) -> None:
         channel.members[user] = ranks
         user.channels[fold(channel.name)] = channel

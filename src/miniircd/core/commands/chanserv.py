@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from miniircd.core import replica_rooms
 from miniircd.core.services import ServiceCommand, notice, run_command
 from miniircd.core.session import Session
 from miniircd.core.user import User
@@ -58,8 +59,9 @@ def _drop(server: Server, session: Session, args: list[str]) -> None:
     if not channel.is_founder(session):
         _say(server, session, f"Only the founder of {channel.name} may drop it.")
         return
-    server.store.delete_room(channel.name)
-    server.state.unregister_channel(channel)
+    if not replica_rooms.drop(server, channel):
+        _say(server, session, "The services hub cannot be reached; try again later.")
+        return
     _say(server, session, f"{channel.name} is no longer registered.")
 
 
