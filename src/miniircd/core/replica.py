@@ -41,9 +41,9 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import services_link
+from miniircd.core import replica_rooms, services_link
+from miniircd.core.hub_lines import flood, from_hub, hub_of, is_hub, origin_of, pass_on, toward
 from miniircd.core.link import Link
-from miniircd.core.links import server_line
 from miniircd.protocol.casemap import fold
 from miniircd.protocol.message import Message
 from miniircd.store.base import Account, StoredMessage
@@ -97,12 +97,12 @@ class Replica:
         if server.config.services_hub is None:
             return
         if is_hub(server):
-            _flood(server, server.name, "STORED", [str(position), _encode(stored, unread)], True)
+            flood(server, server.name, "STORED", [str(position), _encode(stored, unread)], True)
         elif first:
             server.store.add_handover(KEEP, stored.msgid)
             hub = hub_of(server)
             if hub is not None and self.link_id:
-                _to(server, hub, "KEEP", [_encode(stored, unread)], True)
+                toward(server, hub, "KEEP", [_encode(stored, unread)], True)
 
 
 def _encode(stored: StoredMessage, unread: bool) -> str:
@@ -136,57 +136,6 @@ def _decode(text: str) -> tuple[StoredMessage, bool] | None:
 
 def _optional(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-# -- who is who --------------------------------------------------------------------------------
-
-
-def hub_of(server: Server) -> str | None:
-    """The network's services hub when it is another server (we copy its history)."""
-    return server.config.remote_services
-
-
-def is_hub(server: Server) -> bool:
-    hub = server.config.services_hub
-    return hub is not None and fold(hub) == fold(server.name)
-
-
-def _origin(server: Server, link: Link, msg: Message) -> str | None:
-    """The server a line comes from, if a tags link brought it from there."""
-    if not link.tagged or msg.source is None:
-        return None
-    remote = server.state.find_server(msg.source)
-    return remote.name if remote is not None and remote.link_id == link.id else None
-
-
-def _to(server: Server, name: str, verb: str, params: list[str], text: bool = False) -> None:
-    """A line toward the server `name` (dropped if no tags link leads there now)."""
-    link = services_link.route(server, name)
-    if link is not None:
-        server.outbox.raw(link, server_line(server.name, verb, [name, *params], text))
-
-
-def _flood(server: Server, source: str, verb: str, params: list[str], text: bool,
-           came: Link | None = None) -> None:  # fmt: skip
-    line = server_line(source, verb, ["*", *params], text)
-    for link in server.state.links.values():
-        if link is not came and link.up and link.tagged and not link.closing:
-            server.outbox.raw(link, line)
-
-
-def _pass_on(server: Server, link: Link, msg: Message, text: bool) -> bool:
-    """Send a line naming another server toward it, or a `*` line on to the other tags
-    links; True if the line is (also) for this server."""
-    target = msg.params[0]
-    if target == "*":
-        _flood(server, msg.source or "", msg.verb, msg.params[1:], text, came=link)
-        return True
-    if fold(target) == fold(server.name):
-        return True
-    onward = services_link.route(server, target)
-    if onward is not None and onward is not link:
-        server.outbox.raw(onward, server_line(msg.source or "", msg.verb, msg.params, text))
-    return False
 
 
 # -- storing -----------------------------------------------------------------------------------
@@ -228,8 +177,8 @@ def _place_copy(server: Server, row: StoredMessage, unread: bool) -> None:
 
 # :<server> KEEP <hub> :<message>
 def keep(server: Server, link: Link, msg: Message) -> None:
-    origin = _origin(server, link, msg)
-    if origin is None or not _pass_on(server, link, msg, True) or not is_hub(server):
+    origin = origin_of(server, link, msg)
+    if origin is None or not pass_on(server, link, msg, True) or not is_hub(server):
         return
     decoded = _decode(msg.params[1])
     if decoded is None:
@@ -238,20 +187,20 @@ def keep(server: Server, link: Link, msg: Message) -> None:
     stored, unread = decoded
     position = _insert_copy(server, stored, unread)
     if position is None:
-        _to(server, origin, "KEPT", [stored.msgid])
+        toward(server, origin, "KEPT", [stored.msgid])
     else:
-        _flood(server, server.name, "STORED", [str(position), _encode(stored, unread)], True)
+        flood(server, server.name, "STORED", [str(position), _encode(stored, unread)], True)
 
 
 # :<hub> KEPT <server> <msgid>
 def kept(server: Server, link: Link, msg: Message) -> None:
-    if _from_hub(server, link, msg, False):
+    if from_hub(server, link, msg, False):
         server.store.drop_handover(KEEP, msg.params[1])
 
 
 # :<hub> STORED <server|*> <position> :<message>
 def stored(server: Server, link: Link, msg: Message) -> None:
-    if len(msg.params) < 3 or not msg.params[1].isdigit() or not _from_hub(server, link, msg, True):
+    if len(msg.params) < 3 or not msg.params[1].isdigit() or not from_hub(server, link, msg, True):
         return
     decoded = _decode(msg.params[2])
     if decoded is None:
@@ -280,15 +229,6 @@ def _deliver_now(server: Server, account: str) -> None:
             deliver_unread(server, user)
 
 
-def _from_hub(server: Server, link: Link, msg: Message, text: bool) -> bool:
-    """Whether a line from the hub is for this server (passing it on meanwhile)."""
-    origin = _origin(server, link, msg)
-    if origin is None or not _pass_on(server, link, msg, text):
-        return False
-    hub = hub_of(server)
-    return hub is not None and fold(hub) == fold(origin)
-
-
 # -- catching up -------------------------------------------------------------------------------
 
 
@@ -314,14 +254,12 @@ def tick(server: Server) -> None:
 
 def _sync(server: Server, hub: str, link: Link) -> None:
     """The way to the hub is up: ask for what we lack, and hand over what we owe."""
-    from miniircd.core import replica_rooms  # it builds on this module
-
     replica = server.replica
     replica.link_id, replica.synced, replica.live = link.id, False, (0, "")
     position, last = server.store.replica_position(hub)
     placed = server.store.message_by_msgid(last) if last else None
     replica.last_local = placed.id if placed is not None else 0
-    _to(server, hub, "SYNC", [str(position), last or "*"])
+    toward(server, hub, "SYNC", [str(position), last or "*"])
     replica_rooms.hand_over(server, hub)
     owed = [(kind, key) for kind, key in server.store.handovers() if kind in (KEEP, READ)]
     reads: list[str] = []
@@ -330,7 +268,7 @@ def _sync(server: Server, hub: str, link: Link) -> None:
         if row is None:  # pruned meanwhile: nothing left to hand over
             server.store.drop_handover(kind, msgid)
         elif kind == KEEP:
-            _to(server, hub, "KEEP", [_encode(row, _is_unread(server, row))], True)
+            toward(server, hub, "KEEP", [_encode(row, _is_unread(server, row))], True)
         else:
             reads.append(msgid)
     _send_reads(server, hub, reads)
@@ -346,15 +284,13 @@ def _is_unread(server: Server, row: StoredMessage) -> bool:
 
 # :<server> SYNC <hub> <position> <msgid|*>
 def sync(server: Server, link: Link, msg: Message) -> None:
-    origin = _origin(server, link, msg)
-    if origin is None or not _pass_on(server, link, msg, False) or not is_hub(server):
+    origin = origin_of(server, link, msg)
+    if origin is None or not pass_on(server, link, msg, False) or not is_hub(server):
         return
     if not msg.params[1].isdigit():
         return
-    from miniircd.core import replica_rooms  # it builds on this module
-
     for account in server.store.account_list():
-        _to(server, origin, "ACCOUNT", [account.name, str(int(account.created))])
+        toward(server, origin, "ACCOUNT", [account.name, str(int(account.created))])
     replica_rooms.send_all(server, origin)
     position = int(msg.params[1])
     newest, latest = server.store.newest_message()
@@ -378,21 +314,19 @@ def _feed(server: Server, name: str, feed: Feed) -> None:
         if row.id > feed.until:
             done = True
             break
-        _to(server, name, "STORED", [str(row.id), _encode(row, unread)], True)
+        toward(server, name, "STORED", [str(row.id), _encode(row, unread)], True)
         feed.position = row.id
     if done or feed.position >= feed.until:
-        _to(server, name, "SYNCED", [str(feed.restored) if feed.restored is not None else "*"])
+        toward(server, name, "SYNCED", [str(feed.restored) if feed.restored is not None else "*"])
         del server.replica.feeds[name]
 
 
 # :<hub> SYNCED <server> <time|*>
 def synced(server: Server, link: Link, msg: Message) -> None:
-    if not _from_hub(server, link, msg, False):
+    if not from_hub(server, link, msg, False):
         return
     replica, hub = server.replica, msg.source or ""
     replica.synced = True
-    from miniircd.core import replica_rooms  # it builds on this module
-
     replica_rooms.synced(server, hub, msg.params[1].isdigit())
     if replica.live[0] > server.store.replica_position(hub)[0]:
         server.store.set_replica_position(hub, *replica.live)
@@ -405,7 +339,7 @@ def _restore(server: Server, hub: str, latest: int) -> None:
     What we hold from about its latest row on goes back to it (it keeps what it lacks)."""
     rows = server.store.copies_since(latest - RESTORE_MARGIN_MS)
     for row, unread in rows:
-        _to(server, hub, "KEEP", [_encode(row, unread)], True)
+        toward(server, hub, "KEEP", [_encode(row, unread)], True)
     log.warning("services hub %s lost rows (restored from a backup?): sent it %d", hub, len(rows))
 
 
@@ -419,7 +353,7 @@ def read(server: Server, msgids: list[str]) -> None:
         return
     if is_hub(server):
         for start in range(0, len(msgids), READ_BATCH):
-            _flood(server, server.name, READ, [",".join(msgids[start : start + READ_BATCH])], False)
+            flood(server, server.name, READ, [",".join(msgids[start : start + READ_BATCH])], False)
         return
     for msgid in msgids:
         server.store.add_handover(READ, msgid)
@@ -430,22 +364,22 @@ def read(server: Server, msgids: list[str]) -> None:
 
 def _send_reads(server: Server, hub: str, msgids: list[str]) -> None:
     for start in range(0, len(msgids), READ_BATCH):
-        _to(server, hub, READ, [",".join(msgids[start : start + READ_BATCH])])
+        toward(server, hub, READ, [",".join(msgids[start : start + READ_BATCH])])
 
 
 # :<server> READ <hub> <msgid>{,<msgid>}   |   :<hub> READ * <msgid>{,<msgid>}
 def read_(server: Server, link: Link, msg: Message) -> None:
-    origin = _origin(server, link, msg)
+    origin = origin_of(server, link, msg)
     if origin is None:
         return
     msgids = [m for m in msg.params[1].split(",") if m][:READ_BATCH]
     if msg.params[0] == "*":
-        if _from_hub(server, link, msg, False):
+        if from_hub(server, link, msg, False):
             server.store.mark_read_msgids(msgids)
             for msgid in msgids:
                 server.store.drop_handover(READ, msgid)
         return
-    if _pass_on(server, link, msg, False) and is_hub(server):
+    if pass_on(server, link, msg, False) and is_hub(server):
         server.store.mark_read_msgids(msgids)
         read(server, msgids)
 
@@ -453,12 +387,12 @@ def read_(server: Server, link: Link, msg: Message) -> None:
 def account_made(server: Server, account: Account) -> None:
     """An account was created on the hub: every server learns its name."""
     if is_hub(server):
-        _flood(server, server.name, "ACCOUNT", [account.name, str(int(account.created))], False)
+        flood(server, server.name, "ACCOUNT", [account.name, str(int(account.created))], False)
 
 
 # :<hub> ACCOUNT <server|*> <name> <created>
 def account(server: Server, link: Link, msg: Message) -> None:
-    if len(msg.params) < 3 or not _from_hub(server, link, msg, False):
+    if len(msg.params) < 3 or not from_hub(server, link, msg, False):
         return
     name, created = msg.params[1], msg.params[2]
     if services_link.fits(name) and created.isdigit() and server.store.get_account(name) is None:

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 from miniircd.core import services_link
 from miniircd.core.channel import Channel
+from miniircd.core.hub_lines import flood, from_hub, hub_of, is_hub, origin_of, pass_on, toward
 from miniircd.core.link import Link
-from miniircd.core.replica import _flood, _from_hub, _origin, _pass_on, _to, hub_of, is_hub
 from miniircd.protocol.casemap import fold, is_channel_name
 from miniircd.protocol.message import Message
 from miniircd.store.base import RoomRecord
@@ -92,12 +92,12 @@ def changed(server: Server, channel: Channel) -> None:
         return
     record = _encode(channel.to_record())
     if is_hub(server):
-        _flood(server, server.name, ROOM, [record], True)
+        flood(server, server.name, ROOM, [record], True)
         return
     server.store.add_handover(ROOM, fold(channel.name))
     hub = hub_of(server)
     if hub is not None and server.replica.link_id:
-        _to(server, hub, ROOM, [record], True)
+        toward(server, hub, ROOM, [record], True)
 
 
 def drop(server: Server, channel: Channel) -> bool:
@@ -105,12 +105,12 @@ def drop(server: Server, channel: Channel) -> bool:
     and, through the hub, everywhere. False (nothing done) if the hub is out of reach."""
     if server.config.services_hub is not None:
         if is_hub(server):
-            _flood(server, server.name, ROOMDROP, [channel.name], False)
+            flood(server, server.name, ROOMDROP, [channel.name], False)
         else:
             hub = hub_of(server)
             if hub is None or services_link.route(server, hub) is None:
                 return False
-            _to(server, hub, ROOMDROP, [channel.name])
+            toward(server, hub, ROOMDROP, [channel.name])
     _unregister(server, channel.name)
     return True
 
@@ -125,7 +125,7 @@ def hand_over(server: Server, hub: str) -> None:
         if channel is None or channel.founder is None:  # dropped meanwhile
             server.store.drop_handover(ROOM, name)
         else:
-            _to(server, hub, ROOM, [_encode(channel.to_record())], True)
+            toward(server, hub, ROOM, [_encode(channel.to_record())], True)
 
 
 def synced(server: Server, hub: str, restored: bool) -> None:
@@ -139,7 +139,7 @@ def synced(server: Server, hub: str, restored: bool) -> None:
         if name in replica.rooms or name in owed:
             continue
         if restored:
-            _to(server, hub, ROOM, [_encode(room)], True)
+            toward(server, hub, ROOM, [_encode(room)], True)
         else:
             log.info("registered room %s: dropped while we were away", room.name)
             _unregister(server, room.name)
@@ -149,7 +149,7 @@ def synced(server: Server, hub: str, restored: bool) -> None:
 def send_all(server: Server, name: str) -> None:
     """On the hub, for a server's SYNC: every registered room."""
     for room in server.store.load_rooms():
-        _to(server, name, ROOM, [_encode(room)], True)
+        toward(server, name, ROOM, [_encode(room)], True)
 
 
 # -- the lines ---------------------------------------------------------------------------------
@@ -158,15 +158,15 @@ def send_all(server: Server, name: str) -> None:
 # :<server> ROOM <hub> :<room>   |   :<hub> ROOM <server|*> :<room>
 def room(server: Server, link: Link, msg: Message) -> None:
     if is_hub(server):
-        origin = _origin(server, link, msg)
-        if origin is None or not _pass_on(server, link, msg, True) or msg.params[0] == "*":
+        origin = origin_of(server, link, msg)
+        if origin is None or not pass_on(server, link, msg, True) or msg.params[0] == "*":
             return
         record = _decode(msg.params[1])
         if record is None:
             log.warning("ROOM from %s: not a room record; dropped", origin)
         else:
             _register(server, origin, record)
-    elif _from_hub(server, link, msg, True):
+    elif from_hub(server, link, msg, True):
         record = _decode(msg.params[1])
         if record is None:
             log.warning("ROOM from the services hub %s: not a room record; dropped", msg.source)
@@ -183,10 +183,10 @@ def _register(server: Server, origin: str, record: RoomRecord) -> None:
     channel = server.state.find_channel(record.name)
     held = channel.founder if channel is not None else None
     if channel is not None and held is not None and fold(held) != fold(record.founder):
-        _to(server, origin, ROOM, [_encode(channel.to_record())], True)
+        toward(server, origin, ROOM, [_encode(channel.to_record())], True)
         return
     _take(server, record)
-    _flood(server, server.name, ROOM, [_encode(record)], True)
+    flood(server, server.name, ROOM, [_encode(record)], True)
 
 
 def _take(server: Server, record: RoomRecord) -> None:
@@ -206,12 +206,12 @@ def _take(server: Server, record: RoomRecord) -> None:
 def room_drop(server: Server, link: Link, msg: Message) -> None:
     name = msg.params[1]
     if is_hub(server):
-        origin = _origin(server, link, msg)
-        if origin is None or not _pass_on(server, link, msg, False) or msg.params[0] == "*":
+        origin = origin_of(server, link, msg)
+        if origin is None or not pass_on(server, link, msg, False) or msg.params[0] == "*":
             return
-        _flood(server, server.name, ROOMDROP, [name], False)
+        flood(server, server.name, ROOMDROP, [name], False)
         _unregister(server, name)
-    elif _from_hub(server, link, msg, False):
+    elif from_hub(server, link, msg, False):
         _unregister(server, name)
 
 
