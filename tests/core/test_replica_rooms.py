@@ -10,6 +10,7 @@ import json
 import pytest
 
 from harness import CoreClient
+from miniircd.core.channel import Channel
 from miniircd.store.base import RoomRecord
 from network import CoreNetwork
 
@@ -268,3 +269,18 @@ def test_room_lines_from_a_server_other_than_the_hub_are_ignored(net: CoreNetwor
         assert record is not None and record.founder == "carol", server
         assert founder(net, server, "#room") == "carol", server
         assert stored(net, server, "#other") is None, server
+
+
+def test_a_server_that_joins_the_network_keeps_the_rooms_it_had(net: CoreNetwork) -> None:
+    account(net, A, "olga").send("QUIT")
+    # d.test registered #old to olga before it was linked (as a lone server would have)
+    record = RoomRecord("#old", "olga", 1_700_000_000, topic="kept from before")
+    net[D].store.save_room(record)
+    net[D].store.commit()
+    net[D].server.state.load_channel(Channel.from_record(record))
+    net.link(D, C)
+    net.tick(1)  # d's first SYNC with the hub: it sends its rooms, not forgets them
+    for server in (A, B, C, D):
+        kept = stored(net, server, "#old")
+        assert kept is not None and kept.founder == "olga", server
+        assert founder(net, server, "#old") == "olga", server

@@ -76,13 +76,14 @@ class Feed:
 class Replica:
     """The copying's bookkeeping on one server (see the module docstring)."""
 
-    __slots__ = ("copied", "feeds", "last_local", "link_id", "live", "rooms", "synced")
+    __slots__ = ("copied", "feeds", "first", "last_local", "link_id", "live", "rooms", "synced")
 
     def __init__(self) -> None:
         self.copied: dict[str, float] = {}  # msgid -> when inserted as a copy
         self.feeds: dict[str, Feed] = {}  # on the hub: by folded server name
         self.link_id = 0  # elsewhere: the link SYNC went out on (0: not yet)
         self.synced = False  # ... and SYNCED came back on it
+        self.first = False  # ... the first SYNC with this hub ever
         self.live = (0, "")  # ... the last flooded row seen before that, and its msgid
         self.last_local = 0  # ... our id of the last copy placed (see `_place_copy`)
         self.rooms: set[str] = set()  # ... rooms the hub named since SYNC (core.replica_rooms)
@@ -256,7 +257,9 @@ def _sync(server: Server, hub: str, link: Link) -> None:
     """The way to the hub is up: ask for what we lack, and hand over what we owe."""
     replica = server.replica
     replica.link_id, replica.synced, replica.live = link.id, False, (0, "")
-    position, last = server.store.replica_position(hub)
+    known = server.store.replica_position(hub)
+    replica.first = known is None  # never synced with this hub: what we hold is news to it
+    position, last = known or (0, "")
     placed = server.store.message_by_msgid(last) if last else None
     replica.last_local = placed.id if placed is not None else 0
     toward(server, hub, "SYNC", [str(position), last or "*"])
@@ -327,9 +330,10 @@ def synced(server: Server, link: Link, msg: Message) -> None:
         return
     replica, hub = server.replica, msg.source or ""
     replica.synced = True
-    replica_rooms.synced(server, hub, msg.params[1].isdigit())
-    if replica.live[0] > server.store.replica_position(hub)[0]:
-        server.store.set_replica_position(hub, *replica.live)
+    restored = msg.params[1].isdigit()
+    replica_rooms.synced(server, hub, send_back=restored or replica.first)
+    known = server.store.replica_position(hub) or (0, "")
+    server.store.set_replica_position(hub, *max(known, replica.live))  # now known: synced once
     if msg.params[1].isdigit():
         _restore(server, hub, int(msg.params[1]))
 

@@ -128,17 +128,18 @@ def hand_over(server: Server, hub: str) -> None:
             toward(server, hub, ROOM, [_encode(channel.to_record())], True)
 
 
-def synced(server: Server, hub: str, restored: bool) -> None:
+def synced(server: Server, hub: str, send_back: bool) -> None:
     """The hub has answered our SYNC: a room it did not name, and that we do not owe it,
-    was dropped while we were away; unless the hub's store went back to a backup: then it
-    gets our record again (it keeps it if the founder's account is still there)."""
+    was dropped while we were away; unless we `send_back` our records (the hub's store went
+    back to a backup, or this is our first SYNC with it: rooms registered here before we
+    joined the network): the hub keeps one if its founder's account is there."""
     replica = server.replica
     owed = {name for kind, name in server.store.handovers() if kind == ROOM}
     for room in server.store.load_rooms():
         name = fold(room.name)
         if name in replica.rooms or name in owed:
             continue
-        if restored:
+        if send_back:
             toward(server, hub, ROOM, [_encode(room)], True)
         else:
             log.info("registered room %s: dropped while we were away", room.name)

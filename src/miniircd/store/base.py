@@ -214,9 +214,9 @@ class Store(Protocol):
         """The hub has it: forget it. False if it was not owed."""
         ...
 
-    def replica_position(self, hub: str) -> tuple[int, str]:
+    def replica_position(self, hub: str) -> tuple[int, str] | None:
         """The id in `hub`'s store of the last of its messages copied here, and its msgid
-        ((0, ""): none)."""
+        ((0, ""): none); None if this server never caught up with `hub`."""
         ...
 
     def set_replica_position(self, hub: str, position: int, msgid: str) -> None: ...

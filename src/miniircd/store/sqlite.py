@@ -370,11 +370,11 @@ class SqliteStore:
         cursor = self._write("DELETE FROM handover WHERE kind = ? AND msgid = ?", (kind, msgid))
         return cursor.rowcount == 1
 
-    def replica_position(self, hub: str) -> tuple[int, str]:
+    def replica_position(self, hub: str) -> tuple[int, str] | None:
         row = self.db.execute(
             "SELECT position, msgid FROM replica WHERE hub = ?", (fold(hub),)
         ).fetchone()
-        return (int(row[0]), str(row[1])) if row else (0, "")
+        return (int(row[0]), str(row[1])) if row else None
 
     def set_replica_position(self, hub: str, position: int, msgid: str) -> None:
         self._write(
