@@ -283,6 +283,7 @@ def test_two_servers_as_the_docs_say_and_a_silent_link(tmp_path: Path) -> None:
         net.relay(A, B).resume()  # a.test sees b.test's ERROR and its end closed, and dials again
         alice.expect(r"^:bob!~bob@127\.0\.0\.1 QUIT :a\.test b\.test$")
         expect(bob, r"^:alice!~alice@127\.0\.0\.1 JOIN #pair$")
+        wait_sees(alice, "bob")  # b.test's burst has reached a.test too
         alice.send("PRIVMSG bob :back again")
         expect(bob, r"^:alice!~alice@127\.0\.0\.1 PRIVMSG bob :back again$")
     finally:
