@@ -138,8 +138,8 @@ def test_nickserv_identify_register_and_logout_on_a_leaf(net: CoreNetwork) -> No
     info = send(net, erin, "PRIVMSG NickServ :INFO")  # from b.test's copy of the accounts
     assert info[0].startswith(":NickServ!NickServ@services NOTICE erin :Account erin, registered")
     assert info[1:] == [":NickServ!NickServ@services NOTICE erin :Logged in now as: erin."]
-    assert send(net, erin, "PRIVMSG NickServ :DROP") == [
-        ":NickServ!NickServ@services NOTICE erin :DROP works only on a.test, the services hub."
+    assert send(net, erin, "PRIVMSG NickServ :DROP") == [  # PASSWD, DROP: ..._accounts.py
+        ":NickServ!NickServ@services NOTICE erin :Syntax: DROP <password>"
     ]
 
 

@@ -1,8 +1,8 @@
 """Real sockets: three miniircd servers in a chain a.test - b.test - c.test, each on its own
 127.0.0.x, whose accounts a.test keeps (docs/linking.md "Services hub"): an account
 registered on c.test, SASL PLAIN on b.test, SASL SCRAM-SHA-256 on c.test for an account
-registered on a.test, NickServ on c.test, all through the links; and with a.test gone, a
-clear failure instead of a hang."""
+registered on a.test, NickServ on c.test (PASSWD and DROP too), all through the links;
+and with a.test gone, a clear failure instead of a hang."""
 
 from __future__ import annotations
 
@@ -172,4 +172,39 @@ def test_accounts_live_on_the_hub_and_work_from_every_server(tmp_path: Path) -> 
         store = SqliteStore.in_dir(server.data_dir)
         found = store.get_account("alice")
         assert found is not None and (found.password_hash != "!") is kept, server.name
+        store.close()
+
+
+def test_passwd_and_drop_on_a_leaf_live(tmp_path: Path) -> None:
+    """NickServ PASSWD and DROP on c.test are the hub's work; the drop reaches the copies
+    of every server (ACCOUNTDROP) and logs out the account's users on b.test too."""
+    a, b, c = chain(tmp_path)
+    new = "battery-staple"
+    alice = c.client("alice")
+    alice.send(f"REGISTER * * {PW}")
+    alice.expect(r"REGISTER SUCCESS alice ")
+    alice.send(f"PRIVMSG NickServ :PASSWD {PW} {new}", "PING :after")
+    alice.expect(r"^:NickServ!NickServ@services NOTICE alice :Your password has been changed\.$")
+    alice.expect(r"^:c\.test PONG c\.test :after$")
+    ally = b.client("ally")
+    ally.send(f"PRIVMSG NickServ :IDENTIFY alice {PW}")
+    ally.expect(r"^:NickServ!NickServ@services NOTICE ally :Invalid account or password\.$")
+    ally.send(f"PRIVMSG NickServ :IDENTIFY alice {new}")
+    ally.expect(r"^:NickServ!NickServ@services NOTICE ally :You are now logged in as alice\.$")
+    watcher = a.client("watcher")
+    assert shows_account(watcher, "ally") == ":a.test 330 watcher ally alice :is logged in as"
+    alice.send(f"PRIVMSG NickServ :DROP {new}")
+    alice.expect(r"^:c\.test 901 alice alice!~alice@127\.0\.0\.1 :You are now logged out$")
+    alice.expect(r"^:NickServ!NickServ@services NOTICE alice :The account alice has been dropped")
+    ally.expect(r"^:b\.test 901 ally ally!~ally@127\.0\.0\.1 :You are now logged out$")
+    deadline = time.monotonic() + DEADLINE  # the logout reaches a.test as METADATA
+    while True:
+        watcher.send("WHOIS ally")
+        if not any(" 330 " in line for line in watcher.lines_until(" 318 ")):
+            break
+        assert time.monotonic() < deadline, "ally's account still shows on a.test"
+    for server in (a, b, c):
+        server.stop()
+        store = SqliteStore.in_dir(server.data_dir)
+        assert store.get_account("alice") is None, server.name
         store.close()

@@ -28,7 +28,8 @@ miniircd servers); `*` goes to every tags link but the one it came on.
                                                backup), so send back what you hold
     :<server> READ <hub> <msgid>{,<msgid>}     inbox messages shown to their account
     :<hub> READ * <msgid>{,<msgid>}
-    :<hub> ACCOUNT <server|*> <name> <created>  an account exists (logins stay the hub's)
+    :<hub> ACCOUNT <server|*> <name> <created>  an account exists (logins stay the hub's;
+                                                ACCOUNTDROP: core.replica_accounts)
 
 `<message>` is a JSON object of the stored row (`_encode`). A copy is inserted only if its
 msgid is new here; a row inserted as a copy is remembered for a while (`copied`), so that
@@ -41,7 +42,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from miniircd.core import replica_rooms, services_link
+from miniircd.core import replica_accounts, replica_rooms, services_link
 from miniircd.core.hub_lines import flood, from_hub, hub_of, is_hub, origin_of, pass_on, toward
 from miniircd.core.link import Link
 from miniircd.protocol.casemap import fold
@@ -76,7 +77,9 @@ class Feed:
 class Replica:
     """The copying's bookkeeping on one server (see the module docstring)."""
 
-    __slots__ = ("copied", "feeds", "first", "last_local", "link_id", "live", "rooms", "synced")
+    __slots__ = (
+        "accounts", "copied", "feeds", "first", "last_local", "link_id", "live", "rooms", "synced",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.copied: dict[str, float] = {}  # msgid -> when inserted as a copy
@@ -87,6 +90,7 @@ class Replica:
         self.live = (0, "")  # ... the last flooded row seen before that, and its msgid
         self.last_local = 0  # ... our id of the last copy placed (see `_place_copy`)
         self.rooms: set[str] = set()  # ... rooms the hub named since SYNC (core.replica_rooms)
+        self.accounts: set[str] = set()  # ... accounts it named (core.replica_accounts)
 
     def add(self, server: Server, stored: StoredMessage, unread: bool, first: bool) -> None:
         """Store a message shown here (`first`: by this server first, else it came over a
@@ -257,6 +261,7 @@ def _sync(server: Server, hub: str, link: Link) -> None:
     """The way to the hub is up: ask for what we lack, and hand over what we owe."""
     replica = server.replica
     replica.link_id, replica.synced, replica.live = link.id, False, (0, "")
+    replica.accounts = set()
     known = server.store.replica_position(hub)
     replica.first = known is None  # never synced with this hub: what we hold is news to it
     position, last = known or (0, "")
@@ -332,6 +337,7 @@ def synced(server: Server, link: Link, msg: Message) -> None:
     replica.synced = True
     restored = msg.params[1].isdigit()
     replica_rooms.synced(server, hub, send_back=restored or replica.first)
+    replica_accounts.synced(server)
     known = server.store.replica_position(hub) or (0, "")
     server.store.set_replica_position(hub, *max(known, replica.live))  # now known: synced once
     if msg.params[1].isdigit():
@@ -399,5 +405,6 @@ def account(server: Server, link: Link, msg: Message) -> None:
     if len(msg.params) < 3 or not from_hub(server, link, msg, False):
         return
     name, created = msg.params[1], msg.params[2]
+    server.replica.accounts.add(fold(name))
     if services_link.fits(name) and created.isdigit() and server.store.get_account(name) is None:
         server.store.create_account(Account(name, NO_PASSWORD, None, float(created)))

@@ -21,6 +21,7 @@ from miniircd.config import LinkBlock
 from miniircd.core import (
     actions,
     replica,
+    replica_accounts,
     replica_rooms,
     resume,
     s2s_channels,
@@ -93,6 +94,7 @@ COMMANDS: dict[str, tuple[Handler, int, bool]] = {
     "SYNCED": (replica.synced, 2, False),
     "READ": (replica.read_, 2, False),
     "ACCOUNT": (replica.account, 3, False),
+    "ACCOUNTDROP": (replica_accounts.account_drop, 2, False),
     "ROOM": (replica_rooms.room, 2, False),
     "ROOMDROP": (replica_rooms.room_drop, 2, False),
 }

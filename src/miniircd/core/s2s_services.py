@@ -1,11 +1,14 @@
 """The services hub's side of core.services_link: requests from the other servers for
-their users' logins, new accounts and login tokens, answered with the code a user of
-this server gets (accounts `check_login`, `store_account`; nickserv `token_work`), and
+their users' logins, new accounts, password changes, dropped accounts and login tokens,
+answered with the code a user of this server gets (accounts `check_login`,
+`store_account`, `check_password`; nickserv `change_password`, `token_work`), and
 the passing on of requests and answers meant for servers further away. Only on tags
 links: an ngIRCd peer neither sends nor receives these lines.
 
     :<server> SVCREQ <hub> <id> LOGIN <host> <account> :<password or login token>
     :<server> SVCREQ <hub> <id> REGISTER <account> <email|*> :<password>
+    :<server> SVCREQ <hub> <id> PASSWD <host> <account> :<current password> <new password>
+    :<server> SVCREQ <hub> <id> DROP <host> <account> :<password>
     :<server> SVCREQ <hub> <id> TOKEN <account> :
     :<server> SVCREQ <hub> <id> REVOKE <account> :<login token or ALL>
     :<server> SVCREQ <hub> <id> SCRAM <account> :
@@ -15,7 +18,9 @@ links: an ngIRCd peer neither sends nor receives these lines.
 `<host>` is the user's address, which the login throttle counts failures by (as it does
 for a user of the hub). The server asking has checked the account name, address and
 password against its own rules, as it would for an account of its own, and asks for a
-TOKEN or a REVOKE only for the account its user is logged in to (NickServ TOKEN).
+TOKEN, a REVOKE, a PASSWD or a DROP only for the account its user is logged in to.
+PASSWD's two passwords hold no spaces (NickServ's words never do). A dropped account is
+forgotten on every server (core.replica_accounts: after the answer, ACCOUNTDROP).
 SCRAM and PROOF are the two steps of a SASL SCRAM-SHA-256 login that the asking server
 runs itself (sasl_scram `record_answer`, `proof_answer`): SCRAM is answered with the
 account's SCRAM record (`OK <record>`) or the fake salt of a name without one
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from miniircd.core import services_link
+from miniircd.core import replica_accounts, services_link
 from miniircd.core.commands import accounts, nickserv, sasl_scram
 from miniircd.core.link import Link
 from miniircd.core.links import server_line
@@ -77,6 +82,10 @@ def request(server: Server, link: Link, msg: Message) -> None:
         _login(server, origin, request_id, *msg.params[3:6])
     elif operation == "REGISTER" and len(msg.params) == 6:
         _register(server, origin, request_id, *msg.params[3:6])
+    elif operation == "PASSWD" and len(msg.params) == 6:
+        _passwd(server, origin, request_id, *msg.params[3:6])
+    elif operation == "DROP" and len(msg.params) == 6:
+        _drop(server, origin, request_id, *msg.params[3:6])
     elif operation in ("TOKEN", "REVOKE") and len(msg.params) == 5:
         answer, value = nickserv.token_work(server, operation, msg.params[3], msg.params[4])
         _answer(server, origin, request_id, answer, value)
@@ -113,6 +122,32 @@ def _register(
             _answer(server, origin, request_id, TAKEN)
 
     accounts.store_account(server, None, name, password, None if email == "*" else email, done)
+
+
+def _passwd(server: Server, origin: str, request_id: str, host: str, name: str, words: str) -> None:
+    current, _, new = words.partition(" ")
+    if not current or not new or " " in new:
+        _answer(server, origin, request_id, UNAVAILABLE)
+        return
+
+    def done(answer: str, account: str) -> None:
+        _answer(server, origin, request_id, answer, account)
+
+    nickserv.change_password(server, None, name, current, new, done, host=host)
+
+
+def _drop(
+    server: Server, origin: str, request_id: str, host: str, name: str, password: str
+) -> None:
+    def checked(account: Account | None) -> None:
+        if account is None:
+            _answer(server, origin, request_id, DENIED)
+            return
+        # the answer first: the asking server logs its user out within the command's reply
+        _answer(server, origin, request_id, OK, account.name)
+        replica_accounts.drop(server, account.name)
+
+    accounts.check_password(server, None, name, password, checked, host=host)
 
 
 # :<hub> SVCANS <server> <id> <answer> [<account>]

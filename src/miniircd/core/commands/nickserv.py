@@ -7,18 +7,18 @@ the account; a new password revokes them all. Every answer is a NOTICE
 from NickServ. A nick that is a registered account's name is protected: whoever uses it
 without being logged in to that account is asked to identify and, after `nick_grace`
 seconds, renamed to a guest nick (`Guest` and five digits).
-On a server whose `services_hub` names another server, REGISTER, IDENTIFY and TOKEN are
-done by the hub (core.services_link) and LOGOUT works as anywhere; INFO, PASSWD, DROP
-and INBOX are the hub's alone.
+On a server whose `services_hub` names another server, REGISTER, IDENTIFY, TOKEN, PASSWD
+and DROP are done by the hub (core.services_link), LOGOUT works as anywhere, and INFO and
+INBOX read this server's copies (core.replica); a DROP reaches every server's copy of the
+account (core.replica_accounts).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from miniircd.core import actions, jobs, services_link
+from miniircd.core import actions, jobs, replica_accounts, services_link
 from miniircd.core.commands import accounts
 from miniircd.core.commands.history import show_inbox
 from miniircd.core.params import parse_count
@@ -50,8 +50,6 @@ HELP = (
     "TOKEN - a login token, to stay logged in on a device without keeping your password",
     "TOKEN REVOKE <token>|ALL - stop one login token (or all of them) from working",
 )
-# What only the services hub's own NickServ does (see the module docstring).
-HUB_ONLY = frozenset({"PASSWD", "DROP"})  # INFO, INBOX: from the copies (core.replica)
 LOGIN_TOKENS_KEPT = 20  # per account; a new one past this drops the oldest
 HUB_AWAY = "The services hub cannot be reached; try again later."
 
@@ -62,11 +60,6 @@ def _say(server: Server, user: User, text: str) -> None:
 
 # PRIVMSG NickServ :<command> [<args>...]
 def handle(server: Server, user: User, text: str) -> None:
-    hub = server.config.remote_services
-    words = text.split(maxsplit=1)
-    if hub is not None and words and words[0].upper() in HUB_ONLY:
-        _say(server, user, f"{words[0].upper()} works only on {hub}, the services hub.")
-        return
     run_command(server, user, NICK, text, COMMANDS, HELP)
 
 
@@ -147,23 +140,28 @@ def _info(server: Server, session: Session, args: list[str]) -> None:
     _say(server, session, f"Logged in now as: {', '.join(online) if online else 'nobody'}.")
 
 
-def _with_own_password(
-    server: Server, session: Session, password: str, then: Callable[[Account], None]
-) -> None:
-    """Check the logged-in user's password again before a change to the account."""
+def _own_account(server: Server, session: Session, passwords: list[str]) -> str | None:
+    """The account a change is for: the one the session is logged in to, if it is (and
+    `passwords` could cross a link to the hub: NickServ's words hold no spaces)."""
     if session.account is None:
         _say(server, session, "You are not logged in.")
-        return
-
-    def done(account: Account | None) -> None:
-        if account is None:
-            _say(server, session, "Invalid password.")
-        else:
-            then(account)
-
-    accounts.check_password(server, session, session.account, password, done)
+        return None
+    if any("\0" in password for password in passwords):
+        _say(server, session, "Invalid password.")  # no account has such a password
+        return None
+    return session.account
 
 
+def _told(server: Server, session: Session, answer: str, done: str) -> None:
+    if answer == services_link.OK:
+        _say(server, session, done)
+    elif answer == services_link.UNAVAILABLE:
+        _say(server, session, HUB_AWAY)
+    else:
+        _say(server, session, "Invalid password.")
+
+
+# PASSWD <old password> <new password>
 def _passwd(server: Server, session: Session, args: list[str]) -> None:
     if len(args) != 2:
         _say(server, session, "Syntax: PASSWD <old password> <new password>")
@@ -172,33 +170,75 @@ def _passwd(server: Server, session: Session, args: list[str]) -> None:
     if problem:
         _say(server, session, problem + ".")
         return
+    name = _own_account(server, session, args)
+    if name is None:
+        return
 
-    def change(account: Account) -> None:
+    def answered(answer: str, account: str) -> None:
+        _told(server, session, answer, "Your password has been changed.")
+
+    if server.config.remote_services is None:
+        change_password(server, session, name, args[0], args[1], answered)
+    else:
+        operation = ["PASSWD", session.host, name]
+        services_link.ask(server, session, "PRIVMSG", operation, " ".join(args), answered)
+
+
+def change_password(
+    server: Server,
+    session: Session | None,
+    name: str,
+    current: str,
+    new: str,
+    then: services_link.Answer,
+    host: str = "",
+) -> None:
+    """PASSWD's work, here or on the services hub for a user of another server (at
+    `host`, with no `session`): check the current password (a failure counts in the login
+    throttle), hash the new one off the loop, store it and revoke the login tokens (a
+    stolen one stops working). `then(OK, account)` or `then(DENIED, "")`."""
+
+    def checked(account: Account | None) -> None:
+        if account is None:
+            then(services_link.DENIED, "")
+            return
+
         def store(hashes: tuple[str, str]) -> None:
             server.store.set_password(account.name, *hashes)
-            server.store.delete_login_tokens(account.name)  # a stolen one stops working
-            _say(server, session, "Your password has been changed.")
+            server.store.delete_login_tokens(account.name)
+            then(services_link.OK, account.name)
 
-        new = args[1]
         jobs.defer(server, session, lambda: (hash_password(new), scram_record(new)), store)
 
-    _with_own_password(server, session, args[0], change)
+    accounts.check_password(server, session, name, current, checked, host)
 
 
+# DROP <password>
 def _drop(server: Server, session: Session, args: list[str]) -> None:
     if len(args) != 1:
         _say(server, session, "Syntax: DROP <password>")
         return
+    name = _own_account(server, session, args)
+    if name is None:
+        return
 
-    def drop(account: Account) -> None:
-        server.store.delete_account(account.name)
-        for other in list(server.state.users.values()):
-            if isinstance(other, Session) and other.account == account.name:
-                accounts.logout(server, other)
-        actions.nick_owner_changed(server, account.name)
-        _say(server, session, f"The account {account.name} has been dropped.")
+    def answered(answer: str, account: str) -> None:
+        if answer == services_link.OK:
+            replica_accounts.drop(server, account)  # here (the hub also tells every server)
+        _told(server, session, answer, f"The account {account} has been dropped.")
 
-    _with_own_password(server, session, args[0], drop)
+    if server.config.remote_services is None:
+
+        def checked(account: Account | None) -> None:
+            if account is None:
+                answered(services_link.DENIED, "")
+            else:
+                answered(services_link.OK, account.name)
+
+        accounts.check_password(server, session, name, args[0], checked)
+    else:
+        operation = ["DROP", session.host, name]
+        services_link.ask(server, session, "PRIVMSG", operation, args[0], answered)
 
 
 # TOKEN [REVOKE <token>|ALL]
