@@ -8,7 +8,8 @@ from typing import Any
 
 from harness import CoreClient, CoreHarness, CorePeer
 
-A, B, C = "a.test", "b.test", "c.test"
+A, B, C, D = "a.test", "b.test", "c.test", "d.test"
+PW = "correct-horse"
 
 
 class CoreNetwork:
@@ -93,3 +94,28 @@ def in_room(net: CoreNetwork, *caps: str) -> tuple[CoreClient, CoreClient]:
     alice.take()
     carol.take()
     return alice, carol
+
+
+def services_network() -> CoreNetwork:
+    """A services network: b.test dials a.test (the hub), c.test dials b.test, d.test
+    waits unlinked; each server has had its first tick (it asked the hub: SYNC)."""
+    network = CoreNetwork(A, B, C, D, services_hub=A)
+    network.link(B, A)
+    network.link(C, B)
+    network.tick(1)
+    return network
+
+
+def send(net: CoreNetwork, client: CoreClient, *lines: str) -> list[str]:
+    """Send lines, carry every line in flight across the network, and return the answer."""
+    answer = client.send(*lines)
+    net.settle()
+    return answer + client.take()
+
+
+def account(net: CoreNetwork, server: str, nick: str) -> CoreClient:
+    """A user of `server` with an account of the same name (password PW), registered
+    through the hub."""
+    client = net.register(server, nick)
+    assert any(" 900 " in line for line in send(net, client, f"REGISTER * * {PW}"))
+    return client

@@ -8,26 +8,14 @@ from __future__ import annotations
 import pytest
 
 from harness import CoreClient
-from network import CoreNetwork
-
-A, B, C, D = "a.test", "b.test", "c.test", "d.test"
-PW = "correct-horse"
+from network import PW, A, B, C, CoreNetwork, D, account, send, services_network
 
 
 @pytest.fixture
 def net() -> CoreNetwork:
-    """b.test dials a.test, c.test dials b.test; a.test is the services hub."""
-    network = CoreNetwork(A, B, C, D, services_hub=A)
-    network.link(B, A)
-    network.link(C, B)
-    network.tick(1)  # each server's first tick: it asks the hub for what it lacks
-    return network
+    return services_network()
 
 
-def send(net: CoreNetwork, client: CoreClient, *lines: str) -> list[str]:
-    answer = client.send(*lines)
-    net.settle()
-    return answer + client.take()
 
 
 def rows(net: CoreNetwork, server: str, conversation: str) -> list[tuple[str, str, int]]:
@@ -63,11 +51,6 @@ def in_room(net: CoreNetwork, *where: tuple[str, str]) -> list[CoreClient]:
     return clients
 
 
-def account(net: CoreNetwork, server: str, nick: str) -> CoreClient:
-    """A user of `server` with an account of the same name, registered through the hub."""
-    client = net.register(server, nick)
-    assert any(" 900 " in line for line in send(net, client, f"REGISTER * * {PW}"))
-    return client
 
 
 def test_a_room_message_is_stored_once_everywhere_with_one_msgid(net: CoreNetwork) -> None:

@@ -12,33 +12,16 @@ import pytest
 from harness import CoreClient
 from miniircd.core.channel import Channel
 from miniircd.store.base import RoomRecord
-from network import CoreNetwork
-
-A, B, C, D = "a.test", "b.test", "c.test", "d.test"
-PW = "correct-horse"
+from network import PW, A, B, C, CoreNetwork, D, account, send, services_network
 
 
 @pytest.fixture
 def net() -> CoreNetwork:
-    """b.test dials a.test, c.test dials b.test; a.test is the services hub."""
-    network = CoreNetwork(A, B, C, D, services_hub=A)
-    network.link(B, A)
-    network.link(C, B)
-    network.tick(1)  # each server's first tick: SYNC with the hub
-    return network
+    return services_network()
 
 
-def send(net: CoreNetwork, client: CoreClient, *lines: str) -> list[str]:
-    answer = client.send(*lines)
-    net.settle()
-    return answer + client.take()
 
 
-def account(net: CoreNetwork, server: str, nick: str) -> CoreClient:
-    """A user of `server` with an account of the same name, registered through the hub."""
-    client = net.register(server, nick)
-    assert any(" 900 " in line for line in send(net, client, f"REGISTER * * {PW}"))
-    return client
 
 
 def identified(net: CoreNetwork, server: str, name: str, nick: str | None = None) -> CoreClient:

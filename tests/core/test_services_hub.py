@@ -12,31 +12,20 @@ import pytest
 
 from harness import CoreClient, CoreHarness
 from miniircd.config import Config, ConfigError, validate
-from network import CoreNetwork
+from network import PW, A, B, C, CoreNetwork, send, services_network
 
-A, B, C = "a.test", "b.test", "c.test"
-PW = "correct-horse"
 AWAY = "the services hub cannot be reached; try again later"
 
 
 @pytest.fixture
 def net() -> CoreNetwork:
-    """b.test dials a.test, c.test dials b.test; a.test keeps the accounts."""
-    network = CoreNetwork(A, B, C, services_hub=A)
-    network.link(B, A)
-    network.link(C, B)
-    return network
+    return services_network()
 
 
 def plain(authcid: str, password: str) -> str:
     return base64.b64encode(f"\0{authcid}\0{password}".encode()).decode()
 
 
-def send(net: CoreNetwork, client: CoreClient, *lines: str) -> list[str]:
-    """Send lines, carry every line in flight across the network, and return the answer."""
-    answer = client.send(*lines)
-    net.settle()
-    return answer + client.take()
 
 
 def register_on_c(net: CoreNetwork, nick: str = "alice") -> CoreClient:

@@ -8,28 +8,18 @@ from __future__ import annotations
 import pytest
 
 from harness import CoreClient
-from network import CoreNetwork
+from network import PW, A, B, C, CoreNetwork, send, services_network
 
-A, B, C = "a.test", "b.test", "c.test"
-PW, NEW_PW = "correct-horse", "battery-staple"
+NEW_PW = "battery-staple"
 NS = ":NickServ!NickServ@services NOTICE"
 AWAY = "The services hub cannot be reached; try again later."
 
 
 @pytest.fixture
 def net() -> CoreNetwork:
-    """b.test dials a.test, c.test dials b.test; a.test keeps the accounts."""
-    network = CoreNetwork(A, B, C, services_hub=A)
-    network.link(B, A)
-    network.link(C, B)
-    network.tick(1)  # each leaf asks the hub for its copies (SYNC)
-    return network
+    return services_network()
 
 
-def send(net: CoreNetwork, client: CoreClient, *lines: str) -> list[str]:
-    answer = client.send(*lines)
-    net.settle()
-    return answer + client.take()
 
 
 def register_on_c(net: CoreNetwork, nick: str = "alice") -> CoreClient:

@@ -8,70 +8,32 @@ any server."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
+from hubnet import hub_network, query, wait_for
 from liveserver import DEADLINE, LineClient, LiveServer
 from ngircd import wait_linked
 
 PW = "correct-horse"
-HOSTS = {"a.test": "127.0.0.41", "b.test": "127.0.0.42", "c.test": "127.0.0.43"}
+HOSTS = ("127.0.0.41", "127.0.0.42", "127.0.0.43")
 ROOM_MESSAGES = 150  # per sender
 PRIVATE_MESSAGES = 60  # per sender on b.test and c.test, to an offline account
 
 
-def block(name: str, send: str, accept: str, port: int | None = None) -> str:
-    dial = f'host = "{HOSTS[name]}"\nport = {port}\nconnect = true\nretry = 1\n' if port else ""
-    return (
-        f'\n[[links]]\nname = "{name}"\nsend_password = "{send}"\n'
-        f'accept_password = "{accept}"\n{dial}'
-    )
 
 
-def server(tmp_path: Path, name: str, links: str) -> LiveServer:
-    directory = tmp_path / name
-    directory.mkdir()
-    config = directory / "server.toml"
-    config.write_text(
-        "[flood]\nenabled = false\n[history]\nhistory_max = 100000\n"
-        f'[accounts]\nservices_hub = "a.test"\n{links}'
-    )
-    return LiveServer(directory, "--config", str(config), host=HOSTS[name], name=name)
 
 
 def texts(live: LiveServer, conversation: str) -> list[str]:
-    """The texts of a conversation's messages in a server's SQLite file (read while it
-    runs: WAL readers see what is committed)."""
-    db = sqlite3.connect(f"file:{live.data_dir / 'miniircd.sqlite3'}?mode=ro", uri=True)
-    try:
-        rows = db.execute(
-            "SELECT text FROM messages WHERE conversation = ? AND verb = 'PRIVMSG' ORDER BY id",
-            (conversation,),
-        ).fetchall()
-    except sqlite3.OperationalError:  # not made yet
-        return []
-    finally:
-        db.close()
-    return [str(row[0]) for row in rows]
+    """The texts of a conversation's messages in a server's SQLite file."""
+    sql = "SELECT text FROM messages WHERE conversation = ? AND verb = 'PRIVMSG' ORDER BY id"
+    return [str(row[0]) for row in query(live, sql, conversation)]
 
 
 def knows_account(live: LiveServer, name: str) -> bool:
-    db = sqlite3.connect(f"file:{live.data_dir / 'miniircd.sqlite3'}?mode=ro", uri=True)
-    try:
-        return db.execute("SELECT 1 FROM accounts WHERE folded = ?", (name,)).fetchone() is not None
-    finally:
-        db.close()
-
-
-def wait_for(check: object, what: str) -> None:
-    deadline = time.monotonic() + 3 * DEADLINE
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"never: {what}")
+    return bool(query(live, "SELECT 1 FROM accounts WHERE folded = ?", name))
 
 
 def storm(client: LineClient, tag: str, private: int) -> None:
@@ -106,14 +68,8 @@ def login(live: LiveServer, nick: str) -> list[str]:
 
 
 def test_kill_9_of_the_hub_in_a_storm_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    b = server(tmp_path, "b.test", block("a.test", "b>a", "a>b") + block("c.test", "b>c", "c>b"))
-    b.start()
-    a = server(tmp_path, "a.test", block("b.test", "a>b", "b>a", b.port))
-    a.start()  # the hub dials b.test, so a restart finds b.test where it was
-    wait_linked(a)
-    c = server(tmp_path, "c.test", block("b.test", "c>b", "b>c", b.port))
-    c.start()
-    wait_linked(c)
+    settings = "[flood]\nenabled = false\n[history]\nhistory_max = 100000"
+    a, b, c = hub_network(tmp_path, HOSTS, settings)
     bob = a.client("bob")
     bob.send(f"REGISTER * * {PW}")
     bob.expect(r" REGISTER SUCCESS bob ")
@@ -184,11 +140,5 @@ def _members(watcher: LineClient) -> set[str]:
 
 
 def _unread(live: LiveServer, account: str) -> int:
-    db = sqlite3.connect(f"file:{live.data_dir / 'miniircd.sqlite3'}?mode=ro", uri=True)
-    try:
-        row = db.execute(
-            "SELECT count(*) FROM messages WHERE recipient = ? AND unread = 1", (account,)
-        ).fetchone()
-        return int(row[0])
-    finally:
-        db.close()
+    sql = "SELECT count(*) FROM messages WHERE recipient = ? AND unread = 1"
+    return int(str(query(live, sql, account)[0][0]))

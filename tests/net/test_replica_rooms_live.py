@@ -6,64 +6,31 @@ joins on b.test as operator and drops it there, and every store forgets it."""
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from pathlib import Path
 
-from liveserver import DEADLINE, LiveServer
+from hubnet import hub_network, query, wait_for
+from liveserver import LiveServer
 from ngircd import wait_linked
 
 PW = "correct-horse"
-HOSTS = {"a.test": "127.0.0.47", "b.test": "127.0.0.48", "c.test": "127.0.0.49"}
+HOSTS = ("127.0.0.47", "127.0.0.48", "127.0.0.49")
 
 
-def block(name: str, send: str, accept: str, port: int | None = None) -> str:
-    dial = f'host = "{HOSTS[name]}"\nport = {port}\nconnect = true\nretry = 1\n' if port else ""
-    return (
-        f'\n[[links]]\nname = "{name}"\nsend_password = "{send}"\n'
-        f'accept_password = "{accept}"\n{dial}'
-    )
 
 
-def server(tmp_path: Path, name: str, links: str) -> LiveServer:
-    directory = tmp_path / name
-    directory.mkdir()
-    config = directory / "server.toml"
-    config.write_text(f'[accounts]\nservices_hub = "a.test"\n{links}')
-    return LiveServer(directory, "--config", str(config), host=HOSTS[name], name=name)
 
 
 def room(live: LiveServer, name: str) -> tuple[str, str] | None:
     """(founder, topic) of a registered room in a server's SQLite file (read while it
     runs: WAL readers see what is committed)."""
-    db = sqlite3.connect(f"file:{live.data_dir / 'miniircd.sqlite3'}?mode=ro", uri=True)
-    try:
-        row = db.execute("SELECT founder, topic FROM rooms WHERE folded = ?", (name,)).fetchone()
-    except sqlite3.OperationalError:  # not made yet
-        return None
-    finally:
-        db.close()
-    return (str(row[0]), str(row[1])) if row else None
+    rows = query(live, "SELECT founder, topic FROM rooms WHERE folded = ?", name)
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
 
-def wait_for(check: object, what: str) -> None:
-    deadline = time.monotonic() + 3 * DEADLINE
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"never: {what}")
 
 
 def test_a_room_registered_on_a_leaf_is_the_networks(tmp_path: Path) -> None:
-    b = server(tmp_path, "b.test", block("a.test", "b>a", "a>b") + block("c.test", "b>c", "c>b"))
-    b.start()
-    a = server(tmp_path, "a.test", block("b.test", "a>b", "b>a", b.port))
-    a.start()  # the hub dials b.test, so a restart finds b.test where it was
-    wait_linked(a)
-    c = server(tmp_path, "c.test", block("b.test", "c>b", "b>c", b.port))
-    c.start()
-    wait_linked(c)
+    a, b, c = hub_network(tmp_path, HOSTS)
     tess = c.client("tess")
     tess.send(f"REGISTER * * {PW}")
     tess.expect(r" REGISTER SUCCESS tess ")
