@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from linknet import wait_sees
 from liveserver import LineClient, LiveServer
 from ngircd import NGIRCD, NgircdHub, doc_block, start_leaf, wait_linked
 
@@ -26,6 +27,7 @@ def test_invitations_both_ways_let_the_guest_past_invite_only(tmp_path: Path) ->
     hubby = LineClient(hub.port, hub.host)
     hubby.register("hubby")
     leafy = leaf.client("leafy")
+    wait_sees(leafy, "hubby")  # ngIRCd has told the leaf of hubby: the PM below can reach it
     leafy.send("JOIN #here", "MODE #here +i", "PRIVMSG hubby :ready")
     hubby.expect(r"^:leafy!\S+ PRIVMSG hubby :ready$")  # the link keeps the order
     hubby.send("JOIN #here")
