@@ -96,11 +96,12 @@ class Replica:
         """Store a message shown here (`first`: by this server first, else it came over a
         tags link with its msgid and time) and tell the hub, or as the hub, every server.
         (A method: core.history calls it through the server, below this module.)"""
+        if server.config.services_hub is None:  # no copies: the caller checked its msgid
+            server.store.add_message(stored, unread)
+            return
         if not first and server.store.message_by_msgid(stored.msgid) is not None:
             return  # a copy of it is here already
         position = server.store.add_message(stored, unread)
-        if server.config.services_hub is None:
-            return
         if is_hub(server):
             flood(server, server.name, "STORED", [str(position), _encode(stored, unread)], True)
         elif first:
